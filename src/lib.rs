@@ -1,0 +1,3 @@
+//! psyche-runbook: a runbook engine for operators of Psyche training runs on Solana.
+
+pub mod psyche;

@@ -1,0 +1,111 @@
+//! The run config (`config.toml`): `[config]` and `[model]`, plus the metadata and progress
+//! types that travel next to them in `update`. Checks live in `checks.rs`.
+
+use crate::psyche::fixed::FixedString;
+use crate::psyche::model::Model;
+use anchor_lang::{AnchorDeserialize, AnchorSerialize};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// `CoordinatorConfig`: 64 bytes both as Borsh and in the account, fields in upstream order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, AnchorSerialize, AnchorDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatorConfig {
+    pub warmup_time: u64,
+    pub cooldown_time: u64,
+    pub max_round_train_time: u64,
+    pub round_witness_time: u64,
+    pub global_batch_size_warmup_tokens: u64,
+    pub epoch_time: u64,
+    pub total_steps: u32,
+    pub init_min_clients: u16,
+    pub min_clients: u16,
+    pub witness_nodes: u16,
+    pub global_batch_size_start: u16,
+    pub global_batch_size_end: u16,
+    pub verification_percent: u8,
+    pub waiting_for_members_extra_time: u8,
+}
+
+/// `CoordinatorProgress`: 14 Borsh bytes, 16 in the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, AnchorSerialize, AnchorDeserialize)]
+pub struct CoordinatorProgress {
+    pub epoch: u16,
+    pub step: u32,
+    pub epoch_start_data_index: u64,
+}
+
+/// `RunMetadata`: what operators and dashboards show about a run (360 bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, AnchorSerialize, AnchorDeserialize)]
+pub struct RunMetadata {
+    pub name: FixedString<64>,
+    pub description: FixedString<280>,
+    pub num_parameters: u64,
+    pub vocab_size: u64,
+}
+
+/// A `config.toml` as upstream reads it: `config` and `model`; any other top-level key
+/// (e.g. `run_id`, `run_state` in state files) is ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub config: CoordinatorConfig,
+    pub model: Model,
+}
+
+/// A config file that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Parse { location: String, message: String },
+}
+
+impl RunConfig {
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, ConfigFileError> {
+        toml::from_str(text).map_err(|err| ConfigFileError::Parse {
+            location: toml_location(origin, text, &err),
+            message: err.message().trim().to_string(),
+        })
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self, ConfigFileError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigFileError::Io { path: origin.clone(), source })?;
+        Self::from_toml_str(&text, &origin)
+    }
+}
+
+/// `FILE:LINE:COL` of a TOML error, so the operator can jump to the key.
+fn toml_location(origin: &str, text: &str, err: &toml::de::Error) -> String {
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("{origin}:{line}:{col}")
+        }
+        None => origin.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::psyche::encoding::borsh_bytes;
+
+    #[test]
+    fn config_is_64_borsh_bytes() {
+        assert_eq!(borsh_bytes(&CoordinatorConfig::default()).len(), 64);
+        assert_eq!(borsh_bytes(&CoordinatorProgress::default()).len(), 14);
+        assert_eq!(borsh_bytes(&RunMetadata::default()).len(), 360);
+    }
+
+    #[test]
+    fn parse_errors_point_at_the_line() {
+        let err = RunConfig::from_toml_str("[config]\nwarmup_time = \"x\"\n", "c.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("c.toml:2:"), "{text}");
+    }
+}

@@ -1,0 +1,194 @@
+//! Run and user reports with the shape and key names of upstream's `json-dump-run` and
+//! `json-dump-user` (spec 7), built from decoded accounts. Keys come out sorted, as upstream's
+//! `serde_json` prints them.
+
+use crate::psyche::accounts::coordinator_account::{ClientState, CoordinatorAccount, EpochClient};
+use crate::psyche::accounts::instance::CoordinatorInstance;
+use crate::psyche::accounts::treasurer::{Participant, TreasurerRun};
+use serde_json::{Map, Value, json};
+use solana_sdk::pubkey::Pubkey;
+
+/// The treasurer side of a rewarded run, with the balance of its collateral ATA.
+pub struct TreasurerView<'a> {
+    pub address: Pubkey,
+    pub run: &'a TreasurerRun,
+    pub collateral_amount: u64,
+    pub mint_decimals: u8,
+}
+
+pub struct RunView<'a> {
+    pub instance_address: Pubkey,
+    pub instance: &'a CoordinatorInstance,
+    pub account_address: Pubkey,
+    pub account: &'a CoordinatorAccount,
+    pub treasurer: Option<TreasurerView<'a>>,
+}
+
+/// Upstream's client id Display: the first 4 signer bytes as 8 hex characters.
+pub fn client_id(signer: &Pubkey) -> String {
+    signer.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn ui_amount(native: u64, decimals: u8) -> f64 {
+    native as f64 / 10f64.powi(i32::from(decimals))
+}
+
+fn client_state(state: ClientState) -> &'static str {
+    match state {
+        ClientState::Healthy => "Healthy",
+        ClientState::Dropped => "Dropped",
+        ClientState::Withdrawn => "Withdrawn",
+        ClientState::Ejected => "Ejected",
+    }
+}
+
+fn epoch_clients(clients: &[EpochClient]) -> Map<String, Value> {
+    clients.iter().map(|c| (client_id(&c.signer), json!(client_state(c.state)))).collect()
+}
+
+/// Funding figures derived from the registry and the treasury balance (native units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Funding {
+    pub claimable: u64,
+    pub claimed: u64,
+    pub unclaimed: u64,
+    pub funded: u64,
+    pub missing: u64,
+    pub surplus: u64,
+    pub burn_per_epoch: u64,
+    /// `None` when nothing is burnt per epoch (upstream prints infinity, i.e. JSON null).
+    pub funded_epochs: Option<f64>,
+}
+
+impl Funding {
+    pub fn new(account: &CoordinatorAccount, run: &TreasurerRun, funded: u64) -> Self {
+        let claimable: u64 = account.clients.iter().map(|c| c.earned).sum();
+        let claimed = run.total_claimed_earned_points;
+        // One earned point is one native unit of collateral.
+        let unclaimed = claimable.saturating_sub(claimed);
+        let burn_per_epoch = account.current_epoch_rates.earning_rate_total_shared;
+        let surplus = funded.saturating_sub(unclaimed);
+        Self {
+            claimable,
+            claimed,
+            unclaimed,
+            funded,
+            missing: unclaimed.saturating_sub(funded),
+            surplus,
+            burn_per_epoch,
+            funded_epochs: (burn_per_epoch != 0).then(|| surplus as f64 / burn_per_epoch as f64),
+        }
+    }
+}
+
+pub fn run_report(view: &RunView) -> Value {
+    let a = view.account;
+    let clients: Map<String, Value> = a
+        .clients
+        .iter()
+        .map(|c| (client_id(&c.signer), json!({"active": c.active, "earned": c.earned, "slashed": c.slashed})))
+        .collect();
+    let coordinator_account = json!({
+        "address": view.account_address.to_string(),
+        "run_id": a.run_id,
+        "setup": {
+            "client_version": a.client_version,
+            "metadata": a.metadata,
+            "model": a.model,
+            "config": a.config,
+        },
+        "status": {
+            "next_active": a.next_active,
+            "state": a.run_state.display(),
+            "epoch": a.progress.epoch,
+            "step": a.progress.step,
+        },
+        "epoch": {
+            "clients": {
+                "alive": epoch_clients(&a.epoch_state.clients),
+                "exited": epoch_clients(&a.epoch_state.exited_clients),
+            },
+            "rates": {
+                "current": {
+                    "earning": a.current_epoch_rates.earning_rate_total_shared,
+                    "slashing": a.current_epoch_rates.slashing_rate_per_client,
+                },
+                "future": {
+                    "earning": a.future_epoch_rates.earning_rate_total_shared,
+                    "slashing": a.future_epoch_rates.slashing_rate_per_client,
+                },
+            },
+        },
+        "clients": clients,
+        "accounting": {
+            "max_active": a.clients.iter().map(|c| c.active).max(),
+            "sum_earned": a.clients.iter().map(|c| c.earned).sum::<u64>(),
+            "sum_slashed": a.clients.iter().map(|c| c.slashed).sum::<u64>(),
+        },
+        "nonce": a.nonce,
+    });
+    let treasurer_run = view.treasurer.as_ref().map(|t| {
+        let f = Funding::new(a, t.run, t.collateral_amount);
+        let ui = |n| ui_amount(n, t.mint_decimals);
+        json!({
+            "address": t.address.to_string(),
+            "index": t.run.index,
+            "main_authority": t.run.main_authority.to_string(),
+            "join_authority": t.run.join_authority.to_string(),
+            "collateral_mint": t.run.collateral_mint.to_string(),
+            "total_claimed_earned_points": f.claimed,
+            "total_claimable_earned_points": f.claimable,
+            "total_unclaimed_earned_points": f.unclaimed,
+            "funded_collateral_amount": ui(f.funded),
+            "total_missing_collateral_amount": ui(f.missing),
+            "total_surplus_collateral_amount": ui(f.surplus),
+            "burn_collateral_amount_per_epoch": ui(f.burn_per_epoch),
+            "estimated_funded_epochs_count": f.funded_epochs,
+        })
+    });
+    json!({
+        "coordinator_instance": {
+            "address": view.instance_address.to_string(),
+            "join_authority": view.instance.join_authority.to_string(),
+            "main_authority": view.instance.main_authority.to_string(),
+        },
+        "coordinator_account": coordinator_account,
+        "treasurer_run": treasurer_run,
+    })
+}
+
+/// The treasurer side of a user report: the wallet's collateral and its Participant, if any.
+pub struct ParticipantView<'a> {
+    pub collateral_mint: Pubkey,
+    pub mint_decimals: u8,
+    pub wallet_collateral: u64,
+    pub participant: Option<&'a Participant>,
+}
+
+pub fn user_report(user: &Pubkey, lamports: u64, account: &CoordinatorAccount, treasurer: Option<ParticipantView>) -> Value {
+    let client = account
+        .clients
+        .iter()
+        .find(|c| c.signer == *user)
+        .map(|c| json!({"active": c.active, "earned": c.earned, "slashed": c.slashed}));
+    let epoch_entry = |list: &[EpochClient]| {
+        list.iter()
+            .find(|c| c.signer == *user)
+            .map(|c| json!({"state": client_state(c.state), "exited_height": c.exited_height}))
+    };
+    json!({
+        "address": user.to_string(),
+        "lamports": lamports,
+        "coordinator_account": {
+            "client": client,
+            "epoch_alive": epoch_entry(&account.epoch_state.clients),
+            "epoch_exited": epoch_entry(&account.epoch_state.exited_clients),
+        },
+        "treasurer_participant": treasurer.map(|t| json!({
+            "collateral_mint": t.collateral_mint.to_string(),
+            "collateral_amount": ui_amount(t.wallet_collateral, t.mint_decimals),
+            "claimed_earned_points": t.participant.map(|p| p.claimed_earned_points),
+            "claimed_collateral_amount": t.participant.map(|p| ui_amount(p.claimed_collateral_amount, t.mint_decimals)),
+        })),
+    })
+}
