@@ -1,1 +1,3 @@
-fn main(){}
+fn main() {
+    std::process::exit(psyche_runbook::run(std::env::args_os()));
+}

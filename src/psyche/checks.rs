@@ -100,12 +100,7 @@ fn config_rules(v: &mut Collector, c: &CoordinatorConfig) {
         c.witness_nodes,
         format!("must be <= min_clients ({}) and <= {MAX_WITNESSES}", c.min_clients),
     );
-    v.rule(
-        c.global_batch_size_start > 0,
-        "config.global_batch_size_start",
-        c.global_batch_size_start,
-        "must be > 0",
-    );
+    v.rule(c.global_batch_size_start > 0, "config.global_batch_size_start", c.global_batch_size_start, "must be > 0");
     v.rule(
         c.global_batch_size_end > 0 && c.global_batch_size_end >= c.global_batch_size_start,
         "config.global_batch_size_end",
@@ -144,12 +139,9 @@ fn model_rules(v: &mut Collector, m: &Model) {
             v.rule(!s.is_empty(), &format!("{data}.Preprocessed"), "\"\"", "must not be empty")
         }
         DataLocation::Http(http) => match &http.location {
-            HttpLocation::SingleUrl(url) => v.rule(
-                !url.is_empty(),
-                &format!("{data}.Http.location.SingleUrl"),
-                "\"\"",
-                "must not be empty",
-            ),
+            HttpLocation::SingleUrl(url) => {
+                v.rule(!url.is_empty(), &format!("{data}.Http.location.SingleUrl"), "\"\"", "must not be empty")
+            }
             HttpLocation::NumberedFiles { url_template, num_files, .. } => {
                 let key = format!("{data}.Http.location.NumberedFiles");
                 v.rule(!url_template.is_empty(), &format!("{key}.url_template"), "\"\"", "must not be empty");

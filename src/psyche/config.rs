@@ -71,8 +71,8 @@ impl RunConfig {
 
     pub fn from_file(path: &Path) -> Result<Self, ConfigFileError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigFileError::Io { path: origin.clone(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigFileError::Io { path: origin.clone(), source })?;
         Self::from_toml_str(&text, &origin)
     }
 }

@@ -101,10 +101,7 @@ mod tests {
 
     #[test]
     fn refuses_instead_of_truncating() {
-        assert_eq!(
-            FixedString::<4>::new("hello").unwrap_err(),
-            TooLong { len: 5, max: 4 }
-        );
+        assert_eq!(FixedString::<4>::new("hello").unwrap_err(), TooLong { len: 5, max: 4 });
         assert_eq!(FixedString::<5>::new("hello").unwrap().to_bytes(), *b"hello");
     }
 

@@ -54,7 +54,12 @@ impl Reader<'_> {
         FixedString::from_bytes(&self.0[at..at + N])
     }
     /// `Option<T>` in a `#[repr(C)]` layout: a tag byte, the value at `value_at`.
-    pub fn option<T>(&self, at: usize, field: &'static str, value: impl FnOnce() -> T) -> Result<Option<T>, LayoutError> {
+    pub fn option<T>(
+        &self,
+        at: usize,
+        field: &'static str,
+        value: impl FnOnce() -> T,
+    ) -> Result<Option<T>, LayoutError> {
         match self.u8(at) {
             0 => Ok(None),
             1 => Ok(Some(value())),

@@ -86,16 +86,8 @@ pub struct HttpDataLocation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, AnchorSerialize, AnchorDeserialize)]
 pub enum HttpLocation {
     SingleUrl(FixedString<192>),
-    NumberedFiles {
-        url_template: FixedString<64>,
-        start_index: u32,
-        n_left_pad_zeros: u8,
-        num_files: u32,
-    },
-    Gcp {
-        bucket_name: FixedString<64>,
-        filter_directory: FixedString<192>,
-    },
+    NumberedFiles { url_template: FixedString<64>, start_index: u32, n_left_pad_zeros: u8, num_files: u32 },
+    Gcp { bucket_name: FixedString<64>, filter_directory: FixedString<192> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, AnchorSerialize, AnchorDeserialize)]
@@ -196,10 +188,7 @@ mod tests {
             max_seq_len: 2048,
             cold_start_warmup_steps: 0,
             architecture: Architecture::HfLlama,
-            checkpoint: Checkpoint::Hub(HubRepo {
-                repo_id: FixedString::new("dummy").unwrap(),
-                revision: None,
-            }),
+            checkpoint: Checkpoint::Hub(HubRepo { repo_id: FixedString::new("dummy").unwrap(), revision: None }),
             data_type: DataType::Pretraining,
             data_location: DataLocation::Dummy,
             lr_schedule: LrSchedule::Constant { base_lr: 1e-4, warmup_init_lr: 0.0, warmup_steps: 1 },

@@ -17,11 +17,7 @@ pub fn coordinator_instance(ids: &ProgramIds, run_id: &str) -> Pubkey {
 }
 
 pub fn authorization(ids: &ProgramIds, grantor: &Pubkey, grantee: &Pubkey, scope: &[u8]) -> Pubkey {
-    Pubkey::find_program_address(
-        &[b"Authorization", grantor.as_ref(), grantee.as_ref(), scope],
-        &ids.authorizer,
-    )
-    .0
+    Pubkey::find_program_address(&[b"Authorization", grantor.as_ref(), grantee.as_ref(), scope], &ids.authorizer).0
 }
 
 /// The join authorization of `grantee` under `join_authority`.
@@ -61,10 +57,7 @@ mod tests {
     #[test]
     fn spec_vectors() {
         let ids = ProgramIds::default();
-        assert_eq!(
-            coordinator_instance(&ids, "test"),
-            key("9L4yCH7TsMn9JfoXYEupuQwtcNPTTtHcyNL6uqDfjwGB")
-        );
+        assert_eq!(coordinator_instance(&ids, "test"), key("9L4yCH7TsMn9JfoXYEupuQwtcNPTTtHcyNL6uqDfjwGB"));
         let index = treasurer_index("test");
         assert_eq!(index.to_le_bytes(), [0x9f, 0x86, 0xd0, 0x81, 0x88, 0x4c, 0x7d, 0x65]);
         assert_eq!(index, 7313085519096743583);
@@ -83,13 +76,9 @@ mod tests {
     #[test]
     fn spec_rents() {
         let rent = Rent::default();
-        for (size, lamports) in [
-            (119_160, 830_244_480),
-            (173, 2_094_960),
-            (108, 1_642_560),
-            (200, 2_282_880),
-            (32, 1_113_600),
-        ] {
+        for (size, lamports) in
+            [(119_160, 830_244_480), (173, 2_094_960), (108, 1_642_560), (200, 2_282_880), (32, 1_113_600)]
+        {
             assert_eq!(rent.minimum_balance(size), lamports, "rent for {size} bytes");
         }
     }

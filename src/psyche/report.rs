@@ -165,7 +165,12 @@ pub struct ParticipantView<'a> {
     pub participant: Option<&'a Participant>,
 }
 
-pub fn user_report(user: &Pubkey, lamports: u64, account: &CoordinatorAccount, treasurer: Option<ParticipantView>) -> Value {
+pub fn user_report(
+    user: &Pubkey,
+    lamports: u64,
+    account: &CoordinatorAccount,
+    treasurer: Option<ParticipantView>,
+) -> Value {
     let client = account
         .clients
         .iter()

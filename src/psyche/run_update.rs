@@ -2,7 +2,9 @@
 //! direct run, `run_update` CPIs for a treasurer run, packed to fit and ordered to be valid.
 
 use crate::psyche::ids::ProgramIds;
-use crate::psyche::instructions::coordinator::{self, OwnerAccounts, SetFutureEpochRates, SetPaused, Update, UpdateClientVersion};
+use crate::psyche::instructions::coordinator::{
+    self, OwnerAccounts, SetFutureEpochRates, SetPaused, Update, UpdateClientVersion,
+};
 use crate::psyche::instructions::treasurer::{self, RunUpdate, RunUpdateAccounts, RunUpdateParams};
 use crate::psyche::sizing::{MAX_TRANSACTION_SIZE, Part, RunChange, Step, TooLarge, pack, transaction_size};
 use solana_sdk::instruction::Instruction;
@@ -26,7 +28,7 @@ pub struct Target<'a> {
 fn part_label(part: &Part) -> &'static str {
     match part {
         Part::Pause => "pause",
-        Part::Update { .. } => "update",
+        Part::Update(_) => "update",
         Part::Rates { .. } => "set future epoch rates",
         Part::ClientVersion(_) => "update client version",
         Part::Resume => "resume",
@@ -42,15 +44,18 @@ fn direct_instruction(t: &Target, part: &Part) -> Instruction {
     match part {
         Part::Pause => coordinator::instruction(t.ids, &accounts, &SetPaused { paused: true }),
         Part::Resume => coordinator::instruction(t.ids, &accounts, &SetPaused { paused: false }),
-        Part::Update { metadata, config, model, progress } => coordinator::instruction(
+        Part::Update(u) => coordinator::instruction(
             t.ids,
             &accounts,
-            &Update { metadata: metadata.clone(), config: *config, model: model.clone(), progress: *progress },
+            &Update { metadata: u.metadata.clone(), config: u.config, model: u.model.clone(), progress: u.progress },
         ),
         Part::Rates { earning, slashing } => coordinator::instruction(
             t.ids,
             &accounts,
-            &SetFutureEpochRates { epoch_earning_rate_total_shared: *earning, epoch_slashing_rate_per_client: *slashing },
+            &SetFutureEpochRates {
+                epoch_earning_rate_total_shared: *earning,
+                epoch_slashing_rate_per_client: *slashing,
+            },
         ),
         Part::ClientVersion(v) => {
             coordinator::instruction(t.ids, &accounts, &UpdateClientVersion { new_version: v.clone() })
@@ -62,11 +67,11 @@ fn add_to_params(params: &mut RunUpdateParams, part: &Part) {
     match part {
         Part::Pause => params.paused = Some(true),
         Part::Resume => params.paused = Some(false),
-        Part::Update { metadata, config, model, progress } => {
-            params.metadata = metadata.clone();
-            params.config = *config;
-            params.model = model.clone();
-            params.progress = *progress;
+        Part::Update(u) => {
+            params.metadata = u.metadata.clone();
+            params.config = u.config;
+            params.model = u.model.clone();
+            params.progress = u.progress;
         }
         Part::Rates { earning, slashing } => {
             params.epoch_earning_rate_total_shared = *earning;
@@ -204,7 +209,10 @@ mod tests {
         for tx in &txs {
             assert!(transaction_size(tx, &t.authority) <= MAX_TRANSACTION_SIZE);
         }
-        assert_eq!(txs[1].last().unwrap().data[..8], *<UpdateClientVersion as anchor_lang::Discriminator>::DISCRIMINATOR);
+        assert_eq!(
+            txs[1].last().unwrap().data[..8],
+            *<UpdateClientVersion as anchor_lang::Discriminator>::DISCRIMINATOR
+        );
     }
 
     #[test]

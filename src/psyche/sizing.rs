@@ -83,15 +83,19 @@ pub struct RunChange {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
     Pause,
-    Update {
-        metadata: Option<RunMetadata>,
-        config: Option<CoordinatorConfig>,
-        model: Option<Model>,
-        progress: Option<CoordinatorProgress>,
-    },
+    Update(Box<UpdatePart>),
     Rates { earning: Option<u64>, slashing: Option<u64> },
     ClientVersion(String),
     Resume,
+}
+
+/// The `update` part of a change: every field optional, but at least one present.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdatePart {
+    pub metadata: Option<RunMetadata>,
+    pub config: Option<CoordinatorConfig>,
+    pub model: Option<Model>,
+    pub progress: Option<CoordinatorProgress>,
 }
 
 impl Part {
@@ -99,7 +103,7 @@ impl Part {
     /// parts only when they appear in this order.
     pub fn treasurer_rank(&self) -> u8 {
         match self {
-            Part::Update { .. } => 0,
+            Part::Update(_) => 0,
             Part::Rates { .. } => 1,
             Part::Pause | Part::Resume => 2,
             Part::ClientVersion(_) => 3,
@@ -118,12 +122,12 @@ impl RunChange {
             parts.push(Part::Pause);
         }
         if self.metadata.is_some() || self.config.is_some() || self.model.is_some() || self.progress.is_some() {
-            parts.push(Part::Update {
+            parts.push(Part::Update(Box::new(UpdatePart {
                 metadata: self.metadata.clone(),
                 config: self.config,
                 model: self.model.clone(),
                 progress: self.progress,
-            });
+            })));
         }
         if self.earning_rate.is_some() || self.slashing_rate.is_some() {
             parts.push(Part::Rates { earning: self.earning_rate, slashing: self.slashing_rate });

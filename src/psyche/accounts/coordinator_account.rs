@@ -270,9 +270,7 @@ impl CoordinatorAccount {
             epoch_state: read_epoch_state(r)?,
             run_state_start_unix_timestamp: r.u64(off::RUN_STATE_START),
             pending_pause: r.bool(off::PENDING_PAUSE),
-            clients: (0..clients_len)
-                .map(|i| read_registered_client(r, off::CLIENTS + i * off::CLIENT_SIZE))
-                .collect(),
+            clients: (0..clients_len).map(|i| read_registered_client(r, off::CLIENTS + i * off::CLIENT_SIZE)).collect(),
             next_active: r.u64(off::NEXT_ACTIVE),
             current_epoch_rates: read_rates(r, off::CURRENT_RATES),
             future_epoch_rates: read_rates(r, off::FUTURE_RATES),
@@ -385,7 +383,12 @@ fn read_registered_client(r: &Reader, at: usize) -> RegisteredClient {
     }
 }
 
-fn read_epoch_clients(r: &Reader, at: usize, len_at: usize, field: &'static str) -> Result<Vec<EpochClient>, LayoutError> {
+fn read_epoch_clients(
+    r: &Reader,
+    at: usize,
+    len_at: usize,
+    field: &'static str,
+) -> Result<Vec<EpochClient>, LayoutError> {
     let len = r.len(len_at, MAX_CLIENTS, field)?;
     (0..len)
         .map(|i| {
@@ -397,7 +400,12 @@ fn read_epoch_clients(r: &Reader, at: usize, len_at: usize, field: &'static str)
                 3 => ClientState::Ejected,
                 t => return Err(LayoutError::bad_tag(field, at + 64, t.into())),
             };
-            Ok(EpochClient { signer: r.pubkey(at), p2p_identity: r.array(at + 32), state, exited_height: r.u32(at + 68) })
+            Ok(EpochClient {
+                signer: r.pubkey(at),
+                p2p_identity: r.array(at + 32),
+                state,
+                exited_height: r.u32(at + 68),
+            })
         })
         .collect()
 }
@@ -465,7 +473,12 @@ fn read_epoch_state(r: &Reader) -> Result<EpochState, LayoutError> {
     Ok(EpochState {
         rounds,
         clients: read_epoch_clients(r, off::EPOCH_CLIENTS, off::EPOCH_CLIENTS_LEN, "epoch_state.clients")?,
-        exited_clients: read_epoch_clients(r, off::EXITED_CLIENTS, off::EXITED_CLIENTS_LEN, "epoch_state.exited_clients")?,
+        exited_clients: read_epoch_clients(
+            r,
+            off::EXITED_CLIENTS,
+            off::EXITED_CLIENTS_LEN,
+            "epoch_state.exited_clients",
+        )?,
         rounds_head: r.u32(off::ROUNDS_HEAD),
         start_step: r.u32(off::START_STEP),
         last_step: r.u32(off::LAST_STEP),

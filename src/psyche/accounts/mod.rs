@@ -68,8 +68,7 @@ pub trait BorshAccount: Discriminator + AnchorSerialize + AnchorDeserialize {
 macro_rules! borsh_account {
     ($ty:ident, $name:literal, min_len = $min:expr) => {
         impl anchor_lang::Discriminator for $ty {
-            const DISCRIMINATOR: &'static [u8] =
-                &$crate::psyche::encoding::discriminator(concat!("account:", $name));
+            const DISCRIMINATOR: &'static [u8] = &$crate::psyche::encoding::discriminator(concat!("account:", $name));
         }
         impl $crate::psyche::accounts::BorshAccount for $ty {
             const NAME: &'static str = $name;

@@ -38,7 +38,9 @@ pub fn read_model(r: &Reader, at: usize) -> Result<Model, LayoutError> {
             1 => Architecture::HfDeepseek,
             2 => Architecture::HfAuto,
             3 => Architecture::Torchtitan,
-            t => return Err(LayoutError::bad_tag("model.architecture", at + ARCHITECTURE, t)),
+            t => {
+                return Err(LayoutError::bad_tag("model.architecture", at + ARCHITECTURE, t));
+            }
         },
         checkpoint: read_checkpoint(r, at + CHECKPOINT)?,
         data_type: match r.u32(at + DATA_TYPE) {
@@ -163,17 +165,23 @@ fn read_http(r: &Reader, at: usize) -> Result<HttpDataLocation, LayoutError> {
             num_files: r.u32(at + 76),
         },
         2 => HttpLocation::Gcp { bucket_name: r.fixed(p), filter_directory: r.fixed(at + 68) },
-        t => return Err(LayoutError::bad_tag("model.data_location.Http.location", at, t)),
+        t => {
+            return Err(LayoutError::bad_tag("model.data_location.Http.location", at, t));
+        }
     };
     let token_size_in_bytes = match r.u32(at + HTTP_TOKEN_SIZE) {
         0 => TokenSize::TwoBytes,
         1 => TokenSize::FourBytes,
-        t => return Err(LayoutError::bad_tag("model.data_location.Http.token_size_in_bytes", at + HTTP_TOKEN_SIZE, t)),
+        t => {
+            return Err(LayoutError::bad_tag("model.data_location.Http.token_size_in_bytes", at + HTTP_TOKEN_SIZE, t));
+        }
     };
     let shuffle = match r.u32(at + HTTP_SHUFFLE) {
         0 => Shuffle::DontShuffle,
         1 => Shuffle::Seeded(r.array(at + HTTP_SHUFFLE + 4)),
-        t => return Err(LayoutError::bad_tag("model.data_location.Http.shuffle", at + HTTP_SHUFFLE, t)),
+        t => {
+            return Err(LayoutError::bad_tag("model.data_location.Http.shuffle", at + HTTP_SHUFFLE, t));
+        }
     };
     Ok(HttpDataLocation { location, token_size_in_bytes, shuffle })
 }

@@ -2,7 +2,7 @@
 
 use crate::psyche::ids::{ProgramIds, SYSTEM};
 use crate::psyche::instructions::coordinator::Empty;
-use crate::psyche::instructions::{instruction_data, signer, writable, readonly};
+use crate::psyche::instructions::{instruction_data, readonly, signer, writable};
 use anchor_lang::{AnchorDeserialize, AnchorSerialize, InstructionData, ToAccountMetas};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;

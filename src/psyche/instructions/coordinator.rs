@@ -105,11 +105,7 @@ pub struct OwnerAccounts {
 
 impl ToAccountMetas for OwnerAccounts {
     fn to_account_metas(&self, _is_signer: Option<bool>) -> Vec<AccountMeta> {
-        vec![
-            signer(self.authority, false),
-            readonly(self.coordinator_instance),
-            writable(self.coordinator_account),
-        ]
+        vec![signer(self.authority, false), readonly(self.coordinator_instance), writable(self.coordinator_account)]
     }
 }
 
@@ -195,11 +191,9 @@ mod tests {
     #[test]
     fn spec_sample_bytes() {
         assert_eq!(hex(&SetPaused { paused: true }.data()), "5b3c7dc0b0e1a6da01");
-        let rates = SetFutureEpochRates {
-            epoch_earning_rate_total_shared: Some(5),
-            epoch_slashing_rate_per_client: None,
-        };
-        assert_eq!(hex(&rates.data()), "ef15a057c7c8b681" .to_owned() + "01" + "0500000000000000" + "00");
+        let rates =
+            SetFutureEpochRates { epoch_earning_rate_total_shared: Some(5), epoch_slashing_rate_per_client: None };
+        assert_eq!(hex(&rates.data()), "ef15a057c7c8b681".to_owned() + "01" + "0500000000000000" + "00");
     }
 
     #[test]

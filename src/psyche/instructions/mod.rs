@@ -15,8 +15,7 @@ use solana_sdk::pubkey::Pubkey;
 macro_rules! instruction_data {
     ($ty:ty, $name:literal) => {
         impl anchor_lang::Discriminator for $ty {
-            const DISCRIMINATOR: &'static [u8] =
-                &$crate::psyche::encoding::discriminator(concat!("global:", $name));
+            const DISCRIMINATOR: &'static [u8] = &$crate::psyche::encoding::discriminator(concat!("global:", $name));
         }
         impl anchor_lang::InstructionData for $ty {}
     };
@@ -71,14 +70,8 @@ mod tests {
             (treasurer::ParticipantCreate::DISCRIMINATOR, "32b18e2875b046b5"),
             (treasurer::ParticipantClaim::DISCRIMINATOR, "a096e8563b6bad26"),
             (&crate::psyche::accounts::coordinator_account::DISCRIMINATOR, "ef21b1372c9b562b"),
-            (
-                crate::psyche::accounts::instance::CoordinatorInstance::DISCRIMINATOR,
-                "9c099910af181ffc",
-            ),
-            (
-                crate::psyche::accounts::authorization::Authorization::DISCRIMINATOR,
-                "0344a8f3c3a8204b",
-            ),
+            (crate::psyche::accounts::instance::CoordinatorInstance::DISCRIMINATOR, "9c099910af181ffc"),
+            (crate::psyche::accounts::authorization::Authorization::DISCRIMINATOR, "0344a8f3c3a8204b"),
             (crate::psyche::accounts::treasurer::TreasurerRun::DISCRIMINATOR, "c7369b56eb73f6bd"),
             (crate::psyche::accounts::treasurer::Participant::DISCRIMINATOR, "208e6c4ff7b33606"),
         ];

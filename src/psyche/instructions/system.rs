@@ -46,7 +46,12 @@ mod tests {
 
     #[test]
     fn create_account_carries_the_rent_minimum() {
-        let ix = create_coordinator_account(&ProgramIds::default(), &Pubkey::new_unique(), &Pubkey::new_unique(), &Rent::default());
+        let ix = create_coordinator_account(
+            &ProgramIds::default(),
+            &Pubkey::new_unique(),
+            &Pubkey::new_unique(),
+            &Rent::default(),
+        );
         // bincode: u32 tag 0, lamports, space, owner
         assert_eq!(&ix.data[..4], &[0, 0, 0, 0]);
         assert_eq!(u64::from_le_bytes(ix.data[4..12].try_into().unwrap()), 830_244_480);

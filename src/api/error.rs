@@ -1,0 +1,61 @@
+//! Errors raised by host functions. They carry a kind that decides the exit code, and reach
+//! scripts as an `Error` value (`catch (e) { print(e.message) }`).
+
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input, refused before anything was sent (exit 2).
+    Input,
+    /// The chain or a transaction failed (exit 3).
+    Chain,
+    /// A safety guard refused the operation (exit 4).
+    Refused,
+}
+
+#[derive(Debug, Clone)]
+pub struct HostError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl HostError {
+    pub fn input(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Input, message: message.into() }
+    }
+
+    pub fn chain(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Chain, message: message.into() }
+    }
+}
+
+impl From<HostError> for Box<EvalAltResult> {
+    fn from(err: HostError) -> Self {
+        // Rhai fills in the call site's position.
+        EvalAltResult::ErrorRuntime(Dynamic::from(err), Position::NONE).into()
+    }
+}
+
+/// The `HostError` inside a Rhai error, if the error came from a host function.
+pub fn host_error(err: &EvalAltResult) -> Option<HostError> {
+    match err {
+        EvalAltResult::ErrorRuntime(value, _) => value.clone().try_cast::<HostError>(),
+        _ => None,
+    }
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<HostError>("Error")
+        .register_get("message", |e: &mut HostError| e.message.clone())
+        .register_get("kind", |e: &mut HostError| {
+            match e.kind {
+                ErrorKind::Input => "input",
+                ErrorKind::Chain => "chain",
+                ErrorKind::Refused => "refused",
+            }
+            .to_string()
+        })
+        .register_fn("to_string", |e: &mut HostError| e.message.clone())
+        .register_fn("to_debug", |e: &mut HostError| format!("Error({:?})", e.message));
+}

@@ -1,0 +1,139 @@
+//! Keys: pubkeys and signer handles. Scripts see a signer's public key and can ask it to sign,
+//! but no function returns secret key material.
+
+use crate::api::error::HostError;
+use crate::api::host::Host;
+use crate::chain::signer::SignerSource;
+use crate::psyche::pdas::PERMISSIONLESS_GRANTEE;
+use rhai::plugin::*;
+use rhai::{Engine, EvalAltResult};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
+use solana_sdk::signer::Signer;
+use std::sync::Arc;
+
+/// A loaded signer. Cloning shares the key; printing shows only the public key.
+#[derive(Clone)]
+pub struct SignerHandle {
+    keypair: Arc<Keypair>,
+    source: String,
+}
+
+impl SignerHandle {
+    pub fn new(keypair: Keypair, source: String) -> Self {
+        Self { keypair: Arc::new(keypair), source }
+    }
+
+    pub fn pubkey(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    /// For transaction signing inside host functions; never handed to scripts.
+    pub fn keypair(&self) -> &Keypair {
+        &self.keypair
+    }
+}
+
+impl std::fmt::Debug for SignerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({})", self.pubkey())
+    }
+}
+
+/// Parses a base58 pubkey, naming the bad input.
+pub fn parse_pubkey(text: &str) -> Result<Pubkey, HostError> {
+    text.trim().parse().map_err(|_| HostError::input(format!("invalid pubkey \"{text}\"")))
+}
+
+pub fn register_types(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Pubkey>("Pubkey")
+        .register_fn("to_string", |k: &mut Pubkey| k.to_string())
+        .register_fn("to_debug", |k: &mut Pubkey| format!("Pubkey({k})"))
+        .register_fn("==", |a: Pubkey, b: Pubkey| a == b)
+        .register_fn("!=", |a: Pubkey, b: Pubkey| a != b)
+        .register_type_with_name::<SignerHandle>("Signer")
+        .register_fn("to_string", |s: &mut SignerHandle| s.pubkey().to_string())
+        .register_fn("to_debug", |s: &mut SignerHandle| format!("{s:?}"));
+}
+
+#[export_module]
+pub mod keys_api {
+    use super::*;
+
+    /// Parses a base58 public key; an invalid one is an error naming it.
+    ///
+    /// ```rhai
+    /// let user = pubkey("11111111111111111111111111111112");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn pubkey(text: &str) -> Result<Pubkey, Box<EvalAltResult>> {
+        Ok(parse_pubkey(text)?)
+    }
+
+    /// The all-zero grantee (`11111111111111111111111111111111`): an authorization for it lets
+    /// anyone join a run.
+    pub fn permissionless() -> Pubkey {
+        PERMISSIONLESS_GRANTEE
+    }
+
+    /// True for the all-zero (permissionless) key.
+    #[rhai_fn(name = "is_permissionless", pure)]
+    pub fn is_permissionless(key: &mut Pubkey) -> bool {
+        *key == PERMISSIONLESS_GRANTEE
+    }
+
+    /// The signer that pays for and signs transactions: `-k`, `$RAW_WALLET_PRIVATE_KEY`,
+    /// `$WALLET_PRIVATE_KEY_PATH`, the Solana CLI config, or the localnet's generated payer.
+    #[rhai_fn(return_raw)]
+    pub fn payer(ctx: NativeCallContext) -> Result<SignerHandle, Box<EvalAltResult>> {
+        Ok(Host::of(&ctx).payer()?)
+    }
+
+    /// Loads another signer: a keypair file path, `prompt://` (seed phrase at a terminal) or
+    /// `env:NAME` (a JSON byte array or base58 secret in environment variable NAME).
+    ///
+    /// ```rhai
+    /// let join_authority = signer("keys/join_authority.json");
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn signer(ctx: NativeCallContext, source: &str) -> Result<SignerHandle, Box<EvalAltResult>> {
+        let host = Host::of(&ctx);
+        let source = match source.strip_prefix("env:") {
+            Some(var) => {
+                let secret =
+                    std::env::var(var).map_err(|_| HostError::input(format!("signer env:{var}: ${var} is not set")))?;
+                SignerSource::Secret { var: var.to_string(), secret }
+            }
+            None => SignerSource::parse(source).map_err(HostError::input)?,
+        };
+        let keypair = source.load(&mut |warning| host.log.warn(&warning)).map_err(HostError::input)?;
+        Ok(SignerHandle::new(keypair, source.describe()))
+    }
+
+    /// The signer's public key.
+    #[rhai_fn(get = "pubkey", pure)]
+    pub fn signer_pubkey(signer: &mut SignerHandle) -> Pubkey {
+        signer.pubkey()
+    }
+
+    /// Where the signer was loaded from (a path or variable name, never the secret).
+    #[rhai_fn(get = "source", pure)]
+    pub fn signer_source(signer: &mut SignerHandle) -> String {
+        signer.source.clone()
+    }
+
+    /// Signs a UTF-8 message and returns the base58 ed25519 signature.
+    #[rhai_fn(name = "sign", pure)]
+    pub fn sign(signer: &mut SignerHandle, message: &str) -> String {
+        signer.keypair.sign_message(message.as_bytes()).to_string()
+    }
+
+    /// Checks a base58 signature of a UTF-8 message against a public key.
+    #[rhai_fn(return_raw)]
+    pub fn verify_signature(key: Pubkey, message: &str, signature: &str) -> Result<bool, Box<EvalAltResult>> {
+        let signature: solana_sdk::signature::Signature =
+            signature.parse().map_err(|_| HostError::input(format!("invalid signature \"{signature}\"")))?;
+        Ok(signature.verify(key.as_ref(), message.as_bytes()))
+    }
+}

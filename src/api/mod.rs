@@ -1,0 +1,23 @@
+//! Host functions and types registered into Rhai, one module per domain. Each is an
+//! `#[export_module]` whose `///` docs feed `psyche-runbook docs` and the REPL's `:functions`.
+
+pub mod addresses;
+pub mod cluster;
+pub mod error;
+pub mod host;
+pub mod json;
+pub mod keys;
+pub mod outputs;
+
+use rhai::Engine;
+use rhai::plugin::*;
+
+/// Registers every host type and function into `engine`.
+pub fn register(engine: &mut Engine) {
+    keys::register_types(engine);
+    error::register_types(engine);
+    engine.register_global_module(exported_module!(keys::keys_api).into());
+    engine.register_global_module(exported_module!(cluster::cluster_api).into());
+    engine.register_global_module(exported_module!(addresses::addresses_api).into());
+    engine.register_global_module(exported_module!(outputs::outputs_api).into());
+}

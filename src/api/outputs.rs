@@ -1,0 +1,20 @@
+//! Outputs: the values a runbook reports. They appear in the `--output json` document on
+//! stdout (and, in text mode, as `name = value` lines on stderr).
+
+use crate::api::host::Host;
+use crate::api::json::to_json;
+use rhai::plugin::*;
+
+#[export_module]
+pub mod outputs_api {
+    use super::*;
+
+    /// Emits a named output; a later call with the same name replaces the value.
+    ///
+    /// ```rhai
+    /// output("treasury_balance", 250.0);
+    /// ```
+    pub fn output(ctx: NativeCallContext, name: &str, value: Dynamic) {
+        Host::of(&ctx).set_output(name.to_string(), to_json(&value));
+    }
+}

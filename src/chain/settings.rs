@@ -1,0 +1,207 @@
+//! Resolved settings: what the operator typed (flags), then the environment (run-manager's
+//! variables), then the Solana CLI config, then defaults — each value remembering where it came
+//! from. Resolved once, before any network call or signature.
+
+use crate::chain::cluster::Cluster;
+use crate::chain::signer::SignerSource;
+use crate::chain::solana_config::{self, SolanaConfig};
+use crate::cli::{Commitment, GlobalArgs};
+use crate::exit::Failure;
+use crate::psyche::ids::{ProgramIds, ProgramOverrides, ProgramsTable};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The default directory of the embedded localnet.
+pub const DEFAULT_LOCALNET_DIR: &str = ".psyche-runbook/localnet";
+/// The project config file looked up in the working directory.
+pub const PROJECT_CONFIG: &str = "psyche-runbook.toml";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cluster: Cluster,
+    pub cluster_origin: String,
+    pub ws_url: Option<String>,
+    pub commitment: Commitment,
+    pub signer: SignerSource,
+    pub signer_origin: String,
+    pub programs: ProgramIds,
+    pub localnet_dir: PathBuf,
+    pub yes: bool,
+}
+
+/// `psyche-runbook.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectConfig {
+    #[serde(default)]
+    programs: ProgramsTable,
+}
+
+/// Reads environment variables; a seam so tests resolve settings without touching the process.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Settings {
+    /// Resolves settings; `note` receives what the operator should know (e.g. an ignored
+    /// mainnet URL from the Solana CLI config).
+    pub fn resolve(args: &GlobalArgs, env: &dyn Env, note: &mut dyn FnMut(String)) -> Result<Self, Failure> {
+        let config_path = args.solana_config.clone().or_else(solana_config::default_path);
+        let solana = match &config_path {
+            Some(path) => SolanaConfig::load(path).map_err(Failure::usage)?,
+            None => SolanaConfig::default(),
+        };
+        let config_name = config_path.as_deref().map_or("Solana CLI config".into(), |p| p.display().to_string());
+
+        let (cluster, cluster_origin) = resolve_cluster(args, env, &solana, &config_name, note)?;
+        let ws_url = args
+            .ws_url
+            .clone()
+            .or_else(|| env.var("WS_RPC").map(|v| v.trim().trim_matches('"').to_string()))
+            .or_else(|| if cluster_origin.starts_with(&config_name) { solana.websocket_url.clone() } else { None })
+            .or_else(|| cluster.default_ws_url());
+
+        let commitment = match (args.commitment, solana.commitment.as_deref()) {
+            (Some(c), _) => c,
+            (None, Some(text)) => parse_commitment(text).ok_or_else(|| {
+                Failure::usage(format!("{config_name}: commitment {text:?} is not processed, confirmed or finalized"))
+            })?,
+            (None, None) => Commitment::Confirmed,
+        };
+
+        let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
+        let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
+        let programs = resolve_programs(args, &cluster)?;
+
+        Ok(Settings {
+            cluster,
+            cluster_origin,
+            ws_url,
+            commitment,
+            signer,
+            signer_origin,
+            programs,
+            localnet_dir,
+            yes: args.yes,
+        })
+    }
+}
+
+fn parse_commitment(text: &str) -> Option<Commitment> {
+    match text.trim() {
+        "processed" => Some(Commitment::Processed),
+        "confirmed" => Some(Commitment::Confirmed),
+        "finalized" => Some(Commitment::Finalized),
+        _ => None,
+    }
+}
+
+fn resolve_cluster(
+    args: &GlobalArgs,
+    env: &dyn Env,
+    solana: &SolanaConfig,
+    config_name: &str,
+    note: &mut dyn FnMut(String),
+) -> Result<(Cluster, String), Failure> {
+    if let Some(url) = &args.url {
+        return Ok((Cluster::parse(url).map_err(|e| Failure::usage(format!("--url: {e}")))?, "--url".into()));
+    }
+    if let Some(url) = env.var("RPC") {
+        return Ok((Cluster::parse(&url).map_err(|e| Failure::usage(format!("$RPC: {e}")))?, "$RPC".into()));
+    }
+    if let Some(url) = &solana.json_rpc_url {
+        let cluster = Cluster::parse(url).map_err(|e| Failure::usage(format!("{config_name}: json_rpc_url: {e}")))?;
+        // Mainnet is only ever chosen explicitly.
+        if cluster.is_mainnet() {
+            note(format!(
+                "ignoring json_rpc_url {url} from {config_name}: mainnet-beta must be chosen explicitly (-u mainnet-beta or $RPC); using the embedded localnet"
+            ));
+        } else {
+            return Ok((cluster, format!("{config_name} json_rpc_url")));
+        }
+    }
+    Ok((Cluster::Embedded, "default".into()))
+}
+
+fn resolve_signer(
+    args: &GlobalArgs,
+    env: &dyn Env,
+    solana: &SolanaConfig,
+    config_name: &str,
+    cluster: &Cluster,
+    localnet_dir: &Path,
+) -> Result<(SignerSource, String), Failure> {
+    if let Some(value) = &args.keypair {
+        return Ok((SignerSource::parse(value).map_err(Failure::usage)?, "--keypair".into()));
+    }
+    if let Some(secret) = env.var("RAW_WALLET_PRIVATE_KEY") {
+        let var = "RAW_WALLET_PRIVATE_KEY".to_string();
+        return Ok((SignerSource::Secret { var, secret }, "$RAW_WALLET_PRIVATE_KEY".into()));
+    }
+    if let Some(path) = env.var("WALLET_PRIVATE_KEY_PATH") {
+        return Ok((SignerSource::parse(&path).map_err(Failure::usage)?, "$WALLET_PRIVATE_KEY_PATH".into()));
+    }
+    // On the embedded chain the operator's real wallet is not needed: a generated payer is.
+    if *cluster == Cluster::Embedded {
+        return Ok((SignerSource::LocalnetPayer(localnet_dir.join("payer.json")), "localnet default".into()));
+    }
+    if let Some(path) = &solana.keypair_path {
+        let source = SignerSource::parse(path).map_err(|e| Failure::usage(format!("{config_name}: {e}")))?;
+        return Ok((source, format!("{config_name} keypair_path")));
+    }
+    let default = crate::chain::signer::expand_home("~/.config/solana/id.json");
+    Ok((SignerSource::File(default), "default".into()))
+}
+
+fn resolve_programs(args: &GlobalArgs, cluster: &Cluster) -> Result<ProgramIds, Failure> {
+    let path = args.project_config.clone().unwrap_or_else(|| PathBuf::from(PROJECT_CONFIG));
+    let project = match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str::<ProjectConfig>(&text)
+            .map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message().trim())))?,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && args.project_config.is_none() => {
+            ProjectConfig::default()
+        }
+        Err(err) => return Err(Failure::usage(format!("{}: {err}", path.display()))),
+    };
+    let mut ids = ProgramIds::default();
+    let name = path.display();
+    let bad = |e: crate::psyche::ids::BadProgramId| Failure::usage(e.to_string());
+    ids.apply(&project.programs.all, &format!("{name} [programs]")).map_err(bad)?;
+    if let Some(layer) = project.programs.clusters.get(cluster.name()) {
+        ids.apply(layer, &format!("{name} [programs.{}]", cluster.name())).map_err(bad)?;
+    }
+    let flags = ProgramOverrides {
+        coordinator: args.coordinator_program_id.clone(),
+        authorizer: args.authorizer_program_id.clone(),
+        treasurer: args.treasurer_program_id.clone(),
+    };
+    ids.apply(&flags, "--*-program-id").map_err(bad)?;
+    Ok(ids)
+}
+
+impl Settings {
+    /// Settings for commands that never touch a chain (`check`, `docs`): the embedded cluster
+    /// and upstream program IDs, whatever the environment says.
+    pub fn offline(args: &GlobalArgs) -> Self {
+        let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
+        Settings {
+            cluster: Cluster::Embedded,
+            cluster_origin: "offline".into(),
+            ws_url: None,
+            commitment: Commitment::Confirmed,
+            signer: SignerSource::LocalnetPayer(localnet_dir.join("payer.json")),
+            signer_origin: "offline".into(),
+            programs: ProgramIds::default(),
+            localnet_dir,
+            yes: false,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Command-line arguments, exactly as the operator types them. Resolution into settings
+//! (URL monikers, env fallbacks, config files) happens in `chain::settings`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "psyche-runbook", version, about = "Runbooks for Psyche training runs on Solana", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Cluster: embedded (default), mainnet-beta (m), devnet (d), testnet (t), localhost (l) or an
+    /// http(s) URL. Falls back to $RPC, then json_rpc_url in the Solana CLI config.
+    #[arg(short = 'u', long = "url", global = true, value_name = "URL_OR_MONIKER")]
+    pub url: Option<String>,
+    /// Websocket URL; falls back to $WS_RPC, then one derived from the RPC URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub ws_url: Option<String>,
+    /// Signer: a keypair file or prompt://. Falls back to $RAW_WALLET_PRIVATE_KEY,
+    /// $WALLET_PRIVATE_KEY_PATH, then keypair_path in the Solana CLI config.
+    #[arg(short = 'k', long, global = true, value_name = "KEYPAIR")]
+    pub keypair: Option<String>,
+    /// Commitment level for reads and confirmations [default: confirmed].
+    #[arg(long, global = true, value_enum)]
+    pub commitment: Option<Commitment>,
+    /// Solana CLI config file [default: ~/.config/solana/cli/config.yml].
+    #[arg(short = 'C', long = "config", global = true, value_name = "PATH")]
+    pub solana_config: Option<PathBuf>,
+    /// Project config file with [programs] overrides [default: ./psyche-runbook.toml].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub project_config: Option<PathBuf>,
+    /// Directory holding the embedded localnet's state.
+    #[arg(long, global = true, value_name = "DIR", env = "PSYCHE_RUNBOOK_LOCALNET_DIR")]
+    pub localnet_dir: Option<PathBuf>,
+    /// Coordinator program id for this cluster.
+    #[arg(long, global = true, value_name = "PUBKEY", env = "PSYCHE_COORDINATOR_PROGRAM_ID")]
+    pub coordinator_program_id: Option<String>,
+    /// Authorizer program id for this cluster.
+    #[arg(long, global = true, value_name = "PUBKEY", env = "PSYCHE_AUTHORIZER_PROGRAM_ID")]
+    pub authorizer_program_id: Option<String>,
+    /// Treasurer program id for this cluster.
+    #[arg(long, global = true, value_name = "PUBKEY", env = "PSYCHE_TREASURER_PROGRAM_ID")]
+    pub treasurer_program_id: Option<String>,
+    /// Output format: human text on stderr, or one JSON document on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = OutputMode::Text)]
+    pub output: OutputMode,
+    /// More diagnostics on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Confirm mutations on mainnet-beta without asking.
+    #[arg(long, global = true)]
+    pub yes: bool,
+    /// Stop a runbook after this many Rhai operations (0 = no limit).
+    #[arg(long, global = true, value_name = "N", default_value_t = 50_000_000)]
+    pub max_operations: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Commitment {
+    Processed,
+    Confirmed,
+    Finalized,
+}
+
+impl Commitment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commitment::Processed => "processed",
+            Commitment::Confirmed => "confirmed",
+            Commitment::Finalized => "finalized",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a runbook.
+    Run(RunArgs),
+    /// Parse and statically check runbooks without running them.
+    Check(CheckArgs),
+    /// Start the interactive REPL (reads statements from stdin when it is not a terminal).
+    Repl,
+    /// List every host function and type runbooks can use.
+    Docs,
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Decode a raw account dump (the account's data bytes).
+    Decode {
+        #[arg(value_enum)]
+        kind: AccountKind,
+        file: PathBuf,
+    },
+    /// Work with run configs (config.toml).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook (.rhai).
+    pub file: PathBuf,
+    /// Set a constant visible to the runbook (numbers, true/false, or text).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Arguments visible to the runbook as the ARGS array.
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Runbooks to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Constants the runbooks expect from `run --set`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccountKind {
+    CoordinatorAccount,
+    CoordinatorInstance,
+    Authorization,
+    TreasurerRun,
+    Participant,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a run config against the coordinator's checks.
+    Check { file: PathBuf },
+}

@@ -1,0 +1,44 @@
+//! `psyche-runbook check FILE...`: parse and statically check runbooks without running them or
+//! touching any chain. Exit 0 when every file is clean, 2 otherwise.
+
+use crate::api::host::Host;
+use crate::chain::settings::Settings;
+use crate::cli::{CheckArgs, GlobalArgs};
+use crate::commands::run::constants;
+use crate::engine::check::check_ast;
+use crate::engine::interrupt::Interrupt;
+use crate::engine::{Options, Runtime};
+use crate::exit::{ExitCode, Failure};
+use crate::ui::Log;
+use serde_json::json;
+
+pub fn check(global: &GlobalArgs, args: &CheckArgs, log: Log) -> Result<ExitCode, Failure> {
+    let constants = constants(&args.set)?;
+    let mut reports = Vec::new();
+    let mut clean = true;
+    for file in &args.files {
+        let host = Host::new(Settings::offline(global), log);
+        let base_dir = file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        let runtime = Runtime::new(host, Options { max_operations: 0, base_dir, interrupt: Interrupt::default() });
+        let scope = Runtime::scope(&constants, &[]);
+        let name = file.display().to_string();
+        let problems = match runtime.compile_file(file, &scope) {
+            Ok(ast) => check_ast(&runtime, &ast, &name),
+            Err(diagnostic) => vec![diagnostic],
+        };
+        clean &= problems.is_empty();
+        if !log.json() {
+            if problems.is_empty() {
+                log.info(&format!("{name}: ok"));
+            }
+            for problem in &problems {
+                log.error(runtime.render(problem).trim_end());
+            }
+        }
+        reports.push(json!({"file": name, "ok": problems.is_empty(), "problems": problems}));
+    }
+    if log.json() {
+        println!("{}", serde_json::to_string_pretty(&json!({"files": reports})).expect("JSON serializes"));
+    }
+    Ok(if clean { ExitCode::Success } else { ExitCode::Usage })
+}

@@ -1,0 +1,32 @@
+//! One module per CLI command. `dispatch` resolves settings where a command needs them and
+//! returns the exit code.
+
+pub mod check;
+pub mod config;
+pub mod decode;
+pub mod docs;
+pub mod repl;
+pub mod run;
+
+use crate::chain::settings::{ProcessEnv, Settings};
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::exit::{ExitCode, Failure};
+use crate::ui::Log;
+use clap::CommandFactory;
+
+pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
+    let global = &cli.global;
+    let settings = || Settings::resolve(global, &ProcessEnv, &mut |note| log.warn(&note));
+    match &cli.command {
+        Command::Run(args) => run::run(global, args, settings()?, log),
+        Command::Check(args) => check::check(global, args, log),
+        Command::Repl => repl::repl(global, settings()?, log),
+        Command::Docs => docs::docs(global, log),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "psyche-runbook", &mut std::io::stdout());
+            Ok(ExitCode::Success)
+        }
+        Command::Decode { kind, file } => decode::decode(*kind, file, log),
+        Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
+    }
+}

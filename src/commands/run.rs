@@ -1,0 +1,86 @@
+//! `psyche-runbook run FILE [--set k=v]... [-- ARGS...]`.
+
+use crate::api::host::Host;
+use crate::chain::settings::Settings;
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::engine::errors::Diagnostic;
+use crate::engine::interrupt::Interrupt;
+use crate::engine::values::parse_set;
+use crate::engine::{Options, Runtime};
+use crate::exit::{ExitCode, Failure};
+use crate::ui::Log;
+use rhai::Dynamic;
+use serde_json::json;
+
+/// Version of the `--output json` document's shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `--set` constants, plus `run_id` from `$RUN_ID` (run-manager's variable) unless set.
+pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
+    let mut constants = sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
+    if !constants.iter().any(|(name, _)| name == "run_id")
+        && let Ok(run_id) = std::env::var("RUN_ID")
+    {
+        constants.push(("run_id".into(), run_id.into()));
+    }
+    Ok(constants)
+}
+
+pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
+    let constants = constants(&args.set)?;
+    let host = Host::new(settings, log);
+    let interrupt = Interrupt::default();
+    interrupt.bind_to_signals();
+    let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let runtime = Runtime::new(host, Options { max_operations: global.max_operations, base_dir, interrupt });
+    let mut scope = Runtime::scope(&constants, &args.args);
+    log.debug(&format!(
+        "cluster: {} (from {}); signer: {} (from {})",
+        runtime.host.settings.cluster,
+        runtime.host.settings.cluster_origin,
+        runtime.host.settings.signer.describe(),
+        runtime.host.settings.signer_origin
+    ));
+
+    let result = runtime.compile_file(&args.file, &scope).and_then(|ast| runtime.run(&mut scope, &ast));
+    let sent = runtime.host.sent();
+    let outputs = runtime.host.outputs();
+    let code = match &result {
+        Ok(_) => ExitCode::Success,
+        Err(d) => d.code,
+    };
+    if log.json() {
+        let document = json!({
+            "schema_version": SCHEMA_VERSION,
+            "runbook": args.file.display().to_string(),
+            "cluster": runtime.host.settings.cluster.name(),
+            "ok": result.is_ok(),
+            "exit_code": code.code(),
+            "outputs": outputs,
+            "signatures": sent,
+            "error": result.as_ref().err().map(error_json),
+        });
+        println!("{}", serde_json::to_string_pretty(&document).expect("JSON document serializes"));
+    } else {
+        for (name, value) in &outputs {
+            println!("{name} = {value}");
+        }
+    }
+    if let Err(diagnostic) = &result {
+        log.error(runtime.render(diagnostic).trim_end());
+        log.error(&sent_note(&sent));
+    }
+    Ok(code)
+}
+
+fn error_json(d: &Diagnostic) -> serde_json::Value {
+    serde_json::to_value(d).expect("diagnostics serialize")
+}
+
+/// Whether an error left anything on chain, so the operator knows where they stand.
+pub fn sent_note(sent: &[String]) -> String {
+    match sent.len() {
+        0 => "nothing was sent".to_string(),
+        n => format!("{n} transaction(s) were sent before the error: {}", sent.join(", ")),
+    }
+}

@@ -1,0 +1,31 @@
+//! Cooperative interruption. SIGINT/SIGTERM set a flag; the engine's progress hook stops the
+//! script at its next operation. A host function already sending finishes (and records what it
+//! sent) before the script sees the interruption, so nothing half-sent is forgotten.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Clears the flag, returning whether it was set (the REPL resumes after a Ctrl-C).
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::SeqCst)
+    }
+
+    /// Routes SIGINT and SIGTERM to this flag for the rest of the process.
+    pub fn bind_to_signals(&self) {
+        let flag = self.clone();
+        // Only the first binding in a process takes effect; later runtimes share the signal.
+        let _ = ctrlc::set_handler(move || flag.trigger());
+    }
+}

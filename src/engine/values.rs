@@ -1,0 +1,54 @@
+//! `--set KEY=VALUE` constants: typed the way an operator means them (integers, floats,
+//! true/false, otherwise text; wrap in double quotes to force text).
+
+use crate::exit::Failure;
+use rhai::Dynamic;
+
+pub fn parse_set(arg: &str) -> Result<(String, Dynamic), Failure> {
+    let (key, value) =
+        arg.split_once('=').ok_or_else(|| Failure::usage(format!("--set {arg:?}: expected KEY=VALUE")))?;
+    let key = key.trim();
+    let valid = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(Failure::usage(format!("--set {arg:?}: {key:?} is not a valid variable name")));
+    }
+    Ok((key.to_string(), typed(value)))
+}
+
+fn typed(value: &str) -> Dynamic {
+    if let Some(text) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        return text.to_string().into();
+    }
+    match value {
+        "true" => return true.into(),
+        "false" => return false.into(),
+        _ => {}
+    }
+    if let Ok(i) = value.parse::<rhai::INT>() {
+        return i.into();
+    }
+    if let Ok(f) = value.parse::<rhai::FLOAT>()
+        && f.is_finite()
+    {
+        return f.into();
+    }
+    value.to_string().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_typed() {
+        assert_eq!(parse_set("n=42").unwrap().1.as_int().unwrap(), 42);
+        assert_eq!(parse_set("x=2.5").unwrap().1.as_float().unwrap(), 2.5);
+        assert!(parse_set("b=true").unwrap().1.as_bool().unwrap());
+        assert_eq!(parse_set("s=\"42\"").unwrap().1.into_string().unwrap(), "42");
+        assert_eq!(parse_set("id=my-run").unwrap().1.into_string().unwrap(), "my-run");
+        assert_eq!(parse_set("e=").unwrap().1.into_string().unwrap(), "");
+        assert!(parse_set("9x=1").is_err());
+        assert!(parse_set("novalue").is_err());
+    }
+}

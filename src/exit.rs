@@ -1,0 +1,44 @@
+//! Exit codes and the error type that carries one to `main`.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the runbook raised an error (nothing the chain refused) |
+//! | 2 | usage, parse or static-check error; bad input refused before anything was sent |
+//! | 3 | chain or transaction failure |
+//! | 4 | refused by a safety guard (e.g. mainnet without `--yes`) |
+//! | 130 | interrupted (SIGINT/SIGTERM) |
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Success = 0,
+    RunbookError = 1,
+    Usage = 2,
+    Chain = 3,
+    Refused = 4,
+    Interrupted = 130,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// An error already worded for the operator, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub code: ExitCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: ExitCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Usage, message)
+    }
+}
