@@ -6,7 +6,7 @@ use crate::api::error::HostError;
 use crate::api::keys::SignerHandle;
 use crate::chain::settings::Settings;
 use crate::ui::Log;
-use rhai::NativeCallContext;
+use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,14 +14,23 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct Host {
     pub settings: Settings,
     pub log: Log,
+    /// `--set` values (and `$RUN_ID`), also pushed into the script scope as constants.
+    pub params: BTreeMap<String, Dynamic>,
     outputs: Mutex<BTreeMap<String, Value>>,
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
 }
 
 impl Host {
-    pub fn new(settings: Settings, log: Log) -> Arc<Self> {
-        Arc::new(Self { settings, log, outputs: Mutex::default(), sent: Mutex::default(), payer: OnceLock::new() })
+    pub fn new(settings: Settings, log: Log, params: &[(String, Dynamic)]) -> Arc<Self> {
+        Arc::new(Self {
+            settings,
+            log,
+            params: params.iter().cloned().collect(),
+            outputs: Mutex::default(),
+            sent: Mutex::default(),
+            payer: OnceLock::new(),
+        })
     }
 
     /// The host behind a native call.

@@ -8,6 +8,7 @@ pub mod host;
 pub mod json;
 pub mod keys;
 pub mod outputs;
+pub mod params;
 
 use rhai::Engine;
 use rhai::plugin::*;
@@ -20,4 +21,5 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(cluster::cluster_api).into());
     engine.register_global_module(exported_module!(addresses::addresses_api).into());
     engine.register_global_module(exported_module!(outputs::outputs_api).into());
+    engine.register_global_module(exported_module!(params::params_api).into());
 }

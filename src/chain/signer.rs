@@ -4,7 +4,6 @@
 //! runbook that never signs never prompts.
 
 use solana_sdk::signature::Keypair;
-use solana_sdk::signer::Signer;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -154,6 +153,7 @@ fn prompt_seed_phrase() -> Result<Keypair, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solana_sdk::signer::Signer;
 
     #[test]
     fn json_and_base58_secrets_give_the_same_key() {

@@ -15,7 +15,7 @@ pub fn repl(global: &GlobalArgs, settings: Settings, log: Log) -> Result<ExitCod
     interrupt.bind_to_signals();
     let base_dir = std::env::current_dir().unwrap_or_default();
     let runtime =
-        Runtime::new(Host::new(settings, log), Options { max_operations: global.max_operations, base_dir, interrupt });
+        Runtime::new(Host::new(settings, log, &[]), Options { max_operations: global.max_operations, base_dir, interrupt });
     let session = Session::new(runtime);
     Ok(if std::io::stdin().is_terminal() { interactive(session) } else { piped(session, std::io::stdin().lock()) })
 }

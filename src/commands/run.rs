@@ -28,7 +28,7 @@ pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
 
 pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
     let constants = constants(&args.set)?;
-    let host = Host::new(settings, log);
+    let host = Host::new(settings, log, &constants);
     let interrupt = Interrupt::default();
     interrupt.bind_to_signals();
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
