@@ -4,8 +4,8 @@
 
 use crate::api::error::HostError;
 use crate::api::host::Host;
-use rhai::plugin::*;
 use rhai::EvalAltResult;
+use rhai::plugin::*;
 
 #[export_module]
 pub mod params_api {

@@ -12,10 +12,11 @@ use std::io::IsTerminal;
 
 pub fn repl(global: &GlobalArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
     let interrupt = Interrupt::default();
-    interrupt.bind_to_signals();
     let base_dir = std::env::current_dir().unwrap_or_default();
-    let runtime =
-        Runtime::new(Host::new(settings, log, &[]), Options { max_operations: global.max_operations, base_dir, interrupt });
+    let runtime = Runtime::new(
+        Host::new(settings, log, &[]),
+        Options { max_operations: global.max_operations, base_dir, interrupt },
+    );
     let session = Session::new(runtime);
     Ok(if std::io::stdin().is_terminal() { interactive(session) } else { piped(session, std::io::stdin().lock()) })
 }

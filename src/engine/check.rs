@@ -39,7 +39,9 @@ pub fn check_ast(runtime: &Runtime, ast: &AST, file: &str) -> Vec<Diagnostic> {
     };
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
-            Some(ASTNode::Expr(Expr::FnCall(call, pos))) | Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
+            Some(ASTNode::Expr(Expr::FnCall(call, pos)))
+            | Some(ASTNode::Stmt(Stmt::FnCall(call, pos)))
+            | Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
                 let is_method = matches!(path.last(), Some(ASTNode::Expr(Expr::MethodCall(..))));
                 if call.is_qualified() || call.op_token.is_some() || KEYWORD_FUNCTIONS.contains(&call.name.as_str()) {
                     return true;

@@ -22,10 +22,13 @@ impl Interrupt {
         self.0.swap(false, Ordering::SeqCst)
     }
 
-    /// Routes SIGINT and SIGTERM to this flag for the rest of the process.
+    /// Routes SIGINT and SIGTERM to this flag for the rest of the process. The registration
+    /// chains to whatever handler was installed before (the REPL's line editor installs one),
+    /// so both still run.
     pub fn bind_to_signals(&self) {
-        let flag = self.clone();
-        // Only the first binding in a process takes effect; later runtimes share the signal.
-        let _ = ctrlc::set_handler(move || flag.trigger());
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // Registration fails only for forbidden signals, which these are not.
+            let _ = signal_hook::flag::register(signal, Arc::clone(&self.0));
+        }
     }
 }

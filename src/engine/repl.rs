@@ -291,6 +291,8 @@ pub fn interactive(mut session: Session) -> ExitCode {
             return ExitCode::RunbookError;
         }
     };
+    // After the editor exists: it installs a SIGINT handler of its own, which ours chains to.
+    session.runtime.interrupt.bind_to_signals();
     editor.set_helper(Some(ReplHelper { names: session.completion_names() }));
     let history = history_path();
     if let Some(path) = &history {
@@ -331,6 +333,7 @@ pub fn interactive(mut session: Session) -> ExitCode {
 /// Reads statements from a pipe, printing each result on stdout. Exits with the first error's
 /// code after running everything, or 0.
 pub fn piped(mut session: Session, input: impl BufRead) -> ExitCode {
+    session.runtime.interrupt.bind_to_signals();
     let mut first_error = None;
     let mut buffer = String::new();
     for line in input.lines() {

@@ -1,0 +1,149 @@
+//! A builder over the real binary: files in a fresh directory (also its HOME, so no user
+//! config leaks in), arguments, environment and stdin; then the exit code, stdout and stderr.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_psyche-runbook");
+
+/// Variables a developer's shell may set that would change what the binary resolves.
+const CLEARED_ENV: &[&str] = &[
+    "RPC",
+    "WS_RPC",
+    "RUN_ID",
+    "WALLET_PRIVATE_KEY_PATH",
+    "RAW_WALLET_PRIVATE_KEY",
+    "PSYCHE_RUNBOOK_LOCALNET_DIR",
+    "PSYCHE_COORDINATOR_PROGRAM_ID",
+    "PSYCHE_AUTHORIZER_PROGRAM_ID",
+    "PSYCHE_TREASURER_PROGRAM_ID",
+    "PSYCHE_RUNBOOK_HISTORY",
+    "XDG_STATE_HOME",
+];
+
+pub struct Runbook {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<String>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Default for Runbook {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runbook {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new(), env: Vec::new(), stdin: None }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn file(self, name: &str, contents: &str) -> Self {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn stdin(mut self, input: &str) -> Self {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(self.dir.path()).env("HOME", self.dir.path()).env("NO_COLOR", "1");
+        for var in CLEARED_ENV {
+            cmd.env_remove(var);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs with `args` instead of the builder's, keeping the directory for another run.
+    pub fn run_args<I: IntoIterator<Item = S>, S: Into<String>>(&self, args: I) -> Run {
+        let mut cmd = self.command();
+        cmd.args(args.into_iter().map(Into::into).collect::<Vec<String>>());
+        self.spawn(cmd)
+    }
+
+    pub fn run(&self) -> Run {
+        let mut cmd = self.command();
+        cmd.args(&self.args);
+        self.spawn(cmd)
+    }
+
+    fn spawn(&self, mut cmd: Command) -> Run {
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn psyche-runbook");
+        if let Some(input) = &self.stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// A file from `../shared/fixtures`, failing loudly when the fixtures are not there.
+pub fn fixture(relative: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(relative);
+    assert!(
+        path.exists(),
+        "fixture missing: {} (the tests read upstream fixtures from ../shared/fixtures next to the project)",
+        path.display()
+    );
+    path
+}

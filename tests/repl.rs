@@ -1,0 +1,116 @@
+//! The interactive REPL, driven through a pseudo-terminal as an operator would use it.
+
+mod common;
+
+use common::Runbook;
+use rexpect::session::{PtySession, spawn_command};
+
+const TIMEOUT_MS: u64 = 20_000;
+
+/// An empty prompt as the line editor draws it (a continuation line redraws the prompt followed
+/// by the input so far, so this only matches a fresh prompt). Input typed before the prompt is
+/// drawn would be discarded when the editor enters raw mode, so tests wait for it.
+const FRESH_PROMPT: &str = "rb> \r";
+
+fn start(rb: &Runbook) -> PtySession {
+    let mut cmd = rb.command();
+    cmd.args(["repl", "--max-operations", "0"]).env("TERM", "xterm");
+    let mut session = spawn_command(cmd, Some(TIMEOUT_MS)).expect("spawn the REPL");
+    session.exp_string(FRESH_PROMPT).expect("first prompt");
+    session
+}
+
+fn eval(session: &mut PtySession, input: &str, expected: &str) {
+    session.send_line(input).unwrap();
+    session.exp_string(expected).unwrap_or_else(|e| panic!("after {input:?} expected {expected:?}: {e}"));
+    session.exp_string(FRESH_PROMPT).unwrap();
+}
+
+#[test]
+fn multi_line_input_continues_until_brackets_close() {
+    let rb = Runbook::new();
+    let mut repl = start(&rb);
+    // Lines with an open bracket continue the same input; the closing line runs it.
+    for (line, complete) in
+        [("fn add2(a) {", false), ("  a + 2", false), ("}", true), ("let values = [", false), ("40];", true)]
+    {
+        repl.send_line(line).unwrap();
+        repl.exp_string(if complete { FRESH_PROMPT } else { line }).unwrap();
+    }
+    eval(&mut repl, "add2(values[0])", "=> 42");
+    repl.send_control('d').unwrap();
+    repl.exp_eof().unwrap();
+}
+
+#[test]
+fn ctrl_c_cancels_a_long_loop_without_leaving_the_repl() {
+    let rb = Runbook::new();
+    let mut repl = start(&rb);
+    eval(&mut repl, "let kept = 5;", "");
+    repl.send_line("let i = 0; loop { i += 1; }").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    repl.send_control('c').unwrap();
+    repl.exp_string("error: interrupted").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    eval(&mut repl, "kept + 1", "=> 6");
+    repl.send_control('d').unwrap();
+    repl.exp_eof().unwrap();
+}
+
+#[test]
+fn history_persists_across_sessions() {
+    let rb = Runbook::new();
+    let mut first = start(&rb);
+    eval(&mut first, "40 + 2", "=> 42");
+    first.send_control('d').unwrap();
+    first.exp_eof().unwrap();
+
+    let history = rb.path(".local/state/psyche-runbook/history");
+    let text = std::fs::read_to_string(&history).expect("history file");
+    assert!(text.contains("40 + 2"), "{text}");
+
+    let mut second = start(&rb);
+    // Up-arrow recalls the previous session's line.
+    second.send("\x1b[A").unwrap();
+    second.send("\r").unwrap();
+    second.flush().unwrap();
+    second.exp_string("=> 42").unwrap();
+    second.send_control('d').unwrap();
+    second.exp_eof().unwrap();
+}
+
+#[test]
+fn save_writes_a_runbook_that_replays_the_session() {
+    let rb = Runbook::new();
+    let mut repl = start(&rb);
+    eval(&mut repl, "let base = 40;", "");
+    eval(&mut repl, "fn bump(x) { x + 2 }", "");
+    eval(&mut repl, "import \"psyche/checks\" as checks;", "");
+    eval(&mut repl, "checks::require(bump(base) == 42, \"math\");", "");
+    eval(&mut repl, "output(\"answer\", bump(base));", "");
+    eval(&mut repl, "no_such_variable", "undefined variable");
+    eval(&mut repl, ":save session.rhai", "saved 5 statement(s) to session.rhai");
+    repl.send_line(":quit").unwrap();
+    repl.exp_eof().unwrap();
+
+    let run = rb.run_args(["run", "session.rhai", "--output", "json"]).success();
+    assert_eq!(run.json()["outputs"]["answer"], 42);
+}
+
+#[test]
+fn tab_completes_host_functions_and_variables() {
+    let rb = Runbook::new();
+    let mut repl = start(&rb);
+    eval(&mut repl, "let treasury_target = 7;", "");
+    repl.send("treasury_t\t").unwrap();
+    repl.send("\r").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("=> 7").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    repl.send("coordinator_instance_addr\t").unwrap();
+    repl.send("(\"test\").to_string()\r").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("9L4yCH7TsMn9JfoXYEupuQwtcNPTTtHcyNL6uqDfjwGB").unwrap();
+    repl.send_control('d').unwrap();
+    repl.exp_eof().unwrap();
+}
