@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod exit;
+pub mod localnet;
 pub mod psyche;
 pub mod ui;
 

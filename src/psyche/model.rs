@@ -162,6 +162,11 @@ impl Model {
         let Model::LLM(llm) = self;
         llm
     }
+
+    pub fn llm_mut(&mut self) -> &mut Llm {
+        let Model::LLM(llm) = self;
+        llm
+    }
 }
 
 impl Checkpoint {

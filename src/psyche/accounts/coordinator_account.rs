@@ -20,6 +20,9 @@ pub const VERSION: u64 = 1;
 pub const DISCRIMINATOR: [u8; 8] = discriminator("account:CoordinatorAccount");
 
 pub const MAX_CLIENTS: usize = 256;
+/// Where `init_coordinator` writes the run id and client version into a zeroed account.
+pub const RUN_ID_OFFSET: usize = off::RUN_ID;
+pub const CLIENT_VERSION_OFFSET: usize = off::CLIENT_VERSION;
 pub const MAX_WITNESSES: usize = 32;
 pub const NUM_ROUNDS: usize = 4;
 

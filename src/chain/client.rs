@@ -1,0 +1,183 @@
+//! The one client path: a nonblocking `RpcClient` on a private tokio runtime, talking HTTP to a
+//! cluster or in-process to the embedded localnet. Sending signs with a fresh blockhash, sends,
+//! confirms, and turns failures into errors that carry the signature and program logs.
+
+use crate::chain::cluster::Cluster;
+use crate::chain::settings::Settings;
+use crate::cli::Commitment;
+use crate::localnet::handle::Handle;
+use crate::localnet::sender::LocalSender;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client::rpc_client::RpcClientConfig;
+use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
+use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
+use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
+use solana_sdk::transaction::{Transaction, TransactionError};
+use std::future::Future;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("{0}")]
+    Rpc(String),
+    #[error("transaction {}failed: {message}{}", signature.map(|s| format!("{s} ")).unwrap_or_default(), program_error(logs))]
+    Transaction { signature: Option<Signature>, error: Option<TransactionError>, message: String, logs: Vec<String> },
+    #[error("localnet: {0}")]
+    Localnet(String),
+}
+
+/// The log line that explains a program failure (Anchor's error line when there is one).
+fn program_error(logs: &[String]) -> String {
+    logs.iter()
+        .rev()
+        .find(|l| l.contains("AnchorError") || l.contains("Error Message"))
+        .or_else(|| logs.iter().rev().find(|l| l.contains("failed")))
+        .map(|l| format!("\n  {l}"))
+        .unwrap_or_default()
+}
+
+impl ChainError {
+    /// The program's custom error code, when a program refused the transaction.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Transaction {
+                error:
+                    Some(TransactionError::InstructionError(_, solana_sdk::instruction::InstructionError::Custom(code))),
+                ..
+            } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub fn logs(&self) -> &[String] {
+        match self {
+            ChainError::Transaction { logs, .. } => logs,
+            _ => &[],
+        }
+    }
+
+    fn from_client(err: ClientError, signature: Option<Signature>) -> Self {
+        match err.kind() {
+            ErrorKind::RpcError(RpcError::RpcResponseError {
+                data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),
+                ..
+            }) => {
+                let error: Option<TransactionError> = sim.err.clone().map(Into::into);
+                ChainError::Transaction {
+                    signature,
+                    message: error.as_ref().map_or_else(|| err.to_string(), |e| e.to_string()),
+                    error,
+                    logs: sim.logs.clone().unwrap_or_default(),
+                }
+            }
+            ErrorKind::TransactionError(tx_err) => ChainError::Transaction {
+                signature,
+                message: tx_err.to_string(),
+                error: Some(tx_err.clone()),
+                logs: Vec::new(),
+            },
+            _ => ChainError::Rpc(err.to_string()),
+        }
+    }
+}
+
+pub struct Chain {
+    runtime: tokio::runtime::Runtime,
+    rpc: Arc<RpcClient>,
+    localnet: Option<Arc<Handle>>,
+}
+
+fn commitment_config(c: Commitment) -> CommitmentConfig {
+    match c {
+        Commitment::Processed => CommitmentConfig::processed(),
+        Commitment::Confirmed => CommitmentConfig::confirmed(),
+        Commitment::Finalized => CommitmentConfig::finalized(),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime starts")
+}
+
+impl Chain {
+    /// Connects to the cluster of `settings`; the embedded chain is opened (and locked) here.
+    pub fn connect(settings: &Settings, waiting: impl FnOnce()) -> Result<Self, ChainError> {
+        let commitment = commitment_config(settings.commitment);
+        match &settings.cluster {
+            Cluster::Embedded => {
+                let handle =
+                    Handle::open(&settings.localnet_dir, waiting).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                Ok(Self::embedded(handle, commitment))
+            }
+            Cluster::Rpc { url } => Ok(Self {
+                runtime: runtime(),
+                rpc: Arc::new(RpcClient::new_with_commitment(url.clone(), commitment)),
+                localnet: None,
+            }),
+        }
+    }
+
+    /// A client on an already open localnet.
+    pub fn embedded(handle: Arc<Handle>, commitment: CommitmentConfig) -> Self {
+        let sender = LocalSender::new(Arc::clone(&handle));
+        let rpc = RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment));
+        Self { runtime: runtime(), rpc: Arc::new(rpc), localnet: Some(handle) }
+    }
+
+    pub fn rpc(&self) -> &Arc<RpcClient> {
+        &self.rpc
+    }
+
+    /// The embedded chain, when that is what this client talks to.
+    pub fn localnet(&self) -> Option<&Arc<Handle>> {
+        self.localnet.as_ref()
+    }
+
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    pub fn account(&self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        let commitment = self.rpc.commitment();
+        self.block_on(self.rpc.get_account_with_commitment(key, commitment))
+            .map(|r| r.value)
+            .map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    pub fn accounts(&self, keys: &[Pubkey]) -> Result<Vec<Option<Account>>, ChainError> {
+        self.block_on(self.rpc.get_multiple_accounts(keys)).map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    pub fn balance(&self, key: &Pubkey) -> Result<u64, ChainError> {
+        self.block_on(self.rpc.get_balance(key)).map_err(|e| ChainError::Rpc(e.to_string()))
+    }
+
+    /// Signs `instructions` (payer first), sends and confirms them.
+    pub fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        let blockhash = self.block_on(self.rpc.get_latest_blockhash()).map_err(|e| ChainError::Rpc(e.to_string()))?;
+        let mut all: Vec<&Keypair> = vec![payer];
+        all.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
+        let signature = tx.signatures[0];
+        self.block_on(self.rpc.send_and_confirm_transaction(&tx))
+            .map_err(|e| ChainError::from_client(e, Some(signature)))
+    }
+
+    /// Persists the embedded chain if it changed. A no-op on real clusters.
+    pub fn finish(&self) -> Result<(), ChainError> {
+        if let Some(handle) = &self.localnet {
+            handle.save().map_err(|e| ChainError::Localnet(e.to_string()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! An open localnet directory: the process-exclusive lock, the chain loaded from its state
+//! file, and saving it back when something changed.
+
+use crate::localnet::Localnet;
+use crate::localnet::lock::DirLock;
+use crate::localnet::store::StoreError;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub struct Handle {
+    net: Mutex<Localnet>,
+    dir: PathBuf,
+    _lock: DirLock,
+}
+
+impl Handle {
+    /// Locks `dir` (calling `waiting` if another process holds it) and loads its chain.
+    pub fn open(dir: &Path, waiting: impl FnOnce()) -> Result<Arc<Self>, StoreError> {
+        let io = |source| StoreError::Io { path: dir.display().to_string(), source };
+        let lock = DirLock::acquire(dir, waiting).map_err(io)?;
+        let net = Localnet::load(dir)?;
+        Ok(Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), _lock: lock }))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Localnet> {
+        // A panic while holding the chain poisons it; the state on disk is still the last save.
+        self.net.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Saves the chain if it changed since it was loaded or last saved.
+    pub fn save(&self) -> Result<bool, StoreError> {
+        let mut net = self.lock();
+        if !net.is_dirty() {
+            return Ok(false);
+        }
+        net.save(&self.dir)?;
+        Ok(true)
+    }
+}

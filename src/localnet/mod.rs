@@ -1,0 +1,288 @@
+//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at their
+//! upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, a clock that
+//! follows wall time (plus any advance a runbook asks for), recent blockhashes that stay valid
+//! for 150 slots, and a history of transaction results. `store` persists it; `rpc` serves it.
+
+pub mod handle;
+pub mod lock;
+pub mod programs;
+pub mod rpc;
+pub mod sender;
+pub mod server;
+pub mod services;
+pub mod simulator;
+pub mod store;
+
+use crate::psyche::ids::ProgramIds;
+use litesvm::LiteSVM;
+use litesvm::types::TransactionMetadata;
+use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
+use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
+use solana_sdk::transaction::{TransactionError, VersionedTransaction};
+use std::collections::{HashMap, VecDeque};
+
+/// Blockhashes stay valid this many slots, as on a cluster.
+pub const BLOCKHASH_VALIDITY_SLOTS: u64 = 150;
+/// Transaction results kept for `getSignatureStatuses` and `getTransaction`.
+pub const HISTORY_CAPACITY: usize = 20_000;
+/// Fee per signature (LiteSVM's default, the cluster's too).
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// What happened to a transaction, kept after it ran.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TxRecord {
+    pub slot: u64,
+    pub block_time: i64,
+    pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    pub fee: u64,
+    pub compute_units: u64,
+    /// Lamports of the transaction's accounts before and after, in message order.
+    pub pre_balances: Vec<u64>,
+    pub post_balances: Vec<u64>,
+    /// The transaction as sent (bincode), for `getTransaction`.
+    pub transaction: Vec<u8>,
+}
+
+/// The outcome of executing a transaction: its metadata, and the error if it failed.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub signature: Signature,
+    pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    pub compute_units: u64,
+    pub fee: u64,
+}
+
+impl Executed {
+    fn from_result(result: litesvm::types::TransactionResult) -> Self {
+        let (meta, err): (TransactionMetadata, _) = match result {
+            Ok(meta) => (meta, None),
+            Err(failed) => (failed.meta, Some(failed.err)),
+        };
+        Executed {
+            signature: meta.signature,
+            err,
+            logs: meta.logs,
+            compute_units: meta.compute_units_consumed,
+            fee: meta.fee,
+        }
+    }
+}
+
+pub struct Localnet {
+    svm: LiteSVM,
+    /// Pays for localnet services and is the mint authority of the mints they create.
+    faucet: Keypair,
+    /// Seconds the clock runs ahead of wall time (from `advance_clock`).
+    clock_offset: i64,
+    recent_blockhashes: VecDeque<(Hash, u64)>,
+    history: HashMap<Signature, TxRecord>,
+    history_order: VecDeque<Signature>,
+    /// Changed since the last save.
+    dirty: bool,
+}
+
+impl Default for Localnet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Localnet {
+    /// A fresh chain at slot 1.
+    pub fn new() -> Self {
+        let mut svm = new_svm();
+        let faucet = Keypair::new();
+        svm.airdrop(&faucet.pubkey(), FAUCET_LAMPORTS).expect("the genesis airdrop succeeds");
+        let mut net = Self {
+            svm,
+            faucet,
+            clock_offset: 0,
+            recent_blockhashes: VecDeque::new(),
+            history: HashMap::new(),
+            history_order: VecDeque::new(),
+            dirty: true,
+        };
+        net.advance_slot();
+        net
+    }
+
+    pub fn ids(&self) -> ProgramIds {
+        ProgramIds::default()
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub fn mark_saved(&mut self) {
+        self.dirty = false;
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.svm.get_sysvar::<Clock>()
+    }
+
+    pub fn slot(&self) -> u64 {
+        self.clock().slot
+    }
+
+    pub fn latest_blockhash(&self) -> Hash {
+        self.recent_blockhashes.back().map(|(h, _)| *h).unwrap_or_default()
+    }
+
+    pub fn is_blockhash_valid(&self, hash: &Hash) -> bool {
+        self.recent_blockhashes.iter().any(|(h, _)| h == hash)
+    }
+
+    /// The last slot at which the latest blockhash is still accepted.
+    pub fn last_valid_block_height(&self) -> u64 {
+        self.slot() + BLOCKHASH_VALIDITY_SLOTS
+    }
+
+    /// Moves to the next slot: a new blockhash, and the clock caught up with wall time.
+    fn advance_slot(&mut self) {
+        let mut clock = self.clock();
+        clock.slot += 1;
+        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        clock.unix_timestamp = clock.unix_timestamp.max(wall + self.clock_offset);
+        self.svm.set_sysvar(&clock);
+        let previous = self.latest_blockhash();
+        let hash = solana_sdk::hash::hashv(&[previous.as_ref(), &clock.slot.to_le_bytes()]);
+        self.recent_blockhashes.push_back((hash, clock.slot));
+        while self.recent_blockhashes.front().is_some_and(|(_, s)| s + BLOCKHASH_VALIDITY_SLOTS < clock.slot) {
+            self.recent_blockhashes.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// Moves the clock forward (time-driven run transitions need it), one slot per 400 ms.
+    pub fn advance_clock(&mut self, seconds: u64) {
+        self.clock_offset += seconds as i64;
+        let mut clock = self.clock();
+        clock.unix_timestamp += seconds as i64;
+        clock.slot += seconds * 5 / 2;
+        self.svm.set_sysvar(&clock);
+        self.advance_slot();
+    }
+
+    pub fn account(&self, key: &Pubkey) -> Option<Account> {
+        self.svm.get_account(key).filter(|a| a.lamports > 0)
+    }
+
+    pub fn balance(&self, key: &Pubkey) -> u64 {
+        self.svm.get_balance(key).unwrap_or(0)
+    }
+
+    pub fn minimum_balance(&self, size: usize) -> u64 {
+        self.svm.minimum_balance_for_rent_exemption(size)
+    }
+
+    /// Every account owned by `owner` (for `getProgramAccounts`).
+    pub fn program_accounts(&self, owner: &Pubkey) -> Vec<(Pubkey, AccountSharedData)> {
+        let mut found: Vec<_> = self
+            .svm
+            .accounts_db()
+            .inner
+            .iter()
+            .filter(|(_, a)| a.owner() == owner && a.lamports() > 0)
+            .map(|(k, a)| (*k, a.clone()))
+            .collect();
+        found.sort_by_key(|(k, _)| *k);
+        found
+    }
+
+    pub fn record(&self, signature: &Signature) -> Option<&TxRecord> {
+        self.history.get(signature)
+    }
+
+    /// Checks a transaction the way a cluster's front door does: a known blockhash, and a
+    /// signature not seen before.
+    pub fn admit(&self, tx: &VersionedTransaction) -> Result<(), TransactionError> {
+        if !self.is_blockhash_valid(tx.message.recent_blockhash()) {
+            return Err(TransactionError::BlockhashNotFound);
+        }
+        if tx.signatures.first().is_some_and(|s| self.history.contains_key(s)) {
+            return Err(TransactionError::AlreadyProcessed);
+        }
+        Ok(())
+    }
+
+    /// Runs a transaction without committing anything.
+    pub fn simulate(&self, tx: &VersionedTransaction) -> Executed {
+        match self.svm.simulate_transaction(tx.clone()) {
+            Ok(info) => Executed {
+                signature: info.meta.signature,
+                err: None,
+                logs: info.meta.logs,
+                compute_units: info.meta.compute_units_consumed,
+                fee: info.meta.fee,
+            },
+            Err(failed) => Executed::from_result(Err(failed)),
+        }
+    }
+
+    /// Executes a transaction in a new slot and records its result.
+    pub fn execute(&mut self, tx: &VersionedTransaction) -> Executed {
+        self.advance_slot();
+        let keys = tx.message.static_account_keys();
+        let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
+        let executed = Executed::from_result(self.svm.send_transaction(tx.clone()));
+        let post_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
+        let record = TxRecord {
+            pre_balances,
+            post_balances,
+            slot: self.slot(),
+            block_time: self.clock().unix_timestamp,
+            err: executed.err.clone(),
+            logs: executed.logs.clone(),
+            fee: executed.fee,
+            compute_units: executed.compute_units,
+            transaction: bincode::serialize(tx).expect("transactions serialize"),
+        };
+        self.remember(executed.signature, record);
+        executed
+    }
+
+    fn remember(&mut self, signature: Signature, record: TxRecord) {
+        if self.history.insert(signature, record).is_none() {
+            self.history_order.push_back(signature);
+        }
+        while self.history_order.len() > HISTORY_CAPACITY {
+            if let Some(old) = self.history_order.pop_front() {
+                self.history.remove(&old);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Writes an account directly (localnet services: airdrops, fixtures).
+    pub fn set_account(&mut self, key: Pubkey, account: Account) {
+        self.svm.set_account(key, account).expect("plain accounts can be set");
+        self.dirty = true;
+    }
+}
+
+/// Lamports the faucet starts with.
+const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SOL;
+
+/// LiteSVM with signature checks on, our own blockhash window instead of its single-blockhash
+/// check, and the Psyche-compatible programs installed.
+fn new_svm() -> LiteSVM {
+    let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
+    install_programs(&mut svm);
+    svm
+}
+
+/// Installs the three Psyche-compatible programs as builtins at their upstream IDs.
+fn install_programs(svm: &mut LiteSVM) {
+    let ids = ProgramIds::default();
+    svm.add_builtin(ids.coordinator, programs::coordinator::Entrypoint::vm);
+    svm.add_builtin(ids.authorizer, programs::authorizer::Entrypoint::vm);
+    svm.add_builtin(ids.treasurer, programs::treasurer::Entrypoint::vm);
+}

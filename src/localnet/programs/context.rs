@@ -1,0 +1,175 @@
+//! A thin view over agave's `InvokeContext` for the host-compiled programs: copies of the
+//! instruction data and accounts, writes back through borrowed accounts, sysvars, logs and CPI.
+//! Every borrow ends inside one method, so a CPI (`invoke`) never overlaps a borrow.
+
+use solana_program_runtime::invoke_context::InvokeContext;
+use solana_program_runtime::stable_log;
+use solana_sdk::clock::Clock;
+use solana_sdk::instruction::{Instruction, InstructionError};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::rent::Rent;
+
+pub type Result<T> = std::result::Result<T, InstructionError>;
+
+/// A copy of an instruction account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub key: Pubkey,
+    pub owner: Pubkey,
+    pub lamports: u64,
+    pub data: Vec<u8>,
+}
+
+impl Account {
+    /// Uninitialized: no lamports (Anchor's `AccountNotInitialized` case).
+    pub fn is_empty(&self) -> bool {
+        self.lamports == 0
+    }
+}
+
+pub struct Ctx<'c, 'a, 'd> {
+    ic: &'c mut InvokeContext<'a, 'd>,
+}
+
+impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
+    pub fn new(ic: &'c mut InvokeContext<'a, 'd>) -> Self {
+        Self { ic }
+    }
+
+    pub fn data(&self) -> Result<Vec<u8>> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        Ok(ix.get_instruction_data().to_vec())
+    }
+
+    pub fn program_id(&self) -> Result<Pubkey> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        Ok(*ix.get_program_key()?)
+    }
+
+    /// Fails with `NotEnoughAccountKeys` unless at least `n` accounts were passed.
+    pub fn expect_accounts(&self, n: u16) -> Result<()> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        ix.check_number_of_instruction_accounts(n)
+    }
+
+    pub fn key(&self, index: u16) -> Result<Pubkey> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        Ok(*ix.get_key_of_instruction_account(index)?)
+    }
+
+    pub fn is_signer(&self, index: u16) -> Result<bool> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        ix.is_instruction_account_signer(index)
+    }
+
+    pub fn is_writable(&self, index: u16) -> Result<bool> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        ix.is_instruction_account_writable(index)
+    }
+
+    pub fn account(&self, index: u16) -> Result<Account> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        let acc = ix.try_borrow_instruction_account(index)?;
+        Ok(Account {
+            key: *acc.get_key(),
+            owner: *acc.get_owner(),
+            lamports: acc.get_lamports(),
+            data: acc.get_data().to_vec(),
+        })
+    }
+
+    /// Replaces the account's data (same length or resized), owned by this program.
+    pub fn set_data(&mut self, index: u16, data: &[u8]) -> Result<()> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        let mut acc = ix.try_borrow_instruction_account(index)?;
+        acc.set_data_from_slice(data)
+    }
+
+    pub fn set_data_length(&mut self, index: u16, len: usize) -> Result<()> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        let mut acc = ix.try_borrow_instruction_account(index)?;
+        acc.set_data_length(len)
+    }
+
+    /// Moves lamports out of an account this program owns.
+    pub fn move_lamports(&mut self, from: u16, to: u16, amount: u64) -> Result<()> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        ix.try_borrow_instruction_account(from)?.checked_sub_lamports(amount)?;
+        ix.try_borrow_instruction_account(to)?.checked_add_lamports(amount)
+    }
+
+    /// Anchor's `close = spill`: all lamports to `spill`, no data, owned by the system program.
+    pub fn close(&mut self, index: u16, spill: u16) -> Result<()> {
+        let lamports = self.account(index)?.lamports;
+        self.move_lamports(index, spill, lamports)?;
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        let mut acc = ix.try_borrow_instruction_account(index)?;
+        acc.set_data_length(0)?;
+        acc.set_owner(solana_system_interface::program::ID.as_ref())
+    }
+
+    pub fn clock(&self) -> Result<Clock> {
+        Ok((*self.ic.get_sysvar_cache().get_clock()?).clone())
+    }
+
+    pub fn rent(&self) -> Result<Rent> {
+        Ok((*self.ic.get_sysvar_cache().get_rent()?).clone())
+    }
+
+    /// Cross-program invocation; `signers` are the PDAs this program signs for (checked by the
+    /// caller, since the runtime trusts this list for builtins).
+    pub fn invoke(&mut self, instruction: Instruction, signers: &[Pubkey]) -> Result<()> {
+        self.ic.native_invoke(instruction, signers)
+    }
+
+    pub fn log(&self, message: &str) {
+        stable_log::program_log(&self.ic.get_log_collector(), message);
+    }
+
+    /// Logs an Anchor-style error and returns its code, as an Anchor program's failure reads.
+    pub fn fail(&self, code: u32, name: &str, message: &str) -> InstructionError {
+        let kind = if code >= 6000 { "AnchorError occurred" } else { "AnchorError thrown" };
+        self.log(&format!("{kind}. Error Code: {name}. Error Number: {code}. Error Message: {message}."));
+        InstructionError::Custom(code)
+    }
+
+    /// Anchor's built-in constraint errors.
+    pub fn constraint_raw(&self, account: &str) -> InstructionError {
+        self.fail(2003, "ConstraintRaw", &format!("A raw constraint was violated (account: {account})"))
+    }
+
+    pub fn constraint_seeds(&self, account: &str) -> InstructionError {
+        self.fail(2006, "ConstraintSeeds", &format!("A seeds constraint was violated (account: {account})"))
+    }
+
+    pub fn not_initialized(&self, account: &str) -> InstructionError {
+        self.fail(
+            3012,
+            "AccountNotInitialized",
+            &format!("The program expected this account to be already initialized (account: {account})"),
+        )
+    }
+
+    pub fn wrong_owner(&self, account: &str) -> InstructionError {
+        self.fail(
+            3007,
+            "AccountOwnedByWrongProgram",
+            &format!("The given account is owned by a different program than expected (account: {account})"),
+        )
+    }
+
+    pub fn not_signer(&self, account: &str) -> InstructionError {
+        self.fail(3010, "AccountNotSigner", &format!("The given account did not sign (account: {account})"))
+    }
+
+    pub fn require_signer(&self, index: u16, account: &str) -> Result<()> {
+        if self.is_signer(index)? { Ok(()) } else { Err(self.not_signer(account)) }
+    }
+
+    /// Creates a PDA owned by `owner` through the system program (Anchor's `init`).
+    pub fn create_pda(&mut self, payer: Pubkey, address: Pubkey, space: usize, owner: &Pubkey) -> Result<()> {
+        let lamports = self.rent()?.minimum_balance(space);
+        let ix = solana_system_interface::instruction::create_account(&payer, &address, lamports, space as u64, owner);
+        self.invoke(ix, &[address])
+    }
+}

@@ -1,0 +1,321 @@
+//! The coordinator program, host-compiled (spec 2.3): account constraints and dispatch here,
+//! the run state machine in `state_machine`.
+
+pub mod state_machine;
+
+use crate::localnet::programs::context::{Ctx, Result};
+use crate::localnet::programs::{args, discriminator_of};
+use crate::psyche::accounts::BorshAccount;
+use crate::psyche::accounts::authorization::Authorization;
+use crate::psyche::accounts::coordinator_account::{self, CoordinatorAccount, Witness};
+use crate::psyche::accounts::instance::{self, CoordinatorInstance};
+use crate::psyche::fixed::FixedString;
+use crate::psyche::ids::ProgramIds;
+use crate::psyche::instructions::coordinator::{
+    CheckpointIx, FreeCoordinator, InitCoordinator, JoinRun, SetFutureEpochRates, SetPaused, Tick, Update,
+    UpdateClientVersion,
+};
+use crate::psyche::pdas::{JOIN_RUN_SCOPE, MAX_RUN_ID_LEN};
+use anchor_lang::{AnchorDeserialize, Discriminator};
+use solana_sdk::instruction::InstructionError;
+use solana_sdk::pubkey::Pubkey;
+use state_machine::{CoordinatorError, EpochEnd, Now};
+
+/// `witness` instruction arguments this program reads; the trailing metadata is not stored.
+#[derive(AnchorDeserialize)]
+struct WitnessArgs {
+    position: u64,
+    index: u64,
+    witness: u8,
+    participant_bloom: [u8; 192],
+    broadcast_bloom: [u8; 192],
+    broadcast_merkle: [u8; 32],
+}
+
+solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_context| {
+    let mut ctx = Ctx::new(invoke_context);
+    let data = ctx.data()?;
+    let d = discriminator_of(&data)?;
+    if d == InitCoordinator::DISCRIMINATOR {
+        let ix: InitCoordinator = args(&ctx, &data)?;
+        return init(&mut ctx, ix);
+    }
+    if d == FreeCoordinator::DISCRIMINATOR {
+        return free(&mut ctx);
+    }
+    if d == JoinRun::DISCRIMINATOR {
+        let ix: JoinRun = args(&ctx, &data)?;
+        return join_run(&mut ctx, ix);
+    }
+    if d == crate::psyche::encoding::discriminator("global:witness").as_slice() {
+        let ix: WitnessArgs = args(&ctx, &data)?;
+        return permissionless(&mut ctx, |acc, user, now| {
+            let witness = Witness {
+                position: ix.position,
+                index: ix.index,
+                witness: ix.witness,
+                participant_bloom: ix.participant_bloom,
+                broadcast_bloom: ix.broadcast_bloom,
+                broadcast_merkle: ix.broadcast_merkle,
+            };
+            state_machine::witness(acc, user, witness, now)
+        });
+    }
+    if d == Tick::DISCRIMINATOR {
+        return permissionless(&mut ctx, |acc, _, now| state_machine::tick(acc, now));
+    }
+    if d == CheckpointIx::DISCRIMINATOR {
+        let ix: CheckpointIx = args(&ctx, &data)?;
+        return permissionless(&mut ctx, |acc, user, now| state_machine::checkpoint(acc, user, ix.repo, now));
+    }
+    if d == Update::DISCRIMINATOR {
+        let ix: Update = args(&ctx, &data)?;
+        return owner(&mut ctx, true, |acc, _| state_machine::update(acc, ix).map(|()| None));
+    }
+    if d == UpdateClientVersion::DISCRIMINATOR {
+        let ix: UpdateClientVersion = args(&ctx, &data)?;
+        return owner(&mut ctx, false, |acc, _| {
+            if !acc.run_state.is_halted() {
+                return Err(CoordinatorError::UpdateConfigNotHalted);
+            }
+            // Upstream unwraps here and panics on a version over 96 bytes.
+            acc.client_version = FixedString::new(ix.new_version)
+                .map_err(|e| CoordinatorError::ConfigSanityCheckFailed(format!("client version: {e}")))?;
+            Ok(None)
+        });
+    }
+    if d == SetFutureEpochRates::DISCRIMINATOR {
+        let ix: SetFutureEpochRates = args(&ctx, &data)?;
+        return owner(&mut ctx, true, |acc, _| {
+            if let Some(earning) = ix.epoch_earning_rate_total_shared {
+                acc.future_epoch_rates.earning_rate_total_shared = earning;
+            }
+            if let Some(slashing) = ix.epoch_slashing_rate_per_client {
+                acc.future_epoch_rates.slashing_rate_per_client = slashing;
+            }
+            Ok(None)
+        });
+    }
+    if d == SetPaused::DISCRIMINATOR {
+        let ix: SetPaused = args(&ctx, &data)?;
+        return owner(&mut ctx, true, |acc, now| state_machine::set_paused(acc, ix.paused, now));
+    }
+    Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported"))
+});
+
+fn now(ctx: &Ctx) -> Result<Now> {
+    let clock = ctx.clock()?;
+    Ok(Now { unix: clock.unix_timestamp.max(0) as u64, slot: clock.slot })
+}
+
+fn coordinator_error(ctx: &Ctx, err: CoordinatorError) -> InstructionError {
+    ctx.fail(err.code(), err.name(), &err.message())
+}
+
+/// The instance PDA at `index`, checked for owner, discriminator and seeds.
+fn load_instance(ctx: &Ctx, index: u16) -> Result<CoordinatorInstance> {
+    let account = ctx.account(index)?;
+    if account.is_empty() {
+        return Err(ctx.not_initialized("coordinator_instance"));
+    }
+    if account.owner != ctx.program_id()? {
+        return Err(ctx.wrong_owner("coordinator_instance"));
+    }
+    let instance = CoordinatorInstance::decode(&account.data)
+        .map_err(|_| ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account"))?;
+    let expected = Pubkey::create_program_address(
+        &[b"coordinator", instance.run_id.as_bytes(), &[instance.bump]],
+        &ctx.program_id()?,
+    );
+    if expected.ok() != Some(account.key) {
+        return Err(ctx.constraint_seeds("coordinator_instance"));
+    }
+    Ok(instance)
+}
+
+/// The coordinator account at `index`, which must be the instance's and of layout version 1.
+fn load_account(ctx: &Ctx, index: u16, instance: &CoordinatorInstance) -> Result<(CoordinatorAccount, Vec<u8>)> {
+    let account = ctx.account(index)?;
+    if account.key != instance.coordinator_account {
+        return Err(ctx.constraint_raw("coordinator_account"));
+    }
+    if account.owner != ctx.program_id()? {
+        return Err(ctx.wrong_owner("coordinator_account"));
+    }
+    let decoded = CoordinatorAccount::decode(&account.data).map_err(|e| {
+        ctx.log(&format!("coordinator account: {e}"));
+        ctx.constraint_raw("coordinator_account")
+    })?;
+    Ok((decoded, account.data))
+}
+
+fn store(ctx: &mut Ctx, index: u16, acc: &CoordinatorAccount, mut data: Vec<u8>, bump_nonce: bool) -> Result<()> {
+    let mut acc = acc.clone();
+    if bump_nonce {
+        acc.nonce += 1;
+        ctx.log(&format!("Nonce: {}", acc.nonce));
+    }
+    acc.encode_into(&mut data);
+    ctx.set_data(index, &data)
+}
+
+type Step<'f> = dyn FnOnce(&mut CoordinatorAccount, Now) -> std::result::Result<EpochEnd, CoordinatorError> + 'f;
+
+/// `OwnerCoordinatorAccounts`: authority[S], coordinator_instance, coordinator_account[W].
+fn owner(
+    ctx: &mut Ctx,
+    bump_nonce: bool,
+    step: impl FnOnce(&mut CoordinatorAccount, Now) -> std::result::Result<EpochEnd, CoordinatorError>,
+) -> Result<()> {
+    const AUTHORITY: u16 = 0;
+    const INSTANCE: u16 = 1;
+    const ACCOUNT: u16 = 2;
+    ctx.expect_accounts(3)?;
+    ctx.require_signer(AUTHORITY, "authority")?;
+    let instance = load_instance(ctx, INSTANCE)?;
+    if instance.main_authority != ctx.key(AUTHORITY)? {
+        return Err(ctx.constraint_raw("coordinator_instance"));
+    }
+    run_step(ctx, &instance, ACCOUNT, bump_nonce, Box::new(step))
+}
+
+/// `PermissionlessCoordinatorAccounts`: user[S], coordinator_instance, coordinator_account[W].
+fn permissionless(
+    ctx: &mut Ctx,
+    step: impl FnOnce(&mut CoordinatorAccount, Pubkey, Now) -> std::result::Result<EpochEnd, CoordinatorError>,
+) -> Result<()> {
+    const USER: u16 = 0;
+    const INSTANCE: u16 = 1;
+    const ACCOUNT: u16 = 2;
+    ctx.expect_accounts(3)?;
+    ctx.require_signer(USER, "user")?;
+    let user = ctx.key(USER)?;
+    let instance = load_instance(ctx, INSTANCE)?;
+    run_step(ctx, &instance, ACCOUNT, true, Box::new(move |acc, now| step(acc, user, now)))
+}
+
+fn run_step(
+    ctx: &mut Ctx,
+    instance: &CoordinatorInstance,
+    account: u16,
+    bump_nonce: bool,
+    step: Box<Step>,
+) -> Result<()> {
+    let (mut acc, data) = load_account(ctx, account, instance)?;
+    let before = acc.run_state;
+    ctx.log(&format!("Pre-tick run state: {}", before.display()));
+    let end = step(&mut acc, now(ctx)?).map_err(|e| coordinator_error(ctx, e))?;
+    ctx.log(&format!("Post-tick run state: {}", acc.run_state.display()));
+    if let Some(success) = end {
+        ctx.log(&format!("Epoch end (success: {success})"));
+    }
+    store(ctx, account, &acc, data, bump_nonce)
+}
+
+fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
+    const PAYER: u16 = 0;
+    const INSTANCE: u16 = 1;
+    const ACCOUNT: u16 = 2;
+    ctx.expect_accounts(4)?;
+    ctx.require_signer(PAYER, "payer")?;
+    let params = ix.params;
+    if params.run_id.len() > MAX_RUN_ID_LEN {
+        let err = CoordinatorError::RunIdInvalidLength;
+        return Err(coordinator_error(ctx, err));
+    }
+    let program = ctx.program_id()?;
+    let (payer, instance_key) = (ctx.key(PAYER)?, ctx.key(INSTANCE)?);
+    let (expected, bump) = Pubkey::find_program_address(&[b"coordinator", params.run_id.as_bytes()], &program);
+    if expected != instance_key {
+        return Err(ctx.constraint_seeds("coordinator_instance"));
+    }
+    let account = ctx.account(ACCOUNT)?;
+    if account.owner != program {
+        return Err(ctx.wrong_owner("coordinator_account"));
+    }
+    if account.data.len() != coordinator_account::SIZE {
+        return Err(ctx.fail(6002, "CoordinatorAccountIncorrectSize", "Coordinator account has the wrong size"));
+    }
+    if account.data[..8] != [0; 8] {
+        return Err(ctx.fail(
+            3000,
+            "AccountDiscriminatorAlreadySet",
+            "The account discriminator was already set on this account",
+        ));
+    }
+    let client_version = FixedString::<96>::new(params.client_version)
+        .map_err(|e| ctx.fail(6004, "ConfigSanityCheckFailed", &format!("client version: {e}")))?;
+    ctx.create_pda(payer, instance_key, instance::SIZE, &program)?;
+    let instance = CoordinatorInstance {
+        bump,
+        main_authority: params.main_authority,
+        join_authority: params.join_authority,
+        coordinator_account: account.key,
+        run_id: params.run_id.clone(),
+    };
+    ctx.set_data(INSTANCE, &instance.encode(instance::SIZE))?;
+    let mut data = account.data;
+    let w = &mut crate::psyche::layout::Writer(&mut data);
+    w.bytes(0, &coordinator_account::DISCRIMINATOR);
+    w.u64(8, coordinator_account::VERSION);
+    w.fixed(coordinator_account::RUN_ID_OFFSET, &FixedString::<32>::new(params.run_id).expect("checked above"));
+    w.fixed(coordinator_account::CLIENT_VERSION_OFFSET, &client_version);
+    ctx.set_data(ACCOUNT, &data)
+}
+
+fn free(ctx: &mut Ctx) -> Result<()> {
+    const AUTHORITY: u16 = 0;
+    const SPILL: u16 = 1;
+    const INSTANCE: u16 = 2;
+    const ACCOUNT: u16 = 3;
+    ctx.expect_accounts(4)?;
+    ctx.require_signer(AUTHORITY, "authority")?;
+    let instance = load_instance(ctx, INSTANCE)?;
+    if instance.main_authority != ctx.key(AUTHORITY)? {
+        return Err(ctx.constraint_raw("coordinator_instance"));
+    }
+    let (acc, _) = load_account(ctx, ACCOUNT, &instance)?;
+    if !acc.run_state.is_halted() {
+        return Err(coordinator_error(ctx, CoordinatorError::CloseCoordinatorNotHalted));
+    }
+    ctx.close(INSTANCE, SPILL)?;
+    ctx.close(ACCOUNT, SPILL)
+}
+
+fn join_run(ctx: &mut Ctx, ix: JoinRun) -> Result<()> {
+    const USER: u16 = 0;
+    const AUTHORIZATION: u16 = 1;
+    const INSTANCE: u16 = 2;
+    const ACCOUNT: u16 = 3;
+    ctx.expect_accounts(4)?;
+    ctx.require_signer(USER, "user")?;
+    let user = ctx.key(USER)?;
+    let instance = load_instance(ctx, INSTANCE)?;
+    let authorization = ctx.account(AUTHORIZATION)?;
+    if authorization.is_empty() {
+        return Err(ctx.not_initialized("authorization"));
+    }
+    // The localnet installs the authorizer at its upstream ID.
+    if authorization.owner != ProgramIds::default().authorizer {
+        return Err(ctx.wrong_owner("authorization"));
+    }
+    let auth = Authorization::decode(&authorization.data).map_err(|_| {
+        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
+    })?;
+    if !auth.is_valid_for(&instance.join_authority, &user, JOIN_RUN_SCOPE) {
+        return Err(ctx.constraint_raw("authorization"));
+    }
+    let client_id = ix.params.client_id;
+    run_step(
+        ctx,
+        &instance,
+        ACCOUNT,
+        true,
+        Box::new(move |acc, now| {
+            if client_id.signer != user {
+                return Err(CoordinatorError::SignerMismatch);
+            }
+            state_machine::join(acc, user, client_id.p2p_identity, now)
+        }),
+    )
+}

@@ -1,0 +1,240 @@
+//! The treasurer program, host-compiled (spec 2.5): rewarded runs own their coordinator through a
+//! `Run` PDA, which signs the coordinator CPIs and the collateral transfers of claims.
+
+use crate::localnet::programs::context::{Ctx, Result};
+use crate::localnet::programs::{args, discriminator_of};
+use crate::psyche::accounts::BorshAccount;
+use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
+use crate::psyche::accounts::treasurer::{PARTICIPANT_SIZE, Participant, RUN_SIZE, TreasurerRun};
+use crate::psyche::ids::{ProgramIds, TOKEN};
+use crate::psyche::instructions::coordinator::{
+    self, InitCoordinator, InitCoordinatorAccounts, OwnerAccounts, SetFutureEpochRates, SetPaused, Update,
+    UpdateClientVersion,
+};
+use crate::psyche::instructions::system::token_transfer;
+use crate::psyche::instructions::treasurer::{ParticipantClaim, ParticipantCreate, RunCreate, RunUpdate};
+use crate::psyche::pdas::{MAX_RUN_ID_LEN, associated_token};
+use anchor_lang::Discriminator;
+use solana_program_pack::Pack;
+use solana_sdk::pubkey::Pubkey;
+
+solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_context| {
+    let mut ctx = Ctx::new(invoke_context);
+    let data = ctx.data()?;
+    match discriminator_of(&data)? {
+        d if d == RunCreate::DISCRIMINATOR => {
+            let ix: RunCreate = args(&ctx, &data)?;
+            run_create(&mut ctx, ix)
+        }
+        d if d == RunUpdate::DISCRIMINATOR => {
+            let ix: RunUpdate = args(&ctx, &data)?;
+            run_update(&mut ctx, ix)
+        }
+        d if d == ParticipantCreate::DISCRIMINATOR => participant_create(&mut ctx),
+        d if d == ParticipantClaim::DISCRIMINATOR => {
+            let ix: ParticipantClaim = args(&ctx, &data)?;
+            participant_claim(&mut ctx, ix)
+        }
+        _ => Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported")),
+    }
+});
+
+fn invalid_parameter(ctx: &Ctx, why: &str) -> solana_sdk::instruction::InstructionError {
+    ctx.fail(6000, "InvalidParameter", why)
+}
+
+fn load_run(ctx: &Ctx, index: u16) -> Result<TreasurerRun> {
+    let account = ctx.account(index)?;
+    if account.is_empty() {
+        return Err(ctx.not_initialized("run"));
+    }
+    if account.owner != ctx.program_id()? {
+        return Err(ctx.wrong_owner("run"));
+    }
+    TreasurerRun::decode(&account.data).map_err(|_| {
+        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
+    })
+}
+
+fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
+    const PAYER: u16 = 0;
+    const RUN: u16 = 1;
+    const RUN_COLLATERAL: u16 = 2;
+    const COLLATERAL_MINT: u16 = 3;
+    const INSTANCE: u16 = 4;
+    const ACCOUNT: u16 = 5;
+    ctx.expect_accounts(10)?;
+    ctx.require_signer(PAYER, "payer")?;
+    let params = ix.params;
+    if params.run_id.len() > MAX_RUN_ID_LEN {
+        return Err(ctx.fail(6001, "RunIdInvalidLength", "Run id is longer than 32 bytes"));
+    }
+    let program = ctx.program_id()?;
+    let (payer, run) = (ctx.key(PAYER)?, ctx.key(RUN)?);
+    let (expected, bump) = Pubkey::find_program_address(&[b"Run", &params.index.to_le_bytes()], &program);
+    if expected != run {
+        return Err(ctx.constraint_seeds("run"));
+    }
+    let mint = ctx.account(COLLATERAL_MINT)?;
+    if mint.owner != TOKEN {
+        return Err(ctx.wrong_owner("collateral_mint"));
+    }
+    spl_token_interface::state::Mint::unpack(&mint.data).map_err(|_| {
+        ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account (collateral_mint)")
+    })?;
+    if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &mint.key) {
+        return Err(ctx.constraint_raw("run_collateral"));
+    }
+    ctx.create_pda(payer, run, RUN_SIZE, &program)?;
+    let create_ata = spl_associated_token_account_interface::instruction::create_associated_token_account(
+        &payer, &run, &mint.key, &TOKEN,
+    );
+    ctx.invoke(create_ata, &[])?;
+    let (instance, account) = (ctx.key(INSTANCE)?, ctx.key(ACCOUNT)?);
+    let ids = ProgramIds::default();
+    let init = InitCoordinator {
+        params: coordinator::InitCoordinatorParams {
+            main_authority: run,
+            join_authority: params.join_authority,
+            run_id: params.run_id,
+            client_version: params.client_version,
+        },
+    };
+    let accounts = InitCoordinatorAccounts { payer, coordinator_instance: instance, coordinator_account: account };
+    ctx.invoke(coordinator::instruction(&ids, &accounts, &init), &[run])?;
+    let state = TreasurerRun {
+        bump,
+        index: params.index,
+        main_authority: params.main_authority,
+        join_authority: params.join_authority,
+        coordinator_account: account,
+        coordinator_instance: instance,
+        collateral_mint: mint.key,
+        total_claimed_collateral_amount: 0,
+        total_claimed_earned_points: 0,
+    };
+    ctx.set_data(RUN, &state.encode(RUN_SIZE))
+}
+
+fn run_update(ctx: &mut Ctx, ix: RunUpdate) -> Result<()> {
+    const AUTHORITY: u16 = 0;
+    const RUN: u16 = 1;
+    const INSTANCE: u16 = 2;
+    const ACCOUNT: u16 = 3;
+    ctx.expect_accounts(5)?;
+    ctx.require_signer(AUTHORITY, "authority")?;
+    let state = load_run(ctx, RUN)?;
+    if state.main_authority != ctx.key(AUTHORITY)? {
+        return Err(ctx.constraint_raw("run"));
+    }
+    let (instance, account) = (ctx.key(INSTANCE)?, ctx.key(ACCOUNT)?);
+    if state.coordinator_instance != instance || state.coordinator_account != account {
+        return Err(ctx.constraint_raw("run"));
+    }
+    let run = ctx.key(RUN)?;
+    let ids = ProgramIds::default();
+    let owner = OwnerAccounts { authority: run, coordinator_instance: instance, coordinator_account: account };
+    let p = ix.params;
+    // The program's fixed order: update, rates, paused, client version.
+    if p.metadata.is_some() || p.config.is_some() || p.model.is_some() || p.progress.is_some() {
+        let update = Update { metadata: p.metadata, config: p.config, model: p.model, progress: p.progress };
+        ctx.invoke(coordinator::instruction(&ids, &owner, &update), &[run])?;
+    }
+    if p.epoch_earning_rate_total_shared.is_some() || p.epoch_slashing_rate_per_client.is_some() {
+        let rates = SetFutureEpochRates {
+            epoch_earning_rate_total_shared: p.epoch_earning_rate_total_shared,
+            epoch_slashing_rate_per_client: p.epoch_slashing_rate_per_client,
+        };
+        ctx.invoke(coordinator::instruction(&ids, &owner, &rates), &[run])?;
+    }
+    if let Some(paused) = p.paused {
+        ctx.invoke(coordinator::instruction(&ids, &owner, &SetPaused { paused }), &[run])?;
+    }
+    if let Some(new_version) = p.client_version {
+        ctx.invoke(coordinator::instruction(&ids, &owner, &UpdateClientVersion { new_version }), &[run])?;
+    }
+    Ok(())
+}
+
+fn participant_create(ctx: &mut Ctx) -> Result<()> {
+    const PAYER: u16 = 0;
+    const USER: u16 = 1;
+    const RUN: u16 = 2;
+    const PARTICIPANT: u16 = 3;
+    ctx.expect_accounts(5)?;
+    ctx.require_signer(PAYER, "payer")?;
+    ctx.require_signer(USER, "user")?;
+    load_run(ctx, RUN)?;
+    let program = ctx.program_id()?;
+    let (payer, user, run, participant) = (ctx.key(PAYER)?, ctx.key(USER)?, ctx.key(RUN)?, ctx.key(PARTICIPANT)?);
+    let (expected, bump) = Pubkey::find_program_address(&[b"Participant", run.as_ref(), user.as_ref()], &program);
+    if expected != participant {
+        return Err(ctx.constraint_seeds("participant"));
+    }
+    ctx.create_pda(payer, participant, PARTICIPANT_SIZE, &program)?;
+    let state = Participant { bump, claimed_collateral_amount: 0, claimed_earned_points: 0 };
+    ctx.set_data(PARTICIPANT, &state.encode(PARTICIPANT_SIZE))
+}
+
+fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
+    const USER: u16 = 0;
+    const USER_COLLATERAL: u16 = 1;
+    const RUN: u16 = 2;
+    const RUN_COLLATERAL: u16 = 3;
+    const ACCOUNT: u16 = 4;
+    const PARTICIPANT: u16 = 5;
+    ctx.expect_accounts(7)?;
+    ctx.require_signer(USER, "user")?;
+    let user = ctx.key(USER)?;
+    let mut run_state = load_run(ctx, RUN)?;
+    let run = ctx.key(RUN)?;
+    let user_collateral = ctx.account(USER_COLLATERAL)?;
+    let token = spl_token_interface::state::Account::unpack(&user_collateral.data).map_err(|_| {
+        ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account (user_collateral)")
+    })?;
+    if user_collateral.owner != TOKEN
+        || token.mint != run_state.collateral_mint
+        || token.owner != user
+        || token.delegate.is_some()
+    {
+        return Err(ctx.constraint_raw("user_collateral"));
+    }
+    if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &run_state.collateral_mint) {
+        return Err(ctx.constraint_raw("run_collateral"));
+    }
+    let account = ctx.account(ACCOUNT)?;
+    if account.key != run_state.coordinator_account {
+        return Err(ctx.constraint_raw("coordinator_account"));
+    }
+    let coordinator =
+        CoordinatorAccount::decode(&account.data).map_err(|_| ctx.constraint_raw("coordinator_account"))?;
+    let participant_account = ctx.account(PARTICIPANT)?;
+    if participant_account.is_empty() {
+        return Err(ctx.not_initialized("participant"));
+    }
+    let mut participant = Participant::decode(&participant_account.data).map_err(|_| {
+        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
+    })?;
+    let expected = Pubkey::create_program_address(
+        &[b"Participant", run.as_ref(), user.as_ref(), &[participant.bump]],
+        &ctx.program_id()?,
+    );
+    if expected.ok() != Some(participant_account.key) {
+        return Err(ctx.constraint_seeds("participant"));
+    }
+    let earned = coordinator.clients.iter().find(|c| c.signer == user).map_or(0, |c| c.earned);
+    let claim = ix.params.claim_earned_points;
+    let claimable = earned.saturating_sub(participant.claimed_earned_points);
+    if claim > claimable {
+        return Err(invalid_parameter(ctx, &format!("claim of {claim} points exceeds the {claimable} claimable")));
+    }
+    participant.claimed_earned_points += claim;
+    participant.claimed_collateral_amount += claim;
+    run_state.total_claimed_earned_points += claim;
+    run_state.total_claimed_collateral_amount += claim;
+    ctx.set_data(PARTICIPANT, &participant.encode(PARTICIPANT_SIZE))?;
+    ctx.set_data(RUN, &run_state.encode(RUN_SIZE))?;
+    let transfer = token_transfer(&ctx.key(RUN_COLLATERAL)?, &user_collateral.key, &run, claim);
+    ctx.invoke(transfer, &[run])?;
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Localnet-only chain services: airdrops, SPL mints and minting, all as real transactions
+//! signed by the localnet's faucet (which is also the authority of the mints it creates).
+
+use crate::localnet::{Executed, Localnet};
+use crate::psyche::ids::TOKEN;
+use crate::psyche::instructions::system::create_ata_idempotent;
+use crate::psyche::pdas::associated_token;
+use solana_program_pack::Pack;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::message::Message;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
+use solana_sdk::transaction::{Transaction, VersionedTransaction};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{what} failed: {err}{}", if logs.is_empty() { String::new() } else { format!("\n  {}", logs.join("\n  ")) })]
+pub struct ServiceError {
+    pub what: String,
+    pub err: String,
+    pub logs: Vec<String>,
+}
+
+impl Localnet {
+    /// The faucet: funded at genesis, pays for services and signs mint authority.
+    pub fn faucet(&self) -> Keypair {
+        self.faucet.insecure_clone()
+    }
+
+    /// Signs `instructions` with the faucet as fee payer (plus `signers`) and executes them.
+    pub fn execute_signed(
+        &mut self,
+        what: &str,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Executed, ServiceError> {
+        let faucet = self.faucet();
+        let mut all: Vec<&Keypair> = vec![&faucet];
+        all.extend_from_slice(signers);
+        let message = Message::new_with_blockhash(instructions, Some(&faucet.pubkey()), &self.latest_blockhash());
+        let tx = Transaction::new(&all, message, self.latest_blockhash());
+        let executed = self.execute(&VersionedTransaction::from(tx));
+        match &executed.err {
+            None => Ok(executed),
+            Some(err) => Err(ServiceError { what: what.to_string(), err: err.to_string(), logs: executed.logs }),
+        }
+    }
+
+    pub fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<Signature, ServiceError> {
+        let ix = solana_system_interface::instruction::transfer(&self.faucet().pubkey(), to, lamports);
+        Ok(self.execute_signed("airdrop", &[ix], &[])?.signature)
+    }
+
+    /// A new SPL mint with `decimals`, whose mint authority is the faucet.
+    pub fn create_mint(&mut self, decimals: u8) -> Result<Pubkey, ServiceError> {
+        let mint = Keypair::new();
+        let faucet = self.faucet().pubkey();
+        let size = spl_token_interface::state::Mint::LEN;
+        let create = solana_system_interface::instruction::create_account(
+            &faucet,
+            &mint.pubkey(),
+            self.minimum_balance(size),
+            size as u64,
+            &TOKEN,
+        );
+        let init = spl_token_interface::instruction::initialize_mint2(&TOKEN, &mint.pubkey(), &faucet, None, decimals)
+            .expect("a valid mint instruction");
+        self.execute_signed("create mint", &[create, init], &[&mint])?;
+        Ok(mint.pubkey())
+    }
+
+    /// Mints `amount` native units of `mint` to `owner`'s associated token account, creating it
+    /// if needed. Returns the token account.
+    pub fn mint_to(&mut self, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Result<Pubkey, ServiceError> {
+        let faucet = self.faucet().pubkey();
+        let ata = associated_token(owner, mint);
+        let create = create_ata_idempotent(&faucet, owner, mint);
+        let mint_ix = spl_token_interface::instruction::mint_to(&TOKEN, mint, &ata, &faucet, &[], amount)
+            .expect("a valid mint_to instruction");
+        self.execute_signed("mint tokens", &[create, mint_ix], &[])?;
+        Ok(ata)
+    }
+
+    /// Decimals of an SPL mint, if `mint` is one.
+    pub fn mint_decimals(&self, mint: &Pubkey) -> Option<u8> {
+        let account = self.account(mint)?;
+        (account.owner == TOKEN).then_some(())?;
+        spl_token_interface::state::Mint::unpack(&account.data).ok().map(|m| m.decimals)
+    }
+
+    /// Balance of an SPL token account, if `account` is one.
+    pub fn token_balance(&self, account: &Pubkey) -> Option<(u64, Pubkey)> {
+        let account = self.account(account)?;
+        (account.owner == TOKEN).then_some(())?;
+        spl_token_interface::state::Account::unpack(&account.data).ok().map(|a| (a.amount, a.mint))
+    }
+}

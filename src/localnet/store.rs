@@ -1,0 +1,175 @@
+//! Persistence of the whole chain (accounts, clock, slot, recent blockhashes, transaction
+//! history, faucet key) in one file: a magic, a version byte and a bincode body. Saved through a
+//! temp file, fsync and rename, so a process killed mid-write leaves the previous state intact.
+//! Older versions load through the upgrade chain in `load`; newer ones are refused by name.
+
+use crate::localnet::{Localnet, TxRecord, new_svm};
+use serde::{Deserialize, Serialize};
+use solana_sdk::account::{Account, ReadableAccount};
+use solana_sdk::clock::Clock;
+use solana_sdk::hash::Hash;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use std::io::Write;
+use std::path::Path;
+
+pub const STATE_FILE: &str = "state.bin";
+const MAGIC: &[u8; 8] = b"PSYRBLN\0";
+pub const VERSION: u8 = 1;
+
+/// Owners of accounts a fresh chain already has (programs, sysvars, features): not saved.
+const BUILT_IN_OWNERS: [Pubkey; 7] = [
+    solana_sdk::pubkey!("NativeLoader1111111111111111111111111111111"),
+    solana_sdk::pubkey!("BPFLoader1111111111111111111111111111111111"),
+    solana_sdk::pubkey!("BPFLoader2111111111111111111111111111111111"),
+    solana_sdk::pubkey!("BPFLoaderUpgradeab1e11111111111111111111111"),
+    solana_sdk::pubkey!("LoaderV411111111111111111111111111111111111"),
+    solana_sdk::pubkey!("Sysvar1111111111111111111111111111111111111"),
+    solana_sdk::pubkey!("Feature111111111111111111111111111111111111"),
+];
+
+#[derive(Serialize, Deserialize)]
+struct StoredAccount {
+    key: [u8; 32],
+    lamports: u64,
+    data: Vec<u8>,
+    owner: [u8; 32],
+    executable: bool,
+    rent_epoch: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotV1 {
+    slot: u64,
+    unix_timestamp: i64,
+    clock_offset: i64,
+    blockhashes: Vec<([u8; 32], u64)>,
+    faucet: Vec<u8>,
+    accounts: Vec<StoredAccount>,
+    history: Vec<(Vec<u8>, TxRecord)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a psyche-runbook localnet state file")]
+    NotAStateFile { path: String },
+    #[error("{path}: state file version {found} is newer than this build, which reads up to version {VERSION}")]
+    UnknownVersion { path: String, found: u8 },
+    #[error("{path}: corrupt state file: {message}")]
+    Corrupt { path: String, message: String },
+}
+
+impl Localnet {
+    fn to_snapshot(&self) -> SnapshotV1 {
+        let clock = self.clock();
+        let mut accounts: Vec<StoredAccount> = self
+            .svm
+            .accounts_db()
+            .inner
+            .iter()
+            .filter(|(_, a)| !BUILT_IN_OWNERS.contains(a.owner()) && !a.executable())
+            .map(|(key, a)| StoredAccount {
+                key: key.to_bytes(),
+                lamports: a.lamports(),
+                data: a.data().to_vec(),
+                owner: a.owner().to_bytes(),
+                executable: a.executable(),
+                rent_epoch: a.rent_epoch(),
+            })
+            .collect();
+        accounts.sort_by_key(|a| a.key);
+        SnapshotV1 {
+            slot: clock.slot,
+            unix_timestamp: clock.unix_timestamp,
+            clock_offset: self.clock_offset,
+            blockhashes: self.recent_blockhashes.iter().map(|(h, s)| (h.to_bytes(), *s)).collect(),
+            faucet: self.faucet.to_bytes().to_vec(),
+            accounts,
+            history: self
+                .history_order
+                .iter()
+                .filter_map(|s| self.history.get(s).map(|r| (s.as_ref().to_vec(), r.clone())))
+                .collect(),
+        }
+    }
+
+    fn from_snapshot(s: SnapshotV1) -> Result<Self, String> {
+        let mut svm = new_svm();
+        let faucet = Keypair::try_from(s.faucet.as_slice()).map_err(|_| "faucet key is not a keypair")?;
+        let mut clock: Clock = svm.get_sysvar();
+        clock.slot = s.slot;
+        clock.unix_timestamp = s.unix_timestamp;
+        svm.set_sysvar(&clock);
+        for a in s.accounts {
+            let account = Account {
+                lamports: a.lamports,
+                data: a.data,
+                owner: Pubkey::new_from_array(a.owner),
+                executable: a.executable,
+                rent_epoch: a.rent_epoch,
+            };
+            svm.set_account(Pubkey::new_from_array(a.key), account)
+                .map_err(|e| format!("account {}: {e:?}", Pubkey::new_from_array(a.key)))?;
+        }
+        let recent_blockhashes = s.blockhashes.into_iter().map(|(h, slot)| (Hash::new_from_array(h), slot)).collect();
+        let net = Localnet {
+            svm,
+            faucet,
+            clock_offset: s.clock_offset,
+            recent_blockhashes,
+            history: Default::default(),
+            history_order: Default::default(),
+            dirty: false,
+        };
+        let mut net = net;
+        for (signature, record) in s.history {
+            let signature = Signature::try_from(signature.as_slice()).map_err(|_| "bad signature in history")?;
+            net.history.insert(signature, record);
+            net.history_order.push_back(signature);
+        }
+        Ok(net)
+    }
+
+    /// Writes the state atomically: temp file, fsync, rename, fsync of the directory.
+    pub fn save(&mut self, dir: &Path) -> Result<(), StoreError> {
+        let path = dir.join(STATE_FILE);
+        let io = |source| StoreError::Io { path: path.display().to_string(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut bytes = MAGIC.to_vec();
+        bytes.push(VERSION);
+        bytes.extend(bincode::serialize(&self.to_snapshot()).expect("snapshots serialize"));
+        let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io)?;
+        drop(file);
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        self.mark_saved();
+        Ok(())
+    }
+
+    /// Loads the state in `dir`, or a fresh chain when there is none yet.
+    pub fn load(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(STATE_FILE);
+        let name = path.display().to_string();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Localnet::new()),
+            Err(source) => return Err(StoreError::Io { path: name, source }),
+        };
+        if bytes.len() < MAGIC.len() + 1 || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(StoreError::NotAStateFile { path: name });
+        }
+        let body = &bytes[MAGIC.len() + 1..];
+        let corrupt = |message: String| StoreError::Corrupt { path: name.clone(), message };
+        match bytes[MAGIC.len()] {
+            1 => {
+                let snapshot: SnapshotV1 = bincode::deserialize(body).map_err(|e| corrupt(e.to_string()))?;
+                Localnet::from_snapshot(snapshot).map_err(corrupt)
+            }
+            found => Err(StoreError::UnknownVersion { path: name, found }),
+        }
+    }
+}
