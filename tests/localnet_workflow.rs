@@ -3,7 +3,6 @@
 
 mod common;
 
-use anchor_lang::ToAccountMetas;
 use common::fixture;
 use psyche_runbook::chain::client::{Chain, ChainError};
 use psyche_runbook::localnet::handle::Handle;
@@ -436,7 +435,7 @@ fn failures_carry_upstream_error_codes() {
     assert_eq!(err.custom_code(), Some(6000), "{err}");
     assert!(err.to_string().contains("InvalidParameter"), "the Anchor error line is in the message: {err}");
 
-    // Pausing a halted run: 6015; direct rates on a treasurer run are refused by the owner check.
+    // Pausing a halted run: 6015.
     net.send(&[net.owner_ix(instance, account, &coordinator::SetPaused { paused: true })], &[]).unwrap();
     assert_eq!(code(net.send(&[net.owner_ix(instance, account, &coordinator::SetPaused { paused: true })], &[])), 6015);
     let _ = ToAccountMetas::to_account_metas(
@@ -461,7 +460,7 @@ fn authorization_close_rules() {
         &authorizer::AuthorizationClose::default(),
     );
     // Still active: 6000.
-    assert_eq!(code(net.send(&[close.clone()], &[&net.join_authority])), 6000);
+    assert_eq!(code(net.send(std::slice::from_ref(&close), &[&net.join_authority])), 6000);
     // The grantee adds delegates (realloc paid by the payer), the grantor deactivates.
     net.chain.localnet().unwrap().lock().airdrop(&user.pubkey(), LAMPORTS_PER_SOL).unwrap();
     let delegates = authorizer::instruction(
@@ -487,7 +486,7 @@ fn authorization_close_rules() {
     );
     net.send(&[deactivate], &[&net.join_authority]).unwrap();
     // Delegates and a recent grantor update: 6001 until 30 days have passed.
-    assert_eq!(code(net.send(&[close.clone()], &[&net.join_authority])), 6001);
+    assert_eq!(code(net.send(std::slice::from_ref(&close), &[&net.join_authority])), 6001);
     net.chain.localnet().unwrap().lock().advance_clock(30 * 24 * 3600 + 1);
     net.send(&[close], &[&net.join_authority]).unwrap();
     assert!(net.chain.account(&auth).unwrap().is_none());

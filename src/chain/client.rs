@@ -25,10 +25,20 @@ use std::sync::Arc;
 pub enum ChainError {
     #[error("{0}")]
     Rpc(String),
-    #[error("transaction {}failed: {message}{}", signature.map(|s| format!("{s} ")).unwrap_or_default(), program_error(logs))]
-    Transaction { signature: Option<Signature>, error: Option<TransactionError>, message: String, logs: Vec<String> },
+    #[error("{0}")]
+    Transaction(Box<FailedTransaction>),
     #[error("localnet: {0}")]
     Localnet(String),
+}
+
+/// A transaction the cluster refused or that failed on chain, with what explains it.
+#[derive(Debug, thiserror::Error)]
+#[error("transaction {}failed: {message}{}", signature.map(|s| format!("{s} ")).unwrap_or_default(), program_error(logs))]
+pub struct FailedTransaction {
+    pub signature: Option<Signature>,
+    pub error: Option<TransactionError>,
+    pub message: String,
+    pub logs: Vec<String>,
 }
 
 /// The log line that explains a program failure (Anchor's error line when there is one).
@@ -56,7 +66,7 @@ impl ChainError {
 
     pub fn logs(&self) -> &[String] {
         match self {
-            ChainError::Transaction { logs, .. } => logs,
+            ChainError::Transaction(failed) => &failed.logs,
             _ => &[],
         }
     }
@@ -68,19 +78,19 @@ impl ChainError {
                 ..
             }) => {
                 let error: Option<TransactionError> = sim.err.clone().map(Into::into);
-                ChainError::Transaction {
+                ChainError::Transaction(Box::new(FailedTransaction {
                     signature,
                     message: error.as_ref().map_or_else(|| err.to_string(), |e| e.to_string()),
                     error,
                     logs: sim.logs.clone().unwrap_or_default(),
-                }
+                }))
             }
-            ErrorKind::TransactionError(tx_err) => ChainError::Transaction {
+            ErrorKind::TransactionError(tx_err) => ChainError::Transaction(Box::new(FailedTransaction {
                 signature,
                 message: tx_err.to_string(),
                 error: Some(tx_err.clone()),
                 logs: Vec::new(),
-            },
+            })),
             _ => ChainError::Rpc(err.to_string()),
         }
     }
