@@ -54,12 +54,11 @@ fn program_error(logs: &[String]) -> String {
 impl ChainError {
     /// The program's custom error code, when a program refused the transaction.
     pub fn custom_code(&self) -> Option<u32> {
-        match self {
-            ChainError::Transaction {
-                error:
-                    Some(TransactionError::InstructionError(_, solana_sdk::instruction::InstructionError::Custom(code))),
-                ..
-            } => Some(*code),
+        let ChainError::Transaction(failed) = self else { return None };
+        match &failed.error {
+            Some(TransactionError::InstructionError(_, solana_sdk::instruction::InstructionError::Custom(code))) => {
+                Some(*code)
+            }
             _ => None,
         }
     }
