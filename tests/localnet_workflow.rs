@@ -438,10 +438,6 @@ fn failures_carry_upstream_error_codes() {
     // Pausing a halted run: 6015.
     net.send(&[net.owner_ix(instance, account, &coordinator::SetPaused { paused: true })], &[]).unwrap();
     assert_eq!(code(net.send(&[net.owner_ix(instance, account, &coordinator::SetPaused { paused: true })], &[])), 6015);
-    let _ = ToAccountMetas::to_account_metas(
-        &authorizer::GrantorUpdateAccounts { grantor: Pubkey::new_unique(), authorization: Pubkey::new_unique() },
-        None,
-    );
 }
 
 #[test]
