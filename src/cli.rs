@@ -111,6 +111,26 @@ pub enum Command {
     /// Work with run configs (config.toml).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage the embedded localnet.
+    #[command(subcommand)]
+    Localnet(LocalnetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalnetCommand {
+    /// Serve the embedded chain as a Solana JSON-RPC endpoint until SIGINT/SIGTERM.
+    Serve {
+        /// Port to listen on (0 picks a free one; the address is printed on stderr).
+        #[arg(long, default_value_t = 8899)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
+    /// Show the localnet's slot, clock, runs and payer.
+    Status,
+    /// Delete the localnet's chain state (the generated payer key is kept).
+    Reset,
 }
 
 #[derive(Debug, Args)]

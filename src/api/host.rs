@@ -4,10 +4,17 @@
 
 use crate::api::error::HostError;
 use crate::api::keys::SignerHandle;
+use crate::chain::client::Chain;
+use crate::chain::cluster::Cluster;
 use crate::chain::settings::Settings;
+use crate::chain::signer::SignerSource;
+use crate::localnet::handle::Handle;
 use crate::ui::Log;
 use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
+use solana_sdk::native_token::LAMPORTS_PER_SOL;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signer::Signer;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -19,7 +26,11 @@ pub struct Host {
     outputs: Mutex<BTreeMap<String, Value>>,
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
+    chain: OnceLock<Result<Arc<Chain>, String>>,
 }
+
+/// The embedded chain's generated payer is topped up to this when it falls below a tenth of it.
+const LOCALNET_PAYER_SOL: u64 = 100;
 
 impl Host {
     pub fn new(settings: Settings, log: Log, params: &[(String, Dynamic)]) -> Arc<Self> {
@@ -30,6 +41,7 @@ impl Host {
             outputs: Mutex::default(),
             sent: Mutex::default(),
             payer: OnceLock::new(),
+            chain: OnceLock::new(),
         })
     }
 
@@ -46,10 +58,55 @@ impl Host {
             .get_or_init(|| {
                 let source = &self.settings.signer;
                 let keypair = source.load(&mut |warning| self.log.warn(&warning))?;
+                if matches!(source, SignerSource::LocalnetPayer(_)) {
+                    self.fund_localnet_payer(&keypair.pubkey())?;
+                }
                 Ok(SignerHandle::new(keypair, source.describe()))
             })
             .clone()
             .map_err(HostError::input)
+    }
+
+    fn fund_localnet_payer(&self, payer: &Pubkey) -> Result<(), String> {
+        let handle = self.localnet().map_err(|e| e.message)?;
+        let mut net = handle.lock();
+        let target = LOCALNET_PAYER_SOL * LAMPORTS_PER_SOL;
+        if net.balance(payer) < target / 10 {
+            net.airdrop(payer, target).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The chain client, connected on first use (opening and locking the embedded chain).
+    pub fn chain(&self) -> Result<Arc<Chain>, HostError> {
+        self.chain
+            .get_or_init(|| {
+                let dir = self.settings.localnet_dir.display().to_string();
+                let waiting =
+                    || self.log.info(&format!("waiting for another process to release the localnet at {dir}"));
+                Chain::connect(&self.settings, waiting).map(Arc::new).map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(HostError::chain)
+    }
+
+    /// The embedded chain; localnet services are refused on real clusters.
+    pub fn localnet(&self) -> Result<Arc<Handle>, HostError> {
+        if self.settings.cluster != Cluster::Embedded {
+            return Err(HostError::input(format!(
+                "this is a localnet service, not available on {}",
+                self.settings.cluster
+            )));
+        }
+        Ok(Arc::clone(self.chain()?.localnet().expect("the embedded cluster has a localnet")))
+    }
+
+    /// Persists the embedded chain if this execution changed it.
+    pub fn finish(&self) -> Result<(), HostError> {
+        match self.chain.get() {
+            Some(Ok(chain)) => chain.finish().map_err(|e| HostError::chain(e.to_string())),
+            _ => Ok(()),
+        }
     }
 
     pub fn set_output(&self, name: String, value: Value) {

@@ -2,11 +2,13 @@
 //! `#[export_module]` whose `///` docs feed `psyche-runbook docs` and the REPL's `:functions`.
 
 pub mod addresses;
+pub mod amounts;
 pub mod cluster;
 pub mod error;
 pub mod host;
 pub mod json;
 pub mod keys;
+pub mod localnet;
 pub mod outputs;
 pub mod params;
 
@@ -22,4 +24,5 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(addresses::addresses_api).into());
     engine.register_global_module(exported_module!(outputs::outputs_api).into());
     engine.register_global_module(exported_module!(params::params_api).into());
+    engine.register_global_module(exported_module!(localnet::localnet_api).into());
 }

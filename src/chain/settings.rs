@@ -79,7 +79,15 @@ impl Settings {
 
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
-        let programs = resolve_programs(args, &cluster)?;
+        let mut programs = resolve_programs(args, &cluster)?;
+        // The embedded chain installs its programs at the upstream IDs.
+        if cluster == Cluster::Embedded && programs != ProgramIds::default() {
+            note(
+                "program id overrides do not apply to the embedded localnet, which runs the upstream program IDs"
+                    .into(),
+            );
+            programs = ProgramIds::default();
+        }
 
         Ok(Settings {
             cluster,

@@ -5,11 +5,12 @@ pub mod check;
 pub mod config;
 pub mod decode;
 pub mod docs;
+pub mod localnet;
 pub mod repl;
 pub mod run;
 
 use crate::chain::settings::{ProcessEnv, Settings};
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, LocalnetCommand};
 use crate::exit::{ExitCode, Failure};
 use crate::ui::Log;
 use clap::CommandFactory;
@@ -28,5 +29,8 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Decode { kind, file } => decode::decode(*kind, file, log),
         Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
+        Command::Localnet(LocalnetCommand::Serve { port, bind }) => localnet::serve(&settings()?, *bind, *port, log),
+        Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
+        Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
     }
 }

@@ -43,6 +43,10 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     ));
 
     let result = runtime.compile_file(&args.file, &scope).and_then(|ast| runtime.run(&mut scope, &ast));
+    // Whatever happened, the embedded chain keeps what was sent.
+    if let Err(e) = runtime.host.finish() {
+        log.error(&format!("error: {}", e.message));
+    }
     let sent = runtime.host.sent();
     let outputs = runtime.host.outputs();
     let code = match &result {

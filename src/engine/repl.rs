@@ -71,6 +71,10 @@ impl Session {
         let result = self.runtime.run(&mut self.scope, &program);
         // A Ctrl-C is spent once the statement it cancelled (or that just finished) is over.
         self.runtime.interrupt.take();
+        // Keep the embedded chain on disk after every statement, so quitting loses nothing.
+        if let Err(e) = self.runtime.host.finish() {
+            eprintln!("error: {}", e.message);
+        }
         let value = result?;
         self.keep_imports(&ast);
         let mut functions = ast;

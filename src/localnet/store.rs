@@ -173,3 +173,34 @@ impl Localnet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_ignores_a_torn_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut net = Localnet::new();
+        let key = Pubkey::new_unique();
+        net.airdrop(&key, 4_200_000).unwrap();
+        net.save(dir.path()).unwrap();
+        // A crash mid-save leaves at most a partial temp file next to the real one.
+        std::fs::write(dir.path().join(format!("{STATE_FILE}.tmp")), b"PSYRBLN\0\x01garbage").unwrap();
+        let loaded = Localnet::load(dir.path()).unwrap();
+        assert_eq!(loaded.balance(&key), 4_200_000);
+        assert_eq!(loaded.slot(), net.slot());
+        assert_eq!(loaded.latest_blockhash(), net.latest_blockhash());
+    }
+
+    #[test]
+    fn unknown_versions_and_foreign_files_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), b"PSYRBLN\0\x09").unwrap();
+        let err = Localnet::load(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("version 9 is newer than this build"), "{err}");
+        std::fs::write(dir.path().join(STATE_FILE), b"{}").unwrap();
+        let err = Localnet::load(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("not a psyche-runbook localnet state file"), "{err}");
+    }
+}

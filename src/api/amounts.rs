@@ -1,0 +1,53 @@
+//! Token and SOL amounts: scripts give UI amounts (`250.5`), the chain wants native units.
+//! Conversion refuses what would silently change the amount: negative, NaN or infinite values,
+//! more decimal places than the mint has, or more than a u64 holds.
+
+use crate::api::error::HostError;
+use rhai::{Dynamic, FLOAT};
+
+/// `amount` (an integer or a float) in native units of a mint with `decimals`.
+pub fn to_native(amount: &Dynamic, decimals: u8, what: &str) -> Result<u64, HostError> {
+    let value: FLOAT = if let Ok(i) = amount.as_int() {
+        i as FLOAT
+    } else if let Ok(f) = amount.as_float() {
+        f
+    } else {
+        return Err(HostError::input(format!("{what}: expected a number, found {}", amount.type_name())));
+    };
+    if !value.is_finite() {
+        return Err(HostError::input(format!("{what}: {value} is not a finite amount")));
+    }
+    if value < 0.0 {
+        return Err(HostError::input(format!("{what}: {value} is negative")));
+    }
+    let scaled = value * 10f64.powi(i32::from(decimals));
+    let native = scaled.round();
+    // Amounts finer than the mint's smallest unit would be rounded away.
+    if (scaled - native).abs() > 1e-6 * scaled.abs().max(1.0) {
+        return Err(HostError::input(format!("{what}: {value} has more decimal places than the mint's {decimals}")));
+    }
+    if native >= u64::MAX as f64 {
+        return Err(HostError::input(format!("{what}: {value} is too large")));
+    }
+    Ok(native as u64)
+}
+
+pub fn to_ui(native: u64, decimals: u8) -> FLOAT {
+    native as FLOAT / 10f64.powi(i32::from(decimals))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_refuse_what_would_change_the_amount() {
+        assert_eq!(to_native(&Dynamic::from_float(250.5), 6, "a").unwrap(), 250_500_000);
+        assert_eq!(to_native(&Dynamic::from_int(3), 0, "a").unwrap(), 3);
+        assert_eq!(to_native(&Dynamic::from_float(0.1), 9, "a").unwrap(), 100_000_000);
+        assert!(to_native(&Dynamic::from_float(-1.0), 6, "a").unwrap_err().message.contains("negative"));
+        assert!(to_native(&Dynamic::from_float(f64::NAN), 6, "a").unwrap_err().message.contains("finite"));
+        assert!(to_native(&Dynamic::from_float(1.0000001), 6, "a").unwrap_err().message.contains("decimal places"));
+        assert!(to_native(&Dynamic::from("1"), 6, "a").unwrap_err().message.contains("expected a number"));
+    }
+}

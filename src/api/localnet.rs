@@ -1,0 +1,109 @@
+//! Localnet services for runbooks: airdrops, mints, the clock, throwaway keys and the epoch
+//! simulator. Each is refused on real clusters.
+
+use crate::api::amounts::{to_native, to_ui};
+use crate::api::error::HostError;
+use crate::api::host::Host;
+use crate::api::keys::SignerHandle;
+use rhai::plugin::*;
+use rhai::{Array, EvalAltResult, FLOAT, INT, Map};
+use solana_sdk::native_token::LAMPORTS_PER_SOL;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
+
+#[export_module]
+pub mod localnet_api {
+    use super::*;
+
+    /// Localnet only: sends `sol` SOL from the localnet faucet to `to`; returns the signature.
+    #[rhai_fn(return_raw)]
+    pub fn airdrop(ctx: NativeCallContext, to: Pubkey, sol: Dynamic) -> Result<String, Box<EvalAltResult>> {
+        let host = Host::of(&ctx);
+        let lamports = to_native(&sol, 9, "airdrop amount")?;
+        let handle = host.localnet()?;
+        let signature = handle.lock().airdrop(&to, lamports).map_err(|e| HostError::chain(e.to_string()))?;
+        Ok(signature.to_string())
+    }
+
+    /// Localnet only: creates an SPL token mint with `decimals` (the faucet is its authority).
+    #[rhai_fn(return_raw)]
+    pub fn create_mint(ctx: NativeCallContext, decimals: INT) -> Result<Pubkey, Box<EvalAltResult>> {
+        let decimals = u8::try_from(decimals)
+            .ok()
+            .filter(|d| *d <= 18)
+            .ok_or_else(|| HostError::input(format!("mint decimals {decimals} must be between 0 and 18")))?;
+        let handle = Host::of(&ctx).localnet()?;
+        let mint = handle.lock().create_mint(decimals).map_err(|e| HostError::chain(e.to_string()))?;
+        Ok(mint)
+    }
+
+    /// Localnet only: mints a UI `amount` of `mint` to `owner`'s token account (created if
+    /// needed); returns that token account.
+    #[rhai_fn(return_raw)]
+    pub fn mint_tokens(
+        ctx: NativeCallContext,
+        mint: Pubkey,
+        owner: Pubkey,
+        amount: Dynamic,
+    ) -> Result<Pubkey, Box<EvalAltResult>> {
+        let handle = Host::of(&ctx).localnet()?;
+        let mut net = handle.lock();
+        let decimals =
+            net.mint_decimals(&mint).ok_or_else(|| HostError::input(format!("{mint} is not a token mint")))?;
+        let native = to_native(&amount, decimals, "mint amount")?;
+        Ok(net.mint_to(&mint, &owner, native).map_err(|e| HostError::chain(e.to_string()))?)
+    }
+
+    /// Localnet only: moves the chain clock forward by `seconds` (runs advance on the clock).
+    #[rhai_fn(return_raw)]
+    pub fn advance_clock(ctx: NativeCallContext, seconds: INT) -> Result<(), Box<EvalAltResult>> {
+        let seconds = u64::try_from(seconds)
+            .map_err(|_| HostError::input(format!("cannot move the clock back ({seconds} s)")))?;
+        Host::of(&ctx).localnet()?.lock().advance_clock(seconds);
+        Ok(())
+    }
+
+    /// Localnet only: a new throwaway keypair (for simulated clients and tests), funded with 1 SOL.
+    #[rhai_fn(return_raw)]
+    pub fn new_keypair(ctx: NativeCallContext) -> Result<SignerHandle, Box<EvalAltResult>> {
+        let handle = Host::of(&ctx).localnet()?;
+        let keypair = Keypair::new();
+        let key = solana_sdk::signer::Signer::pubkey(&keypair);
+        handle.lock().airdrop(&key, LAMPORTS_PER_SOL).map_err(|e| HostError::chain(e.to_string()))?;
+        Ok(SignerHandle::new(keypair, "throwaway localnet keypair".into()))
+    }
+
+    /// Localnet only: runs one whole epoch of `run_id` with `clients` (signers) joining and
+    /// witnessing every round; returns `#{epoch, step, state, earned: #{pubkey: points}}`.
+    #[rhai_fn(return_raw)]
+    pub fn simulate_epoch(ctx: NativeCallContext, run_id: &str, clients: Array) -> Result<Map, Box<EvalAltResult>> {
+        let handle = Host::of(&ctx).localnet()?;
+        let keys = clients
+            .into_iter()
+            .map(|c| {
+                c.try_cast::<SignerHandle>()
+                    .map(|s| s.keypair().insecure_clone())
+                    .ok_or_else(|| HostError::input("simulate_epoch: clients must be signers (new_keypair())"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let summary = handle.lock().simulate_epoch(run_id, &keys).map_err(|e| HostError::chain(e.to_string()))?;
+        let mut earned = Map::new();
+        for (key, points) in summary.earned {
+            earned.insert(key.to_string().into(), (points as INT).into());
+        }
+        let mut map = Map::new();
+        map.insert("epoch".into(), INT::from(summary.epoch).into());
+        map.insert("step".into(), INT::from(summary.steps).into());
+        map.insert("state".into(), summary.final_state.display().to_string().into());
+        map.insert("earned".into(), earned.into());
+        Ok(map)
+    }
+
+    /// The SOL balance of an account, on any cluster.
+    #[rhai_fn(return_raw)]
+    pub fn sol_balance(ctx: NativeCallContext, key: Pubkey) -> Result<FLOAT, Box<EvalAltResult>> {
+        let chain = Host::of(&ctx).chain()?;
+        let lamports = chain.balance(&key).map_err(|e| HostError::chain(e.to_string()))?;
+        Ok(to_ui(lamports, 9))
+    }
+}

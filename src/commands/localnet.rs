@@ -1,0 +1,113 @@
+//! `psyche-runbook localnet serve|status|reset`.
+
+use crate::chain::settings::Settings;
+use crate::exit::{ExitCode, Failure};
+use crate::localnet::handle::Handle;
+use crate::localnet::store::STATE_FILE;
+use crate::psyche::accounts::BorshAccount;
+use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
+use crate::psyche::accounts::instance::{self, CoordinatorInstance};
+use crate::ui::Log;
+use serde_json::json;
+use solana_sdk::account::ReadableAccount;
+use solana_sdk::native_token::LAMPORTS_PER_SOL;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+fn open(settings: &Settings, log: Log) -> Result<Arc<Handle>, Failure> {
+    let dir = &settings.localnet_dir;
+    Handle::open(dir, || log.info(&format!("waiting for another process to release the localnet at {}", dir.display())))
+        .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))
+}
+
+pub fn serve(settings: &Settings, bind: IpAddr, port: u16, log: Log) -> Result<ExitCode, Failure> {
+    let handle = open(settings, log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
+            .await
+            .map_err(|e| Failure::usage(format!("cannot listen on {bind}:{port}: {e}")))?;
+        let address = listener.local_addr().map_err(|e| Failure::usage(e.to_string()))?;
+        // Always printed (even with -q): scripts and tests read the address from here.
+        eprintln!("serving the localnet at {} on http://{address}", settings.localnet_dir.display());
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM can be watched");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        crate::localnet::server::serve(listener, handle, shutdown)
+            .await
+            .map_err(|e| Failure::new(ExitCode::Chain, format!("localnet server: {e}")))
+    })?;
+    log.info("localnet state saved; server stopped");
+    Ok(ExitCode::Success)
+}
+
+pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
+    let handle = open(settings, log)?;
+    let net = handle.lock();
+    let clock = net.clock();
+    let runs: Vec<_> = net
+        .program_accounts(&net.ids().coordinator)
+        .into_iter()
+        .filter(|(_, a)| a.data().len() == instance::SIZE)
+        .filter_map(|(address, a)| CoordinatorInstance::decode(a.data()).ok().map(|i| (address, i)))
+        .map(|(address, i)| {
+            let state = net
+                .account(&i.coordinator_account)
+                .and_then(|a| CoordinatorAccount::decode(&a.data).ok())
+                .map_or("unknown", |a| a.run_state.display());
+            json!({"run_id": i.run_id, "instance": address.to_string(), "state": state})
+        })
+        .collect();
+    let payer_file = settings.localnet_dir.join("payer.json");
+    let payer = std::fs::read_to_string(&payer_file)
+        .ok()
+        .and_then(|text| crate::chain::signer::keypair_from_secret(&text).ok())
+        .map(|k| {
+            let key = solana_sdk::signer::Signer::pubkey(&k);
+            json!({"pubkey": key.to_string(), "sol": net.balance(&key) as f64 / LAMPORTS_PER_SOL as f64})
+        });
+    let state_bytes = std::fs::metadata(settings.localnet_dir.join(STATE_FILE)).map(|m| m.len()).ok();
+    let doc = json!({
+        "dir": settings.localnet_dir.display().to_string(),
+        "slot": clock.slot,
+        "unix_timestamp": clock.unix_timestamp,
+        "latest_blockhash": net.latest_blockhash().to_string(),
+        "state_file_bytes": state_bytes,
+        "runs": runs,
+        "payer": payer,
+    });
+    if log.json() {
+        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON serializes"));
+    } else {
+        println!(
+            "localnet {} (state file: {})",
+            doc["dir"].as_str().unwrap_or_default(),
+            state_bytes.map_or("none yet".into(), |b| format!("{b} bytes"))
+        );
+        println!("slot {}, clock {}", clock.slot, clock.unix_timestamp);
+        if let Some(p) = &payer {
+            println!("payer {} ({} SOL)", p["pubkey"].as_str().unwrap_or_default(), p["sol"]);
+        }
+        println!("{} run(s)", runs.len());
+        for run in &runs {
+            println!("  {}  {}", run["run_id"].as_str().unwrap_or_default(), run["state"].as_str().unwrap_or_default());
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+pub fn reset(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
+    let handle = open(settings, log)?;
+    let path = handle.dir().join(STATE_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => log.info(&format!("reset the localnet at {}", settings.localnet_dir.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => log.info("the localnet has no state yet"),
+        Err(e) => return Err(Failure::new(ExitCode::Chain, format!("{}: {e}", path.display()))),
+    }
+    Ok(ExitCode::Success)
+}
