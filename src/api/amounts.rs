@@ -23,7 +23,8 @@ pub fn to_native(amount: &Dynamic, decimals: u8, what: &str) -> Result<u64, Host
     let scaled = value * 10f64.powi(i32::from(decimals));
     let native = scaled.round();
     // Amounts finer than the mint's smallest unit would be rounded away.
-    if (scaled - native).abs() > 1e-6 * scaled.abs().max(1.0) {
+    // Tolerate only the float's own representation error, not a real fraction of a unit.
+    if (scaled - native).abs() > 1e-6_f64.max(scaled.abs() * f64::EPSILON * 8.0) {
         return Err(HostError::input(format!("{what}: {value} has more decimal places than the mint's {decimals}")));
     }
     if native >= u64::MAX as f64 {

@@ -12,10 +12,14 @@ use crate::localnet::handle::Handle;
 use crate::ui::Log;
 use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
+use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub struct Host {
@@ -23,6 +27,8 @@ pub struct Host {
     pub log: Log,
     /// `--set` values (and `$RUN_ID`), also pushed into the script scope as constants.
     pub params: BTreeMap<String, Dynamic>,
+    /// The runbook's directory: relative file arguments (configs, user lists) resolve here first.
+    pub base_dir: PathBuf,
     outputs: Mutex<BTreeMap<String, Value>>,
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
@@ -33,11 +39,12 @@ pub struct Host {
 const LOCALNET_PAYER_SOL: u64 = 100;
 
 impl Host {
-    pub fn new(settings: Settings, log: Log, params: &[(String, Dynamic)]) -> Arc<Self> {
+    pub fn new(settings: Settings, log: Log, params: &[(String, Dynamic)], base_dir: PathBuf) -> Arc<Self> {
         Arc::new(Self {
             settings,
             log,
             params: params.iter().cloned().collect(),
+            base_dir,
             outputs: Mutex::default(),
             sent: Mutex::default(),
             payer: OnceLock::new(),
@@ -99,6 +106,33 @@ impl Host {
             )));
         }
         Ok(Arc::clone(self.chain()?.localnet().expect("the embedded cluster has a localnet")))
+    }
+
+    /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records
+    /// the signature. `what` names the operation in logs and errors.
+    pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
+        let payer = self.payer()?;
+        let chain = self.chain()?;
+        match chain.send(instructions, payer.keypair(), signers) {
+            Ok(signature) => {
+                let signature = signature.to_string();
+                self.record_sent(signature.clone());
+                self.log.info(&format!("{what}: {signature}"));
+                Ok(signature)
+            }
+            Err(err) => Err(HostError::chain(format!("{what}: {err}"))),
+        }
+    }
+
+    /// A file argument: relative to the runbook's directory when it exists there, else as given.
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        let candidate = self.base_dir.join(path);
+        if Path::new(path).is_relative() && candidate.exists() { candidate } else { PathBuf::from(path) }
+    }
+
+    /// Reads an account (None when it does not exist).
+    pub fn account(&self, key: &Pubkey) -> Result<Option<Account>, HostError> {
+        self.chain()?.account(key).map_err(|e| HostError::chain(e.to_string()))
     }
 
     /// Persists the embedded chain if this execution changed it.

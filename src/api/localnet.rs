@@ -5,6 +5,7 @@ use crate::api::amounts::{to_native, to_ui};
 use crate::api::error::HostError;
 use crate::api::host::Host;
 use crate::api::keys::SignerHandle;
+use crate::api::runs::RunHandle;
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, FLOAT, INT, Map};
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
@@ -22,6 +23,7 @@ pub mod localnet_api {
         let lamports = to_native(&sol, 9, "airdrop amount")?;
         let handle = host.localnet()?;
         let signature = handle.lock().airdrop(&to, lamports).map_err(|e| HostError::chain(e.to_string()))?;
+        host.record_sent(signature.to_string());
         Ok(signature.to_string())
     }
 
@@ -32,8 +34,10 @@ pub mod localnet_api {
             .ok()
             .filter(|d| *d <= 18)
             .ok_or_else(|| HostError::input(format!("mint decimals {decimals} must be between 0 and 18")))?;
-        let handle = Host::of(&ctx).localnet()?;
-        let mint = handle.lock().create_mint(decimals).map_err(|e| HostError::chain(e.to_string()))?;
+        let host = Host::of(&ctx);
+        let (mint, signature) =
+            host.localnet()?.lock().create_mint_signed(decimals).map_err(|e| HostError::chain(e.to_string()))?;
+        host.record_sent(signature.to_string());
         Ok(mint)
     }
 
@@ -66,10 +70,12 @@ pub mod localnet_api {
     /// Localnet only: a new throwaway keypair (for simulated clients and tests), funded with 1 SOL.
     #[rhai_fn(return_raw)]
     pub fn new_keypair(ctx: NativeCallContext) -> Result<SignerHandle, Box<EvalAltResult>> {
-        let handle = Host::of(&ctx).localnet()?;
+        let host = Host::of(&ctx);
         let keypair = Keypair::new();
         let key = solana_sdk::signer::Signer::pubkey(&keypair);
-        handle.lock().airdrop(&key, LAMPORTS_PER_SOL).map_err(|e| HostError::chain(e.to_string()))?;
+        let signature =
+            host.localnet()?.lock().airdrop(&key, LAMPORTS_PER_SOL).map_err(|e| HostError::chain(e.to_string()))?;
+        host.record_sent(signature.to_string());
         Ok(SignerHandle::new(keypair, "throwaway localnet keypair".into()))
     }
 
@@ -97,6 +103,17 @@ pub mod localnet_api {
         map.insert("state".into(), summary.final_state.display().to_string().into());
         map.insert("earned".into(), earned.into());
         Ok(map)
+    }
+
+    /// Localnet only: `simulate_epoch` as a method of a run.
+    #[rhai_fn(name = "simulate_epoch", return_raw)]
+    pub fn simulate_run_epoch(
+        ctx: NativeCallContext,
+        r: &mut RunHandle,
+        clients: Array,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let run_id = r.run_id.clone();
+        simulate_epoch(ctx, &run_id, clients)
     }
 
     /// The SOL balance of an account, on any cluster.

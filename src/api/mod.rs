@@ -3,14 +3,20 @@
 
 pub mod addresses;
 pub mod amounts;
+pub mod authz;
 pub mod cluster;
 pub mod error;
 pub mod host;
+pub mod inspect;
 pub mod json;
 pub mod keys;
 pub mod localnet;
+pub mod outcome;
 pub mod outputs;
 pub mod params;
+pub mod run_api;
+pub mod runs;
+pub mod treasury;
 
 use rhai::Engine;
 use rhai::plugin::*;
@@ -18,6 +24,7 @@ use rhai::plugin::*;
 /// Registers every host type and function into `engine`.
 pub fn register(engine: &mut Engine) {
     keys::register_types(engine);
+    runs::register_types(engine);
     error::register_types(engine);
     engine.register_global_module(exported_module!(keys::keys_api).into());
     engine.register_global_module(exported_module!(cluster::cluster_api).into());
@@ -25,4 +32,7 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(outputs::outputs_api).into());
     engine.register_global_module(exported_module!(params::params_api).into());
     engine.register_global_module(exported_module!(localnet::localnet_api).into());
+    engine.register_global_module(exported_module!(run_api::run_api).into());
+    engine.register_global_module(exported_module!(authz::authz_api).into());
+    engine.register_global_module(exported_module!(treasury::treasury_api).into());
 }

@@ -70,7 +70,19 @@ impl ChainError {
         }
     }
 
-    fn from_client(err: ClientError, signature: Option<Signature>) -> Self {
+    /// True when a program (or the runtime's checks) refused the transaction: resending the
+    /// same transaction cannot succeed.
+    pub fn is_program_failure(&self) -> bool {
+        match self {
+            ChainError::Transaction(failed) => !matches!(
+                failed.error,
+                Some(TransactionError::BlockhashNotFound) | Some(TransactionError::AlreadyProcessed) | None
+            ),
+            _ => false,
+        }
+    }
+
+    pub fn from_client(err: ClientError, signature: Option<Signature>) -> Self {
         match err.kind() {
             ErrorKind::RpcError(RpcError::RpcResponseError {
                 data: RpcResponseErrorData::SendTransactionPreflightFailure(sim),

@@ -1,6 +1,7 @@
 //! How and where runbooks send: cluster selection, signer sources and the resolved settings
 //! every command starts from.
 
+pub mod batch;
 pub mod client;
 pub mod cluster;
 pub mod settings;

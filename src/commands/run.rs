@@ -28,10 +28,10 @@ pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
 
 pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
     let constants = constants(&args.set)?;
-    let host = Host::new(settings, log, &constants);
+    let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let host = Host::new(settings, log, &constants, base_dir.clone());
     let interrupt = Interrupt::default();
     interrupt.bind_to_signals();
-    let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let runtime = Runtime::new(host, Options { max_operations: global.max_operations, base_dir, interrupt });
     let mut scope = Runtime::scope(&constants, &args.args);
     log.debug(&format!(

@@ -53,6 +53,11 @@ impl Localnet {
 
     /// A new SPL mint with `decimals`, whose mint authority is the faucet.
     pub fn create_mint(&mut self, decimals: u8) -> Result<Pubkey, ServiceError> {
+        self.create_mint_signed(decimals).map(|(mint, _)| mint)
+    }
+
+    /// `create_mint`, also returning the transaction's signature.
+    pub fn create_mint_signed(&mut self, decimals: u8) -> Result<(Pubkey, Signature), ServiceError> {
         let mint = Keypair::new();
         let faucet = self.faucet().pubkey();
         let size = spl_token_interface::state::Mint::LEN;
@@ -65,20 +70,30 @@ impl Localnet {
         );
         let init = spl_token_interface::instruction::initialize_mint2(&TOKEN, &mint.pubkey(), &faucet, None, decimals)
             .expect("a valid mint instruction");
-        self.execute_signed("create mint", &[create, init], &[&mint])?;
-        Ok(mint.pubkey())
+        let executed = self.execute_signed("create mint", &[create, init], &[&mint])?;
+        Ok((mint.pubkey(), executed.signature))
     }
 
     /// Mints `amount` native units of `mint` to `owner`'s associated token account, creating it
     /// if needed. Returns the token account.
     pub fn mint_to(&mut self, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Result<Pubkey, ServiceError> {
+        self.mint_to_signed(mint, owner, amount).map(|(ata, _)| ata)
+    }
+
+    /// `mint_to`, also returning the transaction's signature.
+    pub fn mint_to_signed(
+        &mut self,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Result<(Pubkey, Signature), ServiceError> {
         let faucet = self.faucet().pubkey();
         let ata = associated_token(owner, mint);
         let create = create_ata_idempotent(&faucet, owner, mint);
         let mint_ix = spl_token_interface::instruction::mint_to(&TOKEN, mint, &ata, &faucet, &[], amount)
             .expect("a valid mint_to instruction");
-        self.execute_signed("mint tokens", &[create, mint_ix], &[])?;
-        Ok(ata)
+        let executed = self.execute_signed("mint tokens", &[create, mint_ix], &[])?;
+        Ok((ata, executed.signature))
     }
 
     /// Decimals of an SPL mint, if `mint` is one.

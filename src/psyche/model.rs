@@ -163,6 +163,16 @@ impl Model {
         llm
     }
 
+    /// True when `self` (read from chain) is `configured` up to the coordinator's checkpoint
+    /// rewrites (see `Checkpoint::as_configured`).
+    pub fn matches_configured(&self, configured: &Model) -> bool {
+        let mut chain = self.clone();
+        let mut wanted = configured.clone();
+        chain.llm_mut().checkpoint = chain.llm().checkpoint.as_configured();
+        wanted.llm_mut().checkpoint = wanted.llm().checkpoint.as_configured();
+        chain == wanted
+    }
+
     pub fn llm_mut(&mut self) -> &mut Llm {
         let Model::LLM(llm) = self;
         llm
@@ -170,6 +180,17 @@ impl Model {
 }
 
 impl Checkpoint {
+    /// The checkpoint with the coordinator's own rewrites undone: at each epoch end it turns
+    /// Hub into P2P (and Gcs into P2PGcs), and back when a new set of clients starts. For
+    /// deciding whether an operator's config is already on chain, those are the same.
+    pub fn as_configured(&self) -> Checkpoint {
+        match self {
+            Checkpoint::P2P(h) => Checkpoint::Hub(h.clone()),
+            Checkpoint::P2PGcs(g) => Checkpoint::Gcs(g.clone()),
+            other => other.clone(),
+        }
+    }
+
     pub fn variant_name(&self) -> &'static str {
         match self {
             Checkpoint::Ephemeral => "Ephemeral",

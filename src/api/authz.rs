@@ -1,0 +1,383 @@
+//! Join authorizations: public (the all-zero grantee) or per user, granted one by one or in
+//! bulk, revoked, closed, delegated, read. Granting reads the chain first: an active
+//! authorization is left alone, an inactive one is only activated.
+
+use crate::api::error::HostError;
+use crate::api::host::Host;
+use crate::api::keys::{SignerHandle, parse_pubkey};
+use crate::api::outcome::{changed, unchanged, with};
+use crate::api::runs::RunHandle;
+use crate::chain::batch::{Landing, send_all};
+use crate::psyche::accounts::BorshAccount;
+use crate::psyche::accounts::authorization::Authorization;
+use crate::psyche::instructions::authorizer::{
+    self as ix, AuthorizationCreateParams, AuthorizationGrantorUpdateParams,
+};
+use crate::psyche::pdas::{self, JOIN_RUN_SCOPE, PERMISSIONLESS_GRANTEE};
+use crate::psyche::sizing::{Step, pack};
+use rhai::plugin::*;
+use rhai::{Array, EvalAltResult, Map};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+/// Transactions in flight at once when granting in bulk.
+const BULK_CONCURRENCY: usize = 32;
+
+/// Users from an array (pubkeys or strings) or a file (one base58 pubkey per line, blank lines
+/// and `#` comments allowed). Every entry is checked before anything is sent.
+pub fn parse_users(host: &Host, users: &Dynamic) -> Result<Vec<Pubkey>, HostError> {
+    let mut keys = Vec::new();
+    if let Some(path) = users.clone().try_cast::<String>() {
+        let file = host.resolve_path(&path);
+        let text = std::fs::read_to_string(&file).map_err(|e| HostError::input(format!("{}: {e}", file.display())))?;
+        for (n, line) in text.lines().enumerate() {
+            let entry = line.split('#').next().unwrap_or_default().trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let key = entry
+                .parse()
+                .map_err(|_| HostError::input(format!("{}:{}: invalid pubkey \"{entry}\"", file.display(), n + 1)))?;
+            keys.push(key);
+        }
+    } else if let Some(array) = users.read_lock::<Array>() {
+        for (i, item) in array.iter().enumerate() {
+            let key = if let Some(k) = item.clone().try_cast::<Pubkey>() {
+                k
+            } else if let Some(s) = item.clone().try_cast::<SignerHandle>() {
+                s.pubkey()
+            } else if let Some(text) = item.clone().try_cast::<String>() {
+                parse_pubkey(&text).map_err(|e| HostError::input(format!("users[{i}]: {}", e.message)))?
+            } else {
+                return Err(HostError::input(format!("users[{i}]: expected a pubkey, found {}", item.type_name())));
+            };
+            keys.push(key);
+        }
+    } else {
+        return Err(HostError::input(format!("users: expected an array or a file path, found {}", users.type_name())));
+    }
+    // The same user twice is granted once.
+    let mut seen = BTreeSet::new();
+    keys.retain(|k| seen.insert(*k));
+    Ok(keys)
+}
+
+fn create_ix(host: &Host, payer: &Pubkey, grantor: &Pubkey, grantee: &Pubkey) -> Instruction {
+    let ids = &host.settings.programs;
+    let authorization = pdas::join_authorization(ids, grantor, grantee);
+    ix::instruction(
+        ids,
+        &ix::CreateAccounts { payer: *payer, grantor: *grantor, authorization },
+        &ix::AuthorizationCreate {
+            params: AuthorizationCreateParams { grantee: *grantee, scope: JOIN_RUN_SCOPE.to_vec() },
+        },
+    )
+}
+
+fn activate_ix(host: &Host, grantor: &Pubkey, grantee: &Pubkey, active: bool) -> Instruction {
+    let ids = &host.settings.programs;
+    let authorization = pdas::join_authorization(ids, grantor, grantee);
+    ix::instruction(
+        ids,
+        &ix::GrantorUpdateAccounts { grantor: *grantor, authorization },
+        &ix::AuthorizationGrantorUpdate { params: AuthorizationGrantorUpdateParams { active } },
+    )
+}
+
+/// What granting `grantee` needs: nothing, activation, or creation and activation.
+enum Need {
+    Nothing,
+    Activate,
+    Create,
+}
+
+fn need(existing: Option<&Authorization>) -> Need {
+    match existing {
+        Some(a) if a.active => Need::Nothing,
+        Some(_) => Need::Activate,
+        None => Need::Create,
+    }
+}
+
+fn read(host: &Host, grantor: &Pubkey, grantee: &Pubkey) -> Result<Option<Authorization>, HostError> {
+    let address = pdas::join_authorization(&host.settings.programs, grantor, grantee);
+    Ok(host.account(&address)?.and_then(|a| Authorization::decode(&a.data).ok()))
+}
+
+fn grant_one(host: &Host, join_authority: &SignerHandle, grantee: &Pubkey) -> Result<Map, HostError> {
+    let payer = host.payer()?.pubkey();
+    let grantor = join_authority.pubkey();
+    let existing = read(host, &grantor, grantee)?;
+    let instructions = match need(existing.as_ref()) {
+        Need::Nothing => return Ok(unchanged()),
+        Need::Activate => vec![activate_ix(host, &grantor, grantee, true)],
+        Need::Create => vec![create_ix(host, &payer, &grantor, grantee), activate_ix(host, &grantor, grantee, true)],
+    };
+    let what = if *grantee == PERMISSIONLESS_GRANTEE {
+        "grant public join".to_string()
+    } else {
+        format!("grant join to {grantee}")
+    };
+    Ok(changed(vec![host.send(&what, &instructions, &[join_authority.keypair()])?]))
+}
+
+fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Result<Map, HostError> {
+    let users = parse_users(host, users)?;
+    let payer = host.payer()?;
+    let grantor = join_authority.pubkey();
+    let chain = host.chain()?;
+    let ids = &host.settings.programs;
+    let addresses: Vec<Pubkey> = users.iter().map(|u| pdas::join_authorization(ids, &grantor, u)).collect();
+    let mut existing = Vec::with_capacity(users.len());
+    for chunk in addresses.chunks(100) {
+        let accounts = chain.accounts(chunk).map_err(|e| HostError::chain(e.to_string()))?;
+        existing.extend(accounts.into_iter().map(|a| a.and_then(|a| Authorization::decode(&a.data).ok())));
+    }
+    let (mut created, mut activated, mut untouched) = (0i64, 0i64, 0i64);
+    let mut steps = Vec::new();
+    let mut step_users: Vec<(Pubkey, bool)> = Vec::new();
+    for (user, current) in users.iter().zip(&existing) {
+        let instructions = match need(current.as_ref()) {
+            Need::Nothing => {
+                untouched += 1;
+                continue;
+            }
+            Need::Activate => vec![activate_ix(host, &grantor, user, true)],
+            Need::Create => {
+                vec![create_ix(host, &payer.pubkey(), &grantor, user), activate_ix(host, &grantor, user, true)]
+            }
+        };
+        step_users.push((*user, instructions.len() == 2));
+        steps.push(Step { what: format!("grant join to {user}"), instructions });
+    }
+    // Pack as many users as fit into each transaction, remembering who is in which.
+    let mut groups: Vec<Vec<Instruction>> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let packed = pack(steps.clone(), &payer.pubkey()).map_err(|e| HostError::input(e.to_string()))?;
+    let mut cursor = 0;
+    for group in packed {
+        let mut size = 0;
+        let mut who = Vec::new();
+        while size < group.len() {
+            size += steps[cursor].instructions.len();
+            who.push(cursor);
+            cursor += 1;
+        }
+        groups.push(group);
+        members.push(who);
+    }
+    let total = groups.len() as u64;
+    let progress = (std::io::stderr().is_terminal() && !host.log.quiet && total > 1).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("granting {bar:30} {pos}/{len} transactions ({eta})")
+                .expect("valid template"),
+        );
+        bar
+    });
+    let on_landed = |_: usize| {
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    };
+    let landings =
+        send_all(&chain, &groups, payer.keypair(), &[join_authority.keypair()], BULK_CONCURRENCY, &on_landed);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let mut signatures = Vec::new();
+    let mut failed = Array::new();
+    for (landing, who) in landings.into_iter().zip(members) {
+        match landing {
+            Landing::Landed(signature) => {
+                host.record_sent(signature.to_string());
+                signatures.push(signature.to_string());
+                for i in who {
+                    if step_users[i].1 {
+                        created += 1;
+                    }
+                    activated += 1;
+                }
+            }
+            Landing::Failed(error) => {
+                for i in who {
+                    let mut entry = Map::new();
+                    entry.insert("user".into(), Dynamic::from(step_users[i].0));
+                    entry.insert("error".into(), error.clone().into());
+                    failed.push(entry.into());
+                }
+            }
+        }
+    }
+    host.log.info(&format!(
+        "granted {} user(s) in {} transaction(s): {created} created, {activated} activated, {untouched} already active, {} failed",
+        users.len(),
+        signatures.len(),
+        failed.len()
+    ));
+    let mut outcome = changed(signatures);
+    outcome = with(outcome, "created", created);
+    outcome = with(outcome, "activated", activated);
+    outcome = with(outcome, "unchanged", untouched);
+    Ok(with(outcome, "failed", failed))
+}
+
+fn authorization_map(address: Pubkey, a: &Authorization) -> Map {
+    let mut map = Map::new();
+    map.insert("address".into(), Dynamic::from(address));
+    map.insert("grantor".into(), Dynamic::from(a.grantor));
+    map.insert("grantee".into(), Dynamic::from(a.grantee));
+    map.insert("active".into(), a.active.into());
+    map.insert("delegates".into(), a.delegates.iter().map(|d| Dynamic::from(*d)).collect::<Array>().into());
+    map.insert("updated_at".into(), a.grantor_update_unix_timestamp.into());
+    map
+}
+
+#[export_module]
+pub mod authz_api {
+    use super::*;
+
+    /// Opens a run to everyone: an active authorization from `join_authority` for the all-zero
+    /// grantee. A no-op when it already exists and is active.
+    #[rhai_fn(return_raw)]
+    pub fn grant_public(ctx: NativeCallContext, join_authority: SignerHandle) -> Res<Map> {
+        Ok(grant_one(&Host::of(&ctx), &join_authority, &PERMISSIONLESS_GRANTEE)?)
+    }
+
+    /// Lets `user` (a master key) join runs of `join_authority`; a no-op when already active.
+    #[rhai_fn(return_raw)]
+    pub fn grant(ctx: NativeCallContext, join_authority: SignerHandle, user: Pubkey) -> Res<Map> {
+        Ok(grant_one(&Host::of(&ctx), &join_authority, &user)?)
+    }
+
+    /// Grants many users at once, from an array or a users file (one pubkey per line, `#`
+    /// comments). Packs as many users into each transaction as fit, sends them concurrently and
+    /// confirms in batches. Returns `#{created, activated, unchanged, failed, signatures}`.
+    #[rhai_fn(return_raw)]
+    pub fn grant_many(ctx: NativeCallContext, join_authority: SignerHandle, users: Dynamic) -> Res<Map> {
+        Ok(super::grant_many(&Host::of(&ctx), &join_authority, &users)?)
+    }
+
+    /// Deactivates `user`'s authorization (future joins are refused); a no-op when inactive or
+    /// absent.
+    #[rhai_fn(return_raw)]
+    pub fn revoke(ctx: NativeCallContext, join_authority: SignerHandle, user: Pubkey) -> Res<Map> {
+        let host = Host::of(&ctx);
+        let grantor = join_authority.pubkey();
+        match read(&host, &grantor, &user)? {
+            Some(a) if a.active => {
+                let ix = activate_ix(&host, &grantor, &user, false);
+                Ok(changed(vec![host.send(&format!("revoke join of {user}"), &[ix], &[join_authority.keypair()])?]))
+            }
+            _ => Ok(unchanged()),
+        }
+    }
+
+    /// Closes `user`'s (inactive) authorization and returns its rent to the join authority.
+    #[rhai_fn(return_raw)]
+    pub fn close_authorization(ctx: NativeCallContext, join_authority: SignerHandle, user: Pubkey) -> Res<Map> {
+        let host = Host::of(&ctx);
+        let grantor = join_authority.pubkey();
+        let ids = &host.settings.programs;
+        let authorization = pdas::join_authorization(ids, &grantor, &user);
+        match read(&host, &grantor, &user)? {
+            None => Ok(unchanged()),
+            Some(a) if a.active => {
+                Err(HostError::input(format!("the authorization of {user} is active; revoke it first")).into())
+            }
+            Some(_) => {
+                let close = ix::instruction(
+                    ids,
+                    &ix::CloseAccounts { grantor, spill: grantor, authorization },
+                    &ix::AuthorizationClose::default(),
+                );
+                Ok(changed(vec![host.send(
+                    &format!("close authorization of {user}"),
+                    &[close],
+                    &[join_authority.keypair()],
+                )?]))
+            }
+        }
+    }
+
+    /// As the grantee (a user's master key), sets the delegate keys allowed to join in its name
+    /// under `join_authority`; a no-op when the list already matches.
+    #[rhai_fn(return_raw)]
+    pub fn set_delegates(
+        ctx: NativeCallContext,
+        grantee: SignerHandle,
+        join_authority: Pubkey,
+        delegates: Array,
+    ) -> Res<Map> {
+        let host = Host::of(&ctx);
+        let desired = parse_users(&host, &Dynamic::from_array(delegates))?;
+        let current = read(&host, &join_authority, &grantee.pubkey())?.ok_or_else(|| {
+            HostError::input(format!("{} has no authorization from {join_authority}", grantee.pubkey()))
+        })?;
+        if current.delegates == desired {
+            return Ok(unchanged());
+        }
+        let payer = host.payer()?.pubkey();
+        let ids = &host.settings.programs;
+        let update = ix::instruction(
+            ids,
+            &ix::GranteeUpdateAccounts {
+                payer,
+                grantee: grantee.pubkey(),
+                authorization: pdas::join_authorization(ids, &join_authority, &grantee.pubkey()),
+            },
+            &ix::AuthorizationGranteeUpdate {
+                params: ix::AuthorizationGranteeUpdateParams { delegates_clear: true, delegates_added: desired },
+            },
+        );
+        Ok(changed(vec![host.send("set delegates", &[update], &[grantee.keypair()])?]))
+    }
+
+    /// The authorization of `grantee` under `join_authority` as a map, or `()` if none exists.
+    #[rhai_fn(return_raw)]
+    pub fn authorization(ctx: NativeCallContext, join_authority: Pubkey, grantee: Pubkey) -> Res<Dynamic> {
+        let host = Host::of(&ctx);
+        let address = pdas::join_authorization(&host.settings.programs, &join_authority, &grantee);
+        Ok(read(&host, &join_authority, &grantee)?.map_or(Dynamic::UNIT, |a| authorization_map(address, &a).into()))
+    }
+
+    /// The grantees of every active join authorization `join_authority` has given.
+    #[rhai_fn(return_raw)]
+    pub fn active_grantees(ctx: NativeCallContext, join_authority: Pubkey) -> Res<Array> {
+        let host = Host::of(&ctx);
+        let chain = host.chain()?;
+        let config = solana_rpc_client_api::config::RpcProgramAccountsConfig {
+            filters: Some(vec![solana_rpc_client_api::filter::RpcFilterType::Memcmp(
+                solana_rpc_client_api::filter::Memcmp::new_base58_encoded(9, join_authority.as_ref()),
+            )]),
+            account_config: solana_rpc_client_api::config::RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let accounts = chain
+            .block_on(chain.rpc().get_program_ui_accounts_with_config(&host.settings.programs.authorizer, config))
+            .map_err(|e| HostError::chain(e.to_string()))?;
+        let mut grantees: Vec<Pubkey> = accounts
+            .into_iter()
+            .filter_map(|(_, account)| account.data.decode())
+            .filter_map(|data| Authorization::decode(&data).ok())
+            .filter(|a| a.active && a.scope == JOIN_RUN_SCOPE && a.grantor == join_authority)
+            .map(|a| a.grantee)
+            .collect();
+        grantees.sort();
+        Ok(grantees.into_iter().map(Dynamic::from).collect())
+    }
+
+    /// True when `user` may join run `r` through an active public or personal authorization
+    /// (what clients try first; a delegate joins through its master key's authorization).
+    #[rhai_fn(name = "can_join", return_raw)]
+    pub fn can_join(ctx: NativeCallContext, r: &mut RunHandle, user: Pubkey) -> Res<bool> {
+        Ok(crate::api::inspect::join_authorization(&Host::of(&ctx), r, &user)?.is_some())
+    }
+}

@@ -1,0 +1,138 @@
+//! Runs as typed objects: `run("my-run")` resolves the coordinator instance, its account and,
+//! for rewarded runs, the treasurer `Run` — found through the instance's main authority (the
+//! treasurer's Run PDA is the main authority of the coordinators it creates), so a run created
+//! with a custom treasurer index needs no index on later calls.
+
+use crate::api::error::HostError;
+use crate::api::host::Host;
+use crate::psyche::accounts::BorshAccount;
+use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
+use crate::psyche::accounts::instance::CoordinatorInstance;
+use crate::psyche::accounts::treasurer::TreasurerRun;
+use crate::psyche::pdas::{self, MAX_RUN_ID_LEN};
+use crate::psyche::run_update::{Owner, Target};
+use solana_sdk::pubkey::Pubkey;
+
+/// A resolved run.
+#[derive(Debug, Clone)]
+pub struct RunHandle {
+    pub run_id: String,
+    pub instance: Pubkey,
+    pub account: Pubkey,
+    pub main_authority: Pubkey,
+    pub join_authority: Pubkey,
+    pub treasurer: Option<TreasurerRef>,
+}
+
+/// The treasurer side of a rewarded run.
+#[derive(Debug, Clone)]
+pub struct TreasurerRef {
+    pub address: Pubkey,
+    pub index: u64,
+    pub mint: Pubkey,
+    /// The human authority allowed to `run_update` (the Run PDA owns the coordinator).
+    pub authority: Pubkey,
+}
+
+pub fn check_run_id(run_id: &str) -> Result<(), HostError> {
+    if run_id.is_empty() || run_id.len() > MAX_RUN_ID_LEN {
+        return Err(HostError::input(format!(
+            "run id \"{run_id}\" is {} bytes; it must be 1 to {MAX_RUN_ID_LEN} bytes",
+            run_id.len()
+        )));
+    }
+    Ok(())
+}
+
+impl RunHandle {
+    /// Finds `run_id` on the host's cluster; `None` when it does not exist.
+    pub fn find(host: &Host, run_id: &str) -> Result<Option<Self>, HostError> {
+        check_run_id(run_id)?;
+        let ids = &host.settings.programs;
+        let instance_key = pdas::coordinator_instance(ids, run_id);
+        let Some(account) = host.account(&instance_key)? else { return Ok(None) };
+        let instance = CoordinatorInstance::decode(&account.data)
+            .map_err(|e| HostError::chain(format!("run \"{run_id}\": {e}")))?;
+        let treasurer = match host.account(&instance.main_authority)? {
+            Some(a) if a.owner == ids.treasurer => {
+                let run =
+                    TreasurerRun::decode(&a.data).map_err(|e| HostError::chain(format!("run \"{run_id}\": {e}")))?;
+                Some(TreasurerRef {
+                    address: instance.main_authority,
+                    index: run.index,
+                    mint: run.collateral_mint,
+                    authority: run.main_authority,
+                })
+            }
+            _ => None,
+        };
+        Ok(Some(Self {
+            run_id: instance.run_id.clone(),
+            instance: instance_key,
+            account: instance.coordinator_account,
+            main_authority: instance.main_authority,
+            join_authority: instance.join_authority,
+            treasurer,
+        }))
+    }
+
+    pub fn resolve(host: &Host, run_id: &str) -> Result<Self, HostError> {
+        Self::find(host, run_id)?
+            .ok_or_else(|| HostError::input(format!("run \"{run_id}\" does not exist on {}", host.settings.cluster)))
+    }
+
+    pub fn coordinator(&self, host: &Host) -> Result<CoordinatorAccount, HostError> {
+        let account = host
+            .account(&self.account)?
+            .ok_or_else(|| HostError::chain(format!("run \"{}\": its coordinator account is gone", self.run_id)))?;
+        CoordinatorAccount::decode(&account.data).map_err(|e| HostError::chain(format!("run \"{}\": {e}", self.run_id)))
+    }
+
+    pub fn state(&self, host: &Host) -> Result<RunState, HostError> {
+        Ok(self.coordinator(host)?.run_state)
+    }
+
+    /// The human key allowed to change this run: the main authority of a direct run, the
+    /// treasurer Run's authority of a rewarded one.
+    pub fn authority(&self) -> Pubkey {
+        self.treasurer.as_ref().map_or(self.main_authority, |t| t.authority)
+    }
+
+    /// Where run changes are sent, checked against the payer (who signs them).
+    pub fn target<'a>(&self, host: &'a Host) -> Result<Target<'a>, HostError> {
+        let payer = host.payer()?.pubkey();
+        if payer != self.authority() {
+            return Err(HostError::input(format!(
+                "the signer {payer} is not the authority of run \"{}\" ({}); pass -k with its keypair",
+                self.run_id,
+                self.authority()
+            )));
+        }
+        Ok(Target {
+            ids: &host.settings.programs,
+            owner: self.treasurer.as_ref().map_or(Owner::Direct, |t| Owner::Treasurer { run: t.address }),
+            authority: payer,
+            coordinator_instance: self.instance,
+            coordinator_account: self.account,
+        })
+    }
+}
+
+/// Accepts upstream's display names ("Waiting for members") and the variant names.
+pub fn parse_state(text: &str) -> Result<RunState, HostError> {
+    let wanted = text.trim().to_lowercase().replace([' ', '_'], "");
+    RunState::ALL
+        .into_iter()
+        .find(|s| s.display().to_lowercase().replace(' ', "") == wanted || format!("{s:?}").to_lowercase() == wanted)
+        .ok_or_else(|| {
+            let names: Vec<_> = RunState::ALL.iter().map(|s| s.display()).collect();
+            HostError::input(format!("unknown run state \"{text}\" (one of: {})", names.join(", ")))
+        })
+}
+
+pub fn register_types(engine: &mut rhai::Engine) {
+    engine
+        .register_type_with_name::<RunHandle>("Run")
+        .register_fn("to_string", |r: &mut RunHandle| format!("run \"{}\"", r.run_id))
+        .register_fn("to_debug", |r: &mut RunHandle| format!("Run({:?}, {})", r.run_id, r.instance));
+}
