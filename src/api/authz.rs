@@ -262,6 +262,13 @@ pub mod authz_api {
         Ok(super::grant_many(&Host::of(&ctx), &join_authority, &users)?)
     }
 
+    /// Users from an array or a users file, validated (`FILE:LINE: invalid pubkey` errors) and
+    /// de-duplicated.
+    #[rhai_fn(return_raw)]
+    pub fn read_users(ctx: NativeCallContext, users: Dynamic) -> Res<Array> {
+        Ok(parse_users(&Host::of(&ctx), &users)?.into_iter().map(Dynamic::from).collect())
+    }
+
     /// Deactivates `user`'s authorization (future joins are refused); a no-op when inactive or
     /// absent.
     #[rhai_fn(return_raw)]

@@ -377,6 +377,21 @@ pub mod run_api {
         Ok(apply(&host, r, "update config", change)?)
     }
 
+    /// True when the run's config and model already equal `source` (a path or a map).
+    #[rhai_fn(name = "config_matches", return_raw)]
+    pub fn config_matches(ctx: NativeCallContext, r: &mut RunHandle, source: Dynamic) -> Res<bool> {
+        let host = host_of(&ctx);
+        let desired = run_config(&host, &source)?;
+        let acc = r.coordinator(&host)?;
+        Ok(acc.config == desired.config && acc.model.matches_configured(&desired.model))
+    }
+
+    /// The client version stored on chain.
+    #[rhai_fn(name = "client_version", return_raw)]
+    pub fn client_version(ctx: NativeCallContext, r: &mut RunHandle) -> Res<String> {
+        Ok(r.coordinator(&host_of(&ctx))?.client_version.to_string())
+    }
+
     /// Sets metadata fields that differ: `#{name, description, num_parameters, vocab_size}`
     /// (missing keys keep their current value). Allowed while running.
     #[rhai_fn(name = "update_metadata", return_raw)]

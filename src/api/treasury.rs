@@ -46,6 +46,21 @@ fn transfer(host: &Host, r: &RunHandle, amount: u64, decimals: u8) -> Result<Map
     Ok(with(changed(vec![signature]), "amount", to_ui(amount, decimals)))
 }
 
+fn runway_top_up(host: &Host, r: &RunHandle, epochs: INT, max: Option<Dynamic>) -> Result<Map, HostError> {
+    let epochs = u64::try_from(epochs).map_err(|_| HostError::input(format!("epochs {epochs} is negative")))?;
+    let (f, decimals) = funding(host, r)?;
+    let cap = match max {
+        Some(max) => to_native(&max, decimals, "top-up maximum")?,
+        None => u64::MAX,
+    };
+    let future = r.coordinator(host)?.future_epoch_rates.earning_rate_total_shared;
+    let burn = f.burn_per_epoch.max(future);
+    let wanted = f.unclaimed.saturating_add(burn.saturating_mul(epochs));
+    let missing = wanted.saturating_sub(f.funded);
+    let outcome = transfer(host, r, missing.min(cap), decimals)?;
+    Ok(with(outcome, "still_missing", to_ui(missing.saturating_sub(cap), decimals)))
+}
+
 #[export_module]
 pub mod treasury_api {
     use super::*;
@@ -74,13 +89,13 @@ pub mod treasury_api {
     /// applies from the next epoch); a no-op when it already does.
     #[rhai_fn(name = "top_up_to_runway", return_raw)]
     pub fn top_up_to_runway(ctx: NativeCallContext, r: &mut RunHandle, epochs: INT) -> Res<Map> {
-        let host = Host::of(&ctx);
-        let epochs = u64::try_from(epochs).map_err(|_| HostError::input(format!("epochs {epochs} is negative")))?;
-        let (f, decimals) = funding(&host, r)?;
-        let future = r.coordinator(&host)?.future_epoch_rates.earning_rate_total_shared;
-        let burn = f.burn_per_epoch.max(future);
-        let wanted = f.unclaimed.saturating_add(burn.saturating_mul(epochs));
-        Ok(transfer(&host, r, wanted.saturating_sub(f.funded), decimals)?)
+        Ok(runway_top_up(&Host::of(&ctx), r, epochs, None)?)
+    }
+
+    /// `top_up_to_runway`, sending at most `max` (UI units) in this call.
+    #[rhai_fn(name = "top_up_to_runway", return_raw)]
+    pub fn top_up_to_runway_capped(ctx: NativeCallContext, r: &mut RunHandle, epochs: INT, max: Dynamic) -> Res<Map> {
+        Ok(runway_top_up(&Host::of(&ctx), r, epochs, Some(max))?)
     }
 
     /// The treasury's funding in UI units: `#{funded, claimable, claimed, unclaimed, missing,

@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The standard library shipped inside the binary: (import path, source).
-pub const STDLIB: &[(&str, &str)] = &[("psyche/checks", include_str!("../../stdlib/psyche/checks.rhai"))];
+pub const STDLIB: &[(&str, &str)] = &[
+    ("psyche/allowlist", include_str!("../../stdlib/psyche/allowlist.rhai")),
+    ("psyche/checks", include_str!("../../stdlib/psyche/checks.rhai")),
+    ("psyche/runway", include_str!("../../stdlib/psyche/runway.rhai")),
+];
 
 /// The display name of a stdlib module in diagnostics.
 pub fn stdlib_name(path: &str) -> String {

@@ -1,0 +1,162 @@
+//! The example runbooks, as an operator runs them, on a fresh embedded localnet: each runs
+//! green and a second run sends nothing; bad inputs are refused before anything is sent.
+
+mod common;
+
+use common::Runbook;
+use std::path::Path;
+
+fn runbook(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks").join(name).display().to_string()
+}
+
+fn run_json(rb: &Runbook, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    all.extend(["--output".into(), "json".into()]);
+    rb.run_args(all).success().json()
+}
+
+fn signatures(doc: &serde_json::Value) -> usize {
+    doc["signatures"].as_array().unwrap().len()
+}
+
+#[test]
+fn every_example_runbook_runs_green_and_is_idempotent() {
+    let rb = Runbook::new();
+    // Order matters only where a runbook works on a run another one created.
+    let order = [
+        "quickstart.rhai",
+        "create-public-run.rhai",
+        "create-private-run.rhai",
+        "top-up-cron.rhai",
+        "pause-update-resume.rhai",
+        "inspect.rhai",
+    ];
+    let mut listed: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".rhai"))
+        .collect();
+    listed.sort();
+    let mut expected: Vec<String> = order.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(listed, expected, "a runbook was added to runbooks/ without a place in this test");
+    for name in order {
+        let first = run_json(&rb, &["run", &runbook(name)]);
+        assert_eq!(first["ok"], true, "{name}: {first}");
+        let second = run_json(&rb, &["run", &runbook(name)]);
+        assert_eq!(signatures(&second), 0, "{name} sent transactions on its second run: {second}");
+    }
+    // The quickstart's run ends its first epoch with three clients paid and the treasury full.
+    let info = run_json(&rb, &["run", &runbook("inspect.rhai")]);
+    assert_eq!(info["outputs"]["run"]["coordinator_account"]["status"]["epoch"], 1);
+    assert_eq!(info["outputs"]["run"]["treasurer_run"]["total_claimed_earned_points"], 3_000_000);
+    // top-up-cron keeps 10 epochs funded after the quickstart's 5.
+    assert_eq!(info["outputs"]["funding"]["funded_epochs"], 10.0);
+}
+
+#[test]
+fn pause_update_resume_changes_a_running_run_once() {
+    let rb = Runbook::new();
+    run_json(&rb, &["run", &runbook("create-public-run.rhai")]);
+    let original = std::fs::read_to_string(runbook("configs/quickstart.toml")).unwrap();
+    let rb = rb.file("v2.toml", &original.replace("total_steps = 1000\n", "total_steps = 2000\n"));
+    let config = rb.path("v2.toml").display().to_string();
+    let args = [
+        "run",
+        &runbook("pause-update-resume.rhai"),
+        "--set",
+        &format!("config={config}"),
+        "--set",
+        "client_version=v2",
+    ];
+    let first = run_json(&rb, &args);
+    assert!(signatures(&first) >= 3, "pause, update, resume: {first}");
+    assert_eq!(first["outputs"]["state"], "Waiting for members");
+    assert_eq!(first["outputs"]["client_version"], "v2");
+    assert_eq!(signatures(&run_json(&rb, &args)), 0);
+}
+
+#[test]
+fn the_allowlist_follows_the_users_file() {
+    let users: Vec<String> = (0..4).map(|_| solana_sdk::pubkey::Pubkey::new_unique().to_string()).collect();
+    let rb = Runbook::new().file("users.txt", &format!("# team\n{}\n{}\n\n{}\n", users[0], users[1], users[2]));
+    let args = ["run", &runbook("create-private-run.rhai"), "--set", "users=users.txt"];
+    let users_path = rb.path("users.txt").display().to_string();
+    let args_abs: Vec<String> =
+        args.iter().map(|a| a.replace("users=users.txt", &format!("users={users_path}"))).collect();
+    let args_abs: Vec<&str> = args_abs.iter().map(String::as_str).collect();
+    let first = run_json(&rb, &args_abs);
+    assert_eq!(first["outputs"]["allowlist"]["granted"], 3);
+    // Replace user 1 by user 3.
+    std::fs::write(&users_path, format!("{}\n{}\n{}\n", users[0], users[2], users[3])).unwrap();
+    let second = run_json(&rb, &args_abs);
+    assert_eq!(second["outputs"]["allowlist"]["granted"], 1);
+    assert_eq!(second["outputs"]["allowlist"]["revoked"], 1);
+    assert_eq!(second["outputs"]["allowlist"]["unchanged"], 2);
+    assert_eq!(signatures(&run_json(&rb, &args_abs)), 0);
+}
+
+#[test]
+fn bulk_grants_report_what_they_did() {
+    let users: Vec<String> = (0..30).map(|_| format!("\"{}\"", solana_sdk::pubkey::Pubkey::new_unique())).collect();
+    let script = format!(
+        "let users = [{}];\nlet first = grant_many(payer(), users);\nlet second = grant_many(payer(), users);\noutput(\"first\", first);\noutput(\"second\", second);\n",
+        users.join(", ")
+    );
+    let doc = run_json(&Runbook::new().file("bulk.rhai", &script), &["run", "bulk.rhai"]);
+    let first = &doc["outputs"]["first"];
+    assert_eq!(first["created"], 30);
+    assert_eq!(first["activated"], 30);
+    assert_eq!(first["failed"], serde_json::json!([]));
+    // Eight create+activate pairs fit in one transaction.
+    assert_eq!(first["signatures"].as_array().unwrap().len(), 4);
+    assert_eq!(doc["outputs"]["second"]["unchanged"], 30);
+    assert_eq!(doc["outputs"]["second"]["changed"], false);
+}
+
+fn refused(rb: &Runbook, script: &str, expected: &str) {
+    let rb_file = rb.path("bad.rhai");
+    std::fs::write(&rb_file, script).unwrap();
+    let run = rb.run_args(["run", "bad.rhai"]).code(2);
+    assert!(run.stderr.contains(expected), "expected {expected:?} in:\n{}", run.stderr);
+    assert!(run.stderr.ends_with("nothing was sent\n"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_inputs_are_refused_before_anything_is_sent() {
+    let rb = Runbook::new()
+        .file("users.txt", &format!("{}\n\n# comment\nnot-a-key\n", solana_sdk::pubkey::Pubkey::new_unique()));
+    refused(&rb, "grant_many(payer(), \"users.txt\");\n", "users.txt:4: invalid pubkey \"not-a-key\"");
+    refused(
+        &rb,
+        "grant_many(payer(), [\"11111111111111111111111111111112\", \"bad\"]);\n",
+        "users[1]: invalid pubkey \"bad\"",
+    );
+    refused(
+        &rb,
+        &format!("create_run(#{{ run_id: \"{}\" }});\n", "x".repeat(33)),
+        "is 33 bytes; it must be 1 to 32 bytes",
+    );
+    refused(&rb, "run(\"no-such-run\");\n", "run \"no-such-run\" does not exist on embedded localnet");
+
+    // A rewarded run whose payer holds no collateral.
+    let setup = "let mint = create_mint(6);\ncreate_run(#{ run_id: \"rewarded\", mint: mint });\n";
+    std::fs::write(rb.path("setup.rhai"), setup).unwrap();
+    rb.run_args(["run", "setup.rhai"]).success();
+    refused(&rb, "run(\"rewarded\").top_up(5.0);\n", "has no token account for mint");
+    refused(&rb, "run(\"rewarded\").top_up(-1.0);\n", "top-up amount: -1 is negative");
+    refused(&rb, "run(\"rewarded\").top_up(parse_float(\"NaN\"));\n", "is not a finite amount");
+    refused(&rb, "run(\"rewarded\").top_up(0.0000001);\n", "has more decimal places than the mint's 6");
+
+    // A config that breaks a rule names the key.
+    let config = std::fs::read_to_string(runbook("configs/quickstart.toml"))
+        .unwrap()
+        .replace("witness_nodes = 0", "witness_nodes = 40");
+    std::fs::write(rb.path("bad.toml"), config).unwrap();
+    refused(
+        &rb,
+        "run(\"rewarded\").update_config(\"bad.toml\");\n",
+        "config.witness_nodes = 40: must be <= min_clients (1) and <= 32",
+    );
+}
