@@ -145,7 +145,11 @@ impl Chain {
 
     /// A client on an already open localnet.
     pub fn embedded(handle: Arc<Handle>, commitment: CommitmentConfig) -> Self {
-        let sender = LocalSender::new(Arc::clone(&handle));
+        Self::embedded_with_sender(LocalSender::new(Arc::clone(&handle)), handle, commitment)
+    }
+
+    /// A client on an open localnet through a configured transport (e.g. with latency).
+    pub fn embedded_with_sender(sender: LocalSender, handle: Arc<Handle>, commitment: CommitmentConfig) -> Self {
         let rpc = RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment));
         Self { runtime: runtime(), rpc: Arc::new(rpc), localnet: Some(handle) }
     }

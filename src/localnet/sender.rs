@@ -10,16 +10,24 @@ use solana_rpc_client_api::client_error::{Error as ClientError, Result as Client
 use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
 use solana_rpc_client_api::response::RpcSimulateTransactionResult;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct LocalSender {
     handle: Arc<Handle>,
     stats: Mutex<RpcTransportStats>,
+    /// Simulated network round trip added to every request (benchmarks).
+    latency: Duration,
 }
 
 impl LocalSender {
     pub fn new(handle: Arc<Handle>) -> Self {
-        Self { handle, stats: Mutex::default() }
+        Self { handle, stats: Mutex::default(), latency: Duration::ZERO }
+    }
+
+    /// Adds `latency` to every request, as a round trip to a remote cluster would.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
     }
 }
 
@@ -37,6 +45,9 @@ pub fn client_error(failure: RpcFailure) -> ClientError {
 impl RpcSender for LocalSender {
     async fn send(&self, request: RpcRequest, params: Value) -> ClientResult<Value> {
         let started = Instant::now();
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
         let result = {
             let mut net = self.handle.lock();
             dispatch(&mut net, &request.to_string(), &params)
