@@ -30,16 +30,27 @@ const LATENCY: Duration = Duration::from_millis(400);
 fn create(ids: &ProgramIds, grantor: &Pubkey, grantee: &Pubkey) -> Instruction {
     authorizer::instruction(
         ids,
-        &authorizer::CreateAccounts { payer: *grantor, grantor: *grantor, authorization: pdas::join_authorization(ids, grantor, grantee) },
-        &authorizer::AuthorizationCreate { params: authorizer::AuthorizationCreateParams { grantee: *grantee, scope: JOIN_RUN_SCOPE.to_vec() } },
+        &authorizer::CreateAccounts {
+            payer: *grantor,
+            grantor: *grantor,
+            authorization: pdas::join_authorization(ids, grantor, grantee),
+        },
+        &authorizer::AuthorizationCreate {
+            params: authorizer::AuthorizationCreateParams { grantee: *grantee, scope: JOIN_RUN_SCOPE.to_vec() },
+        },
     )
 }
 
 fn activate(ids: &ProgramIds, grantor: &Pubkey, grantee: &Pubkey) -> Instruction {
     authorizer::instruction(
         ids,
-        &authorizer::GrantorUpdateAccounts { grantor: *grantor, authorization: pdas::join_authorization(ids, grantor, grantee) },
-        &authorizer::AuthorizationGrantorUpdate { params: authorizer::AuthorizationGrantorUpdateParams { active: true } },
+        &authorizer::GrantorUpdateAccounts {
+            grantor: *grantor,
+            authorization: pdas::join_authorization(ids, grantor, grantee),
+        },
+        &authorizer::AuthorizationGrantorUpdate {
+            params: authorizer::AuthorizationGrantorUpdateParams { active: true },
+        },
     )
 }
 
@@ -64,7 +75,10 @@ fn main() {
     let started = Instant::now();
     let steps: Vec<Step> = users
         .iter()
-        .map(|u| Step { what: u.to_string(), instructions: vec![create(&ids, &grantor, u), activate(&ids, &grantor, u)] })
+        .map(|u| Step {
+            what: u.to_string(),
+            instructions: vec![create(&ids, &grantor, u), activate(&ids, &grantor, u)],
+        })
         .collect();
     let groups = pack(steps, &grantor).unwrap();
     let landings = send_all(&chain, &groups, &authority, &[], 32, &|_| {});
@@ -95,5 +109,9 @@ fn main() {
         fee(single_txs)
     );
     println!();
-    println!("speed-up: {:.0}x less wall time, {:.1}x fewer transactions", single_time / bulk_time, single_txs as f64 / bulk_txs as f64);
+    println!(
+        "speed-up: {:.0}x less wall time, {:.1}x fewer transactions",
+        single_time / bulk_time,
+        single_txs as f64 / bulk_txs as f64
+    );
 }

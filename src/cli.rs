@@ -59,6 +59,13 @@ pub struct GlobalArgs {
     /// Confirm mutations on mainnet-beta without asking.
     #[arg(long, global = true)]
     pub yes: bool,
+    /// Seconds to wait for another invocation of the same runbook on the same cluster to finish
+    /// before giving up with exit code 75.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 300)]
+    pub lock_timeout: u64,
+    /// Compute-unit price in micro-lamports [default: from recent prioritization fees, capped].
+    #[arg(long, global = true, value_name = "MICRO_LAMPORTS")]
+    pub with_compute_unit_price: Option<u64>,
     /// Stop a runbook after this many Rhai operations (0 = no limit).
     #[arg(long, global = true, value_name = "N", default_value_t = 50_000_000)]
     pub max_operations: u64,

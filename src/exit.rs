@@ -7,6 +7,7 @@
 //! | 2 | usage, parse or static-check error; bad input refused before anything was sent |
 //! | 3 | chain or transaction failure |
 //! | 4 | refused by a safety guard (e.g. mainnet without `--yes`) |
+//! | 75 | another invocation holds the lock (still running after `--lock-timeout`) |
 //! | 130 | interrupted (SIGINT/SIGTERM) |
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +17,7 @@ pub enum ExitCode {
     Usage = 2,
     Chain = 3,
     Refused = 4,
+    Locked = 75,
     Interrupted = 130,
 }
 

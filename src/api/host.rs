@@ -6,6 +6,8 @@ use crate::api::error::HostError;
 use crate::api::keys::SignerHandle;
 use crate::chain::client::Chain;
 use crate::chain::cluster::Cluster;
+use crate::chain::journal::Journal;
+use crate::chain::recovery::settle_pending;
 use crate::chain::settings::Settings;
 use crate::chain::signer::SignerSource;
 use crate::localnet::handle::Handle;
@@ -29,6 +31,8 @@ pub struct Host {
     pub params: BTreeMap<String, Dynamic>,
     /// The runbook's directory: relative file arguments (configs, user lists) resolve here first.
     pub base_dir: PathBuf,
+    /// The runbook's name, for the journal.
+    pub runbook: String,
     outputs: Mutex<BTreeMap<String, Value>>,
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
@@ -39,11 +43,18 @@ pub struct Host {
 const LOCALNET_PAYER_SOL: u64 = 100;
 
 impl Host {
-    pub fn new(settings: Settings, log: Log, params: &[(String, Dynamic)], base_dir: PathBuf) -> Arc<Self> {
+    /// `script` is the runbook file (or, for the REPL, the working directory).
+    pub fn new(settings: Settings, log: Log, params: &[(String, Dynamic)], script: &Path) -> Arc<Self> {
+        let base_dir = if script.is_dir() {
+            script.to_path_buf()
+        } else {
+            script.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
         Arc::new(Self {
             settings,
             log,
             params: params.iter().cloned().collect(),
+            runbook: script.display().to_string(),
             base_dir,
             outputs: Mutex::default(),
             sent: Mutex::default(),
@@ -91,7 +102,14 @@ impl Host {
                 let dir = self.settings.localnet_dir.display().to_string();
                 let waiting =
                     || self.log.info(&format!("waiting for another process to release the localnet at {dir}"));
-                Chain::connect(&self.settings, waiting).map(Arc::new).map_err(|e| e.to_string())
+                let chain = Chain::connect(&self.settings, waiting).map_err(|e| e.to_string())?;
+                let dir = self.settings.state_dir().join("journal");
+                let cluster = self.settings.cluster.name().to_string();
+                settle_pending(&chain, &dir, &cluster, &|line| self.log.info(&line))?;
+                let journal =
+                    Journal::create(&dir, &cluster, &self.runbook).map_err(|e| format!("{}: {e}", dir.display()))?;
+                chain.set_journal(Arc::new(journal));
+                Ok(Arc::new(chain))
             })
             .clone()
             .map_err(HostError::chain)
@@ -113,7 +131,7 @@ impl Host {
     pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
         let payer = self.payer()?;
         let chain = self.chain()?;
-        match chain.send(instructions, payer.keypair(), signers) {
+        match crate::chain::landing::send(&chain, what, instructions, payer.keypair(), signers) {
             Ok(signature) => {
                 let signature = signature.to_string();
                 self.record_sent(signature.clone());
@@ -140,6 +158,15 @@ impl Host {
         match self.chain.get() {
             Some(Ok(chain)) => chain.finish().map_err(|e| HostError::chain(e.to_string())),
             _ => Ok(()),
+        }
+    }
+
+    /// Closes the journal with the execution's exit code.
+    pub fn end(&self, exit_code: i32) {
+        if let Some(Ok(chain)) = self.chain.get()
+            && let Some(journal) = chain.journal()
+        {
+            journal.end(exit_code, self.sent().len());
         }
     }
 

@@ -1,31 +1,79 @@
-//! Sending many transactions at once: signed with one blockhash, sent with bounded
-//! concurrency, confirmed by batched `getSignatureStatuses` polling, and re-signed with a fresh
-//! blockhash only when the old one has expired without the transaction landing (so nothing is
-//! sent twice). Program failures are final; transport trouble is retried.
+//! Sending many transactions at once: signed with one blockhash, journaled, sent with bounded
+//! concurrency, confirmed by batched `getSignatureStatuses` polling, resent (same bytes) while
+//! they have not landed, and re-signed with a fresh blockhash only once the old one expired
+//! without them landing — so nothing is sent twice. Program failures are final; transport
+//! trouble (timeouts, 429, lost packets) is retried.
 
-use crate::chain::client::{Chain, ChainError};
+use crate::chain::client::{Chain, ChainError, is_transient};
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
-use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
-use solana_sdk::transaction::Transaction;
+use solana_sdk::transaction::{Transaction, TransactionError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Statuses asked for per `getSignatureStatuses` call (the RPC limit).
 const STATUS_BATCH: usize = 256;
-/// Pause between status polls of transactions not yet landed.
-const POLL_INTERVAL: Duration = Duration::from_millis(400);
 /// Re-signing rounds before a transaction is reported as not landed.
 const MAX_ROUNDS: usize = 8;
+/// Status polls between resends of what has not landed.
+const POLLS_PER_RESEND: usize = 3;
 
 /// What happened to one group of instructions.
 #[derive(Debug, Clone)]
 pub enum Landing {
     Landed(Signature),
     Failed(String),
+}
+
+/// How a send attempt ended for one transaction.
+enum Sent {
+    Accepted,
+    Refused(String),
+    Expired,
+}
+
+fn send_concurrently(
+    chain: &Chain,
+    txs: Vec<(usize, Transaction)>,
+    preflight: bool,
+    concurrency: usize,
+) -> Vec<(usize, Sent)> {
+    let rpc = Arc::clone(chain.rpc());
+    chain.block_on(async {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, tx) in txs {
+            let rpc = Arc::clone(&rpc);
+            let permit = Arc::clone(&semaphore).acquire_owned().await.expect("semaphore open");
+            tasks.spawn(async move {
+                let _permit = permit;
+                let config = RpcSendTransactionConfig { skip_preflight: !preflight, ..Default::default() };
+                let outcome = match rpc.send_transaction_with_config(&tx, config).await {
+                    Ok(_) => Sent::Accepted,
+                    // It may or may not have arrived: its status will tell.
+                    Err(err) if is_transient(&err) => Sent::Accepted,
+                    Err(err) => match ChainError::from_client(err, Some(tx.signatures[0])) {
+                        ChainError::Transaction(f) if f.error == Some(TransactionError::BlockhashNotFound) => {
+                            Sent::Expired
+                        }
+                        ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {
+                            Sent::Accepted
+                        }
+                        other => Sent::Refused(other.to_string()),
+                    },
+                };
+                (i, outcome)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            out.push(joined.expect("send tasks do not panic"));
+        }
+        out
+    })
 }
 
 /// Sends each group of `groups` as one transaction; the result is in the same order.
@@ -38,87 +86,103 @@ pub fn send_all(
     on_landed: &(dyn Fn(usize) + Sync),
 ) -> Vec<Landing> {
     let rpc = Arc::clone(chain.rpc());
+    let interval = if chain.is_embedded() { Duration::from_millis(10) } else { Duration::from_millis(400) };
     let mut results: Vec<Option<Landing>> = vec![None; groups.len()];
     let mut pending: Vec<usize> = (0..groups.len()).collect();
     let mut all_signers: Vec<&Keypair> = vec![payer];
     all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
+    let journal = chain.journal();
 
     for _round in 0..MAX_ROUNDS {
         if pending.is_empty() {
             break;
         }
-        let blockhash: Hash = match chain.block_on(rpc.get_latest_blockhash()) {
-            Ok(hash) => hash,
-            Err(_) => {
-                std::thread::sleep(POLL_INTERVAL);
-                continue;
-            }
+        let Ok((blockhash, last_valid)) = chain.read(|rpc| async move {
+            let commitment = rpc.commitment();
+            rpc.get_latest_blockhash_with_commitment(commitment).await
+        }) else {
+            continue;
         };
-        let transactions: Vec<(usize, Transaction)> = pending
-            .iter()
-            .map(|&i| {
-                (i, Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash))
-            })
-            .collect();
-        // Send with bounded concurrency; a refusal by preflight is final for that group.
-        let sent: Vec<(usize, Signature, Option<ChainError>)> = chain.block_on(async {
-            let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-            let mut tasks = tokio::task::JoinSet::new();
-            for (i, tx) in transactions {
-                let rpc = Arc::clone(&rpc);
-                let permit = Arc::clone(&semaphore).acquire_owned().await.expect("semaphore open");
-                tasks.spawn(async move {
-                    let _permit = permit;
-                    let signature = tx.signatures[0];
-                    let result = rpc.send_transaction_with_config(&tx, RpcSendTransactionConfig::default()).await;
-                    (i, signature, result.err().map(|e| ChainError::from_client(e, Some(signature))))
-                });
-            }
-            let mut out = Vec::new();
-            while let Some(joined) = tasks.join_next().await {
-                out.push(joined.expect("send tasks do not panic"));
-            }
-            out
-        });
+        let mut signed: HashMap<usize, (Transaction, Option<u64>)> = HashMap::new();
+        for &i in &pending {
+            let tx = Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash);
+            let id = journal
+                .map(|j| j.intent("batch transaction", &tx.signatures[0].to_string(), last_valid, &tx.message_data()));
+            signed.insert(i, (tx, id));
+        }
         let mut waiting: HashMap<Signature, usize> = HashMap::new();
-        for (i, signature, error) in sent {
-            match error {
-                Some(err) if err.is_program_failure() => results[i] = Some(Landing::Failed(err.to_string())),
-                // Transport trouble: the transaction may or may not have arrived; check its status.
-                _ => {
-                    waiting.insert(signature, i);
+        let first = signed.iter().map(|(i, (tx, _))| (*i, tx.clone())).collect();
+        for (i, outcome) in send_concurrently(chain, first, true, concurrency) {
+            let (tx, id) = &signed[&i];
+            match outcome {
+                Sent::Accepted => {
+                    waiting.insert(tx.signatures[0], i);
+                }
+                Sent::Refused(error) => {
+                    if let (Some(j), Some(id)) = (journal, id) {
+                        j.failed(*id, &tx.signatures[0].to_string(), &error);
+                    }
+                    results[i] = Some(Landing::Failed(error));
+                }
+                Sent::Expired => {
+                    if let (Some(j), Some(id)) = (journal, id) {
+                        j.expired(*id, &tx.signatures[0].to_string());
+                    }
                 }
             }
         }
-        // Poll until everything landed or the blockhash expired.
-        loop {
+        let mut polls = 0;
+        while !waiting.is_empty() {
             let signatures: Vec<Signature> = waiting.keys().copied().collect();
             for chunk in signatures.chunks(STATUS_BATCH) {
                 let Ok(statuses) = chain.block_on(rpc.get_signature_statuses(chunk)) else { continue };
                 for (signature, status) in chunk.iter().zip(statuses.value) {
                     let Some(status) = status else { continue };
                     let i = waiting.remove(signature).expect("polled signatures are waiting");
+                    let id = signed[&i].1;
                     results[i] = Some(match status.err {
                         None => {
+                            if let (Some(j), Some(id)) = (journal, id) {
+                                j.landed(id, &signature.to_string());
+                            }
                             on_landed(i);
                             Landing::Landed(*signature)
                         }
-                        Some(err) => Landing::Failed(format!("transaction {signature} failed: {err}")),
+                        Some(err) => {
+                            let error = format!("transaction {signature} failed: {err}");
+                            if let (Some(j), Some(id)) = (journal, id) {
+                                j.failed(id, &signature.to_string(), &error);
+                            }
+                            Landing::Failed(error)
+                        }
                     });
                 }
             }
             if waiting.is_empty() {
                 break;
             }
-            let valid = chain.block_on(rpc.is_blockhash_valid(&blockhash, rpc.commitment())).unwrap_or(true);
-            if !valid {
-                // Expired: the remaining signatures can never land, so they are re-signed.
-                break;
+            polls += 1;
+            if polls % POLLS_PER_RESEND == 0 {
+                let commitment = rpc.commitment();
+                if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
+                    // Expired: what has not landed by the next poll never will; re-sign it.
+                    if polls % (POLLS_PER_RESEND * 2) == 0 {
+                        for (signature, i) in &waiting {
+                            if let (Some(j), Some(id)) = (journal, signed[i].1) {
+                                j.expired(id, &signature.to_string());
+                            }
+                        }
+                        break;
+                    }
+                } else {
+                    // Lost packets: send the same bytes again (same signature, cannot double-land).
+                    let again = waiting.values().map(|i| (*i, signed[i].0.clone())).collect();
+                    send_concurrently(chain, again, false, concurrency);
+                }
             }
-            std::thread::sleep(POLL_INTERVAL);
+            std::thread::sleep(interval);
         }
-        pending = waiting.into_values().collect();
-        pending.sort_unstable();
+        pending = (0..groups.len()).filter(|i| results[*i].is_none()).collect();
     }
     results
         .into_iter()

@@ -3,10 +3,11 @@
 //! confirms, and turns failures into errors that carry the signature and program logs.
 
 use crate::chain::cluster::Cluster;
+use crate::chain::journal::Journal;
 use crate::chain::settings::Settings;
 use crate::cli::Commitment;
 use crate::localnet::handle::Handle;
-use crate::localnet::sender::LocalSender;
+use crate::localnet::sender::{Faults, LocalSender};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client::rpc_client::RpcClientConfig;
@@ -16,10 +17,10 @@ use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
-use solana_sdk::signer::Signer;
-use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_sdk::transaction::TransactionError;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -111,6 +112,26 @@ pub struct Chain {
     runtime: tokio::runtime::Runtime,
     rpc: Arc<RpcClient>,
     localnet: Option<Arc<Handle>>,
+    journal: OnceLock<Arc<Journal>>,
+    /// Compute-unit price in micro-lamports set with `--with-compute-unit-price`.
+    compute_unit_price: Option<u64>,
+}
+
+/// Attempts of a read that fails for transport reasons (timeouts, 429) before giving up.
+const READ_ATTEMPTS: u32 = 8;
+
+/// True for failures worth retrying: the request may not have reached the cluster or its answer
+/// got lost (timeouts, rate limits, connection errors), as opposed to a refusal.
+pub fn is_transient(err: &ClientError) -> bool {
+    !matches!(
+        err.kind(),
+        ErrorKind::TransactionError(_)
+            | ErrorKind::SigningError(_)
+            | ErrorKind::RpcError(RpcError::RpcResponseError {
+                data: RpcResponseErrorData::SendTransactionPreflightFailure(_),
+                ..
+            })
+    )
 }
 
 fn commitment_config(c: Commitment) -> CommitmentConfig {
@@ -133,12 +154,16 @@ impl Chain {
             Cluster::Embedded => {
                 let handle =
                     Handle::open(&settings.localnet_dir, waiting).map_err(|e| ChainError::Localnet(e.to_string()))?;
-                Ok(Self::embedded(handle, commitment))
+                let faults = Faults::from_env().map_err(ChainError::Localnet)?;
+                let sender = LocalSender::new(Arc::clone(&handle)).with_faults(faults);
+                Ok(Self::embedded_with_sender(sender, handle, commitment))
             }
             Cluster::Rpc { url } => Ok(Self {
                 runtime: runtime(),
                 rpc: Arc::new(RpcClient::new_with_commitment(url.clone(), commitment)),
                 localnet: None,
+                journal: OnceLock::new(),
+                compute_unit_price: settings.compute_unit_price,
             }),
         }
     }
@@ -151,7 +176,51 @@ impl Chain {
     /// A client on an open localnet through a configured transport (e.g. with latency).
     pub fn embedded_with_sender(sender: LocalSender, handle: Arc<Handle>, commitment: CommitmentConfig) -> Self {
         let rpc = RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment));
-        Self { runtime: runtime(), rpc: Arc::new(rpc), localnet: Some(handle) }
+        Self {
+            runtime: runtime(),
+            rpc: Arc::new(rpc),
+            localnet: Some(handle),
+            journal: OnceLock::new(),
+            compute_unit_price: None,
+        }
+    }
+
+    /// Journals every transaction this client sends from now on.
+    pub fn set_journal(&self, journal: Arc<Journal>) {
+        let _ = self.journal.set(journal);
+    }
+
+    pub fn journal(&self) -> Option<&Arc<Journal>> {
+        self.journal.get()
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.localnet.is_some()
+    }
+
+    pub fn compute_unit_price(&self) -> Option<u64> {
+        self.compute_unit_price
+    }
+
+    /// Runs a read, retrying transport failures with exponential backoff.
+    pub fn read<T, F, Fut>(&self, mut call: F) -> Result<T, ChainError>
+    where
+        F: FnMut(Arc<RpcClient>) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        let mut delay = if self.is_embedded() { Duration::from_millis(5) } else { Duration::from_millis(250) };
+        let mut attempt = 1;
+        loop {
+            match self.block_on(call(Arc::clone(&self.rpc))) {
+                Ok(value) => return Ok(value),
+                Err(err) if attempt < READ_ATTEMPTS && is_transient(&err) => {
+                    std::thread::sleep(delay);
+                    delay = delay.mul_f32(1.8).min(Duration::from_secs(10));
+                    attempt += 1;
+                }
+                Err(err) => return Err(ChainError::Rpc(err.to_string())),
+            }
+        }
     }
 
     pub fn rpc(&self) -> &Arc<RpcClient> {
@@ -168,34 +237,34 @@ impl Chain {
     }
 
     pub fn account(&self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
-        let commitment = self.rpc.commitment();
-        self.block_on(self.rpc.get_account_with_commitment(key, commitment))
-            .map(|r| r.value)
-            .map_err(|e| ChainError::Rpc(e.to_string()))
+        let key = *key;
+        self.read(move |rpc| async move {
+            let commitment = rpc.commitment();
+            rpc.get_account_with_commitment(&key, commitment).await.map(|r| r.value)
+        })
     }
 
     pub fn accounts(&self, keys: &[Pubkey]) -> Result<Vec<Option<Account>>, ChainError> {
-        self.block_on(self.rpc.get_multiple_accounts(keys)).map_err(|e| ChainError::Rpc(e.to_string()))
+        let keys = keys.to_vec();
+        self.read(move |rpc| {
+            let keys = keys.clone();
+            async move { rpc.get_multiple_accounts(&keys).await }
+        })
     }
 
     pub fn balance(&self, key: &Pubkey) -> Result<u64, ChainError> {
-        self.block_on(self.rpc.get_balance(key)).map_err(|e| ChainError::Rpc(e.to_string()))
+        let key = *key;
+        self.read(move |rpc| async move { rpc.get_balance(&key).await })
     }
 
-    /// Signs `instructions` (payer first), sends and confirms them.
+    /// Signs `instructions` (payer first), sends and confirms them (see `landing`).
     pub fn send(
         &self,
         instructions: &[Instruction],
         payer: &Keypair,
         signers: &[&Keypair],
     ) -> Result<Signature, ChainError> {
-        let blockhash = self.block_on(self.rpc.get_latest_blockhash()).map_err(|e| ChainError::Rpc(e.to_string()))?;
-        let mut all: Vec<&Keypair> = vec![payer];
-        all.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
-        let signature = tx.signatures[0];
-        self.block_on(self.rpc.send_and_confirm_transaction(&tx))
-            .map_err(|e| ChainError::from_client(e, Some(signature)))
+        crate::chain::landing::send(self, "transaction", instructions, payer, signers)
     }
 
     /// Persists the embedded chain if it changed. A no-op on real clusters.

@@ -4,6 +4,10 @@
 pub mod batch;
 pub mod client;
 pub mod cluster;
+pub mod exec_lock;
+pub mod journal;
+pub mod landing;
+pub mod recovery;
 pub mod settings;
 pub mod signer;
 pub mod solana_config;

@@ -27,6 +27,8 @@ pub struct Settings {
     pub programs: ProgramIds,
     pub localnet_dir: PathBuf,
     pub yes: bool,
+    /// `--with-compute-unit-price` (micro-lamports per compute unit).
+    pub compute_unit_price: Option<u64>,
 }
 
 /// `psyche-runbook.toml`.
@@ -99,6 +101,7 @@ impl Settings {
             programs,
             localnet_dir,
             yes: args.yes,
+            compute_unit_price: args.with_compute_unit_price,
         })
     }
 }
@@ -196,6 +199,15 @@ fn resolve_programs(args: &GlobalArgs, cluster: &Cluster) -> Result<ProgramIds, 
 }
 
 impl Settings {
+    /// Where psyche-runbook keeps its local state (journal, locks, logs): the localnet
+    /// directory's parent, `.psyche-runbook` by default.
+    pub fn state_dir(&self) -> PathBuf {
+        self.localnet_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
     /// Settings for commands that never touch a chain (`check`, `docs`): the embedded cluster
     /// and upstream program IDs, whatever the environment says.
     pub fn offline(args: &GlobalArgs) -> Self {
@@ -210,6 +222,7 @@ impl Settings {
             programs: ProgramIds::default(),
             localnet_dir,
             yes: false,
+            compute_unit_price: None,
         }
     }
 }

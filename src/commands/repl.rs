@@ -14,7 +14,7 @@ pub fn repl(global: &GlobalArgs, settings: Settings, log: Log) -> Result<ExitCod
     let interrupt = Interrupt::default();
     let base_dir = std::env::current_dir().unwrap_or_default();
     let runtime = Runtime::new(
-        Host::new(settings, log, &[], base_dir.clone()),
+        Host::new(settings, log, &[], &base_dir),
         Options { max_operations: global.max_operations, base_dir, interrupt },
     );
     let session = Session::new(runtime);

@@ -1,6 +1,7 @@
 //! `psyche-runbook run FILE [--set k=v]... [-- ARGS...]`.
 
 use crate::api::host::Host;
+use crate::chain::exec_lock::{self, ExecLock, Wait};
 use crate::chain::settings::Settings;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::engine::errors::Diagnostic;
@@ -11,6 +12,7 @@ use crate::exit::{ExitCode, Failure};
 use crate::ui::Log;
 use rhai::Dynamic;
 use serde_json::json;
+use std::time::Duration;
 
 /// Version of the `--output json` document's shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -28,8 +30,37 @@ pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
 
 pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
     let constants = constants(&args.set)?;
+    if !args.file.is_file() {
+        return Err(Failure::usage(format!("{}: no such runbook", args.file.display())));
+    }
+    // One execution of this runbook on this cluster at a time.
+    let lock_path = exec_lock::path(&settings.state_dir().join("locks"), settings.cluster.name(), &args.file);
+    let waiting = || {
+        log.info(&format!(
+            "waiting for another run of {} on {} to finish",
+            args.file.display(),
+            settings.cluster.name()
+        ))
+    };
+    let _lock = match ExecLock::acquire(&lock_path, Duration::from_secs(global.lock_timeout), waiting) {
+        Ok(lock) => lock,
+        Err(Wait::TimedOut { holder }) => {
+            return Err(Failure::new(
+                ExitCode::Locked,
+                format!(
+                    "another run of {} on {} ({}) still holds {} after {} s; nothing was sent",
+                    args.file.display(),
+                    settings.cluster.name(),
+                    holder.unwrap_or_else(|| "unknown process".into()),
+                    lock_path.display(),
+                    global.lock_timeout
+                ),
+            ));
+        }
+        Err(Wait::Io(e)) => return Err(Failure::usage(format!("{}: {e}", lock_path.display()))),
+    };
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let host = Host::new(settings, log, &constants, base_dir.clone());
+    let host = Host::new(settings, log, &constants, &args.file);
     let interrupt = Interrupt::default();
     interrupt.bind_to_signals();
     let runtime = Runtime::new(host, Options { max_operations: global.max_operations, base_dir, interrupt });
@@ -53,6 +84,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         Ok(_) => ExitCode::Success,
         Err(d) => d.code,
     };
+    runtime.host.end(code.code());
     if log.json() {
         let document = json!({
             "schema_version": SCHEMA_VERSION,

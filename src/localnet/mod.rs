@@ -161,6 +161,14 @@ impl Localnet {
         self.dirty = true;
     }
 
+    /// Lets every recent blockhash expire (fault injection: a slow network).
+    pub fn expire_blockhashes(&mut self) {
+        let mut clock = self.clock();
+        clock.slot += BLOCKHASH_VALIDITY_SLOTS + 1;
+        self.svm.set_sysvar(&clock);
+        self.advance_slot();
+    }
+
     /// Moves the clock forward (time-driven run transitions need it), one slot per 400 ms.
     pub fn advance_clock(&mut self, seconds: u64) {
         self.clock_offset += seconds as i64;

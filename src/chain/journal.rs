@@ -1,0 +1,229 @@
+//! The journal: one NDJSON file per execution under `.psyche-runbook/journal/`. Before a
+//! transaction is sent its intent is written (with its signature, computed before sending, and
+//! the last block height its blockhash is valid for), then whether it landed. Every line is
+//! fsynced, so after a SIGKILL the next execution knows which transactions may still be in
+//! flight and settles them before sending anything.
+
+use serde_json::{Value, json};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+    next_id: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `2026-11-25T13:01:02Z` from unix milliseconds (UTC, proleptic Gregorian).
+pub fn timestamp(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Days to civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A transaction whose intent was journaled but whose outcome was not.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub journal: PathBuf,
+    pub id: u64,
+    pub what: String,
+    pub signature: String,
+    pub last_valid_block_height: u64,
+}
+
+impl Journal {
+    /// Starts the journal of a new execution.
+    pub fn create(dir: &Path, cluster: &str, runbook: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let ms = now_ms();
+        let path = dir.join(format!("{ms}-{}.ndjson", std::process::id()));
+        let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
+        let journal = Self { path, file: Mutex::new(file), next_id: AtomicU64::new(1) };
+        journal.write(json!({"event": "start", "cluster": cluster, "runbook": runbook, "pid": std::process::id()}));
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&self, mut record: Value) {
+        record["ts"] = json!(now_ms());
+        let mut line = record.to_string();
+        line.push('\n');
+        let mut file = self.file.lock().expect("journal lock");
+        // A journal that cannot be written must not be silently skipped: sending continues only
+        // with its record on disk.
+        file.write_all(line.as_bytes()).and_then(|()| file.sync_data()).expect("the journal is writable");
+    }
+
+    /// Records what is about to be sent; returns the id later records refer to.
+    pub fn intent(&self, what: &str, signature: &str, last_valid_block_height: u64, message: &[u8]) -> u64 {
+        use base64::Engine as _;
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        self.write(json!({
+            "event": "intent", "id": id, "what": what, "signature": signature,
+            "last_valid_block_height": last_valid_block_height,
+            "message": base64::engine::general_purpose::STANDARD.encode(message),
+        }));
+        id
+    }
+
+    pub fn landed(&self, id: u64, signature: &str) {
+        self.write(json!({"event": "landed", "id": id, "signature": signature}));
+    }
+
+    pub fn failed(&self, id: u64, signature: &str, error: &str) {
+        self.write(json!({"event": "failed", "id": id, "signature": signature, "error": error}));
+    }
+
+    /// The transaction can no longer land (its blockhash expired unlanded).
+    pub fn expired(&self, id: u64, signature: &str) {
+        self.write(json!({"event": "expired", "id": id, "signature": signature}));
+    }
+
+    pub fn end(&self, exit_code: i32, sent: usize) {
+        self.write(json!({"event": "end", "exit_code": exit_code, "sent": sent}));
+    }
+}
+
+fn records(path: &Path) -> Vec<Value> {
+    let Ok(file) = File::open(path) else { return Vec::new() };
+    // A torn last line (killed mid-write) is skipped.
+    BufReader::new(file).lines().map_while(Result::ok).filter_map(|l| serde_json::from_str(&l).ok()).collect()
+}
+
+/// Journal files, oldest first.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "ndjson"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Intents on `cluster` without a recorded outcome, across all journals.
+pub fn pending(dir: &Path, cluster: &str) -> Vec<Pending> {
+    let mut out = Vec::new();
+    for path in files(dir) {
+        let records = records(&path);
+        if records.first().and_then(|r| r["cluster"].as_str()) != Some(cluster) {
+            continue;
+        }
+        for intent in records.iter().filter(|r| r["event"] == "intent") {
+            let id = intent["id"].as_u64().unwrap_or(0);
+            let settled = records.iter().any(|r| r["id"].as_u64() == Some(id) && r["event"] != "intent");
+            if !settled {
+                out.push(Pending {
+                    journal: path.clone(),
+                    id,
+                    what: intent["what"].as_str().unwrap_or_default().to_string(),
+                    signature: intent["signature"].as_str().unwrap_or_default().to_string(),
+                    last_valid_block_height: intent["last_valid_block_height"].as_u64().unwrap_or(0),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Appends the outcome of a pending intent found later to the journal that made it.
+pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().append(true).open(&pending.journal)?;
+    let record =
+        json!({"event": event, "id": pending.id, "signature": pending.signature, "recovered": true, "ts": now_ms()});
+    file.write_all(format!("{record}\n").as_bytes())?;
+    file.sync_data()
+}
+
+/// `journal show`: the executions (or only the last), one line per record.
+pub fn show(dir: &Path, last: bool) -> String {
+    let mut files = files(dir);
+    if last {
+        files = files.split_off(files.len().saturating_sub(1));
+    }
+    let mut out = String::new();
+    for path in files {
+        out += &format!("== {}\n", path.display());
+        for r in records(&path) {
+            let ts = timestamp(r["ts"].as_u64().unwrap_or(0));
+            let line = match r["event"].as_str().unwrap_or_default() {
+                "start" => format!(
+                    "start {} on {}",
+                    r["runbook"].as_str().unwrap_or_default(),
+                    r["cluster"].as_str().unwrap_or_default()
+                ),
+                "intent" => format!(
+                    "#{} send {}: {}",
+                    r["id"],
+                    r["what"].as_str().unwrap_or_default(),
+                    r["signature"].as_str().unwrap_or_default()
+                ),
+                "landed" => format!(
+                    "#{} landed{}",
+                    r["id"],
+                    if r["recovered"] == true { " (found by a later run)" } else { "" }
+                ),
+                "failed" => format!("#{} failed: {}", r["id"], r["error"].as_str().unwrap_or_default()),
+                "expired" => format!(
+                    "#{} expired without landing{}",
+                    r["id"],
+                    if r["recovered"] == true { " (found by a later run)" } else { "" }
+                ),
+                "end" => format!("end: exit {}, {} transaction(s) sent", r["exit_code"], r["sent"]),
+                other => other.to_string(),
+            };
+            out += &format!("{ts}  {line}\n");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(1_795_611_662_000), "2026-11-25T13:01:02Z");
+    }
+
+    #[test]
+    fn unsettled_intents_are_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), "embedded", "r.rhai").unwrap();
+        let a = journal.intent("a", "sigA", 10, b"m");
+        let b = journal.intent("b", "sigB", 10, b"m");
+        journal.landed(a, "sigA");
+        let pending = pending(dir.path(), "embedded");
+        assert_eq!(pending.len(), 1);
+        assert_eq!((pending[0].id, pending[0].signature.as_str()), (b, "sigB"));
+        settle(&pending[0], "expired").unwrap();
+        assert!(super::pending(dir.path(), "embedded").is_empty());
+        assert!(super::pending(dir.path(), "devnet").is_empty());
+        assert!(show(dir.path(), true).contains("#2 expired without landing (found by a later run)"));
+    }
+}

@@ -1,0 +1,192 @@
+//! Landing one transaction. Sign with a fresh blockhash, journal the intent (signature first),
+//! send, and poll its status, resending the same bytes until it lands or its blockhash
+//! expires; only a transaction known not to have landed is re-signed. On real clusters a
+//! compute-unit limit from simulation (plus a margin) and a compute-unit price (from
+//! `--with-compute-unit-price`, or recent prioritization fees for the written accounts, capped)
+//! are added. Transport failures (timeouts, 429) back off and retry; program failures are final.
+
+use crate::chain::client::{Chain, ChainError, FailedTransaction, is_transient};
+use solana_rpc_client_api::config::RpcSendTransactionConfig;
+use solana_sdk::hash::Hash;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
+use solana_sdk::transaction::{Transaction, TransactionError};
+use std::time::Duration;
+
+/// Fresh signatures (blockhashes) tried before giving up.
+const MAX_SIGNINGS: usize = 6;
+/// Highest automatic compute-unit price, in micro-lamports.
+const MAX_AUTO_COMPUTE_UNIT_PRICE: u64 = 200_000;
+/// Compute units added to the simulated consumption.
+fn with_margin(units: u64) -> u32 {
+    (units.saturating_mul(12) / 10 + 1_000).min(1_400_000) as u32
+}
+
+fn poll_interval(chain: &Chain) -> Duration {
+    if chain.is_embedded() { Duration::from_millis(10) } else { Duration::from_millis(500) }
+}
+
+/// Compute-budget instructions for a real cluster; none on the embedded chain (flat fees).
+fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair) -> Vec<Instruction> {
+    if chain.is_embedded() {
+        return Vec::new();
+    }
+    let writable: Vec<Pubkey> =
+        instructions.iter().flat_map(|i| i.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)).collect();
+    let price = chain.compute_unit_price().unwrap_or_else(|| {
+        chain
+            .read(|rpc| {
+                let writable = writable.clone();
+                async move { rpc.get_recent_prioritization_fees(&writable).await }
+            })
+            .map(|fees| {
+                let mut values: Vec<u64> = fees.iter().map(|f| f.prioritization_fee).collect();
+                values.sort_unstable();
+                // The 75th percentile of recent fees lands reliably without paying the peak.
+                values.get(values.len() * 3 / 4).copied().unwrap_or(0).min(MAX_AUTO_COMPUTE_UNIT_PRICE)
+            })
+            .unwrap_or(0)
+    });
+    let mut budget = Vec::new();
+    let probe = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
+    let simulated = chain.read(|rpc| {
+        let probe = probe.clone();
+        async move {
+            rpc.simulate_transaction_with_config(
+                &probe,
+                solana_rpc_client_api::config::RpcSimulateTransactionConfig {
+                    sig_verify: false,
+                    replace_recent_blockhash: true,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+    });
+    if let Ok(result) = simulated
+        && let Some(units) = result.value.units_consumed
+    {
+        budget.push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(with_margin(
+            units,
+        )));
+    }
+    if price > 0 {
+        budget.push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(price));
+    }
+    budget
+}
+
+/// Sends and confirms one transaction; `what` labels it in the journal and errors.
+pub fn send(
+    chain: &Chain,
+    what: &str,
+    instructions: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+) -> Result<Signature, ChainError> {
+    let mut all_instructions = compute_budget(chain, instructions, payer);
+    all_instructions.extend_from_slice(instructions);
+    let mut all_signers: Vec<&Keypair> = vec![payer];
+    all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
+
+    for _ in 0..MAX_SIGNINGS {
+        let (blockhash, last_valid) = chain.read(|rpc| async move {
+            let commitment = rpc.commitment();
+            rpc.get_latest_blockhash_with_commitment(commitment).await
+        })?;
+        let tx = Transaction::new_signed_with_payer(&all_instructions, Some(&payer.pubkey()), &all_signers, blockhash);
+        let signature = tx.signatures[0];
+        let id = chain.journal().map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()));
+        match land(chain, &tx, blockhash) {
+            Ok(Outcome::Landed) => {
+                if let (Some(j), Some(id)) = (chain.journal(), id) {
+                    j.landed(id, &signature.to_string());
+                }
+                return Ok(signature);
+            }
+            Ok(Outcome::Expired) => {
+                if let (Some(j), Some(id)) = (chain.journal(), id) {
+                    j.expired(id, &signature.to_string());
+                }
+            }
+            Err(err) => {
+                if let (Some(j), Some(id)) = (chain.journal(), id) {
+                    j.failed(id, &signature.to_string(), &err.to_string());
+                }
+                return Err(err);
+            }
+        }
+    }
+    Err(ChainError::Transaction(Box::new(FailedTransaction {
+        signature: None,
+        error: None,
+        message: format!("{what}: did not land after {MAX_SIGNINGS} blockhashes"),
+        logs: Vec::new(),
+    })))
+}
+
+enum Outcome {
+    Landed,
+    /// The blockhash expired without the signature landing: it never will.
+    Expired,
+}
+
+fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, ChainError> {
+    let signature = tx.signatures[0];
+    let interval = poll_interval(chain);
+    let mut preflight = true;
+    loop {
+        let config = RpcSendTransactionConfig { skip_preflight: !preflight, ..Default::default() };
+        let rpc = chain.rpc();
+        match chain.block_on(rpc.send_transaction_with_config(tx, config)) {
+            Ok(_) => {}
+            Err(err) if is_transient(&err) => std::thread::sleep(interval),
+            Err(err) => {
+                let err = ChainError::from_client(err, Some(signature));
+                match &err {
+                    ChainError::Transaction(f) if f.error == Some(TransactionError::BlockhashNotFound) => {
+                        return Ok(Outcome::Expired);
+                    }
+                    // A resend of a transaction that already landed: its status says how.
+                    ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {}
+                    _ => return Err(err),
+                }
+            }
+        }
+        // Preflight ran once; resends skip it (the first verdict stands).
+        preflight = false;
+        for _ in 0..5 {
+            let status = chain.block_on(rpc.get_signature_statuses(&[signature]));
+            if let Ok(response) = status
+                && let Some(Some(status)) = response.value.into_iter().next()
+            {
+                return match status.err {
+                    None => Ok(Outcome::Landed),
+                    Some(err) => Err(ChainError::Transaction(Box::new(FailedTransaction {
+                        signature: Some(signature),
+                        message: err.to_string(),
+                        error: Some(err),
+                        logs: Vec::new(),
+                    }))),
+                };
+            }
+            std::thread::sleep(interval);
+        }
+        let commitment = rpc.commitment();
+        if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
+            // One last look: it may have landed just before expiring.
+            if let Ok(response) = chain.block_on(rpc.get_signature_statuses(&[signature]))
+                && let Some(Some(status)) = response.value.into_iter().next()
+            {
+                return if status.err.is_none() {
+                    Ok(Outcome::Landed)
+                } else {
+                    Err(ChainError::Rpc(format!("transaction {signature} failed")))
+                };
+            }
+            return Ok(Outcome::Expired);
+        }
+    }
+}

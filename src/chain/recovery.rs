@@ -1,0 +1,61 @@
+//! Before an execution sends anything, transactions an earlier execution journaled but never
+//! saw the end of (it was killed, or lost its connection) are settled: found landed, or known
+//! never to land. Only then do the runbook's chain reads reflect everything that was sent, so
+//! its checks-before-sending cannot send an operation a second time.
+
+use crate::chain::client::Chain;
+use crate::chain::journal::{self, Pending};
+use solana_sdk::signature::Signature;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Longest wait for an in-flight transaction's blockhash to expire on a real cluster.
+const MAX_WAIT: Duration = Duration::from_secs(180);
+
+/// Settles every pending intent on `cluster`; returns how many were found landed.
+pub fn settle_pending(chain: &Chain, dir: &Path, cluster: &str, note: &dyn Fn(String)) -> Result<usize, String> {
+    let pending = journal::pending(dir, cluster);
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    note(format!("checking {} transaction(s) an earlier run left in flight", pending.len()));
+    let mut landed = 0;
+    for p in &pending {
+        let outcome = settle_one(chain, p)?;
+        if outcome == "landed" {
+            landed += 1;
+        }
+        journal::settle(p, outcome).map_err(|e| format!("{}: {e}", p.journal.display()))?;
+        note(format!("  {} ({}): {outcome}", p.signature, p.what));
+    }
+    Ok(landed)
+}
+
+fn settle_one(chain: &Chain, p: &Pending) -> Result<&'static str, String> {
+    let signature: Signature =
+        p.signature.parse().map_err(|_| format!("bad signature {} in {}", p.signature, p.journal.display()))?;
+    let started = Instant::now();
+    loop {
+        let statuses = chain
+            .read(|rpc| async move { rpc.get_signature_statuses_with_history(&[signature]).await })
+            .map_err(|e| e.to_string())?;
+        if let Some(Some(status)) = statuses.value.into_iter().next() {
+            return Ok(if status.err.is_none() { "landed" } else { "failed" });
+        }
+        // The embedded chain saves its history with its state: what is not there never ran.
+        if chain.is_embedded() {
+            return Ok("expired");
+        }
+        let height = chain.read(|rpc| async move { rpc.get_block_height().await }).map_err(|e| e.to_string())?;
+        if height > p.last_valid_block_height {
+            return Ok("expired");
+        }
+        if started.elapsed() > MAX_WAIT {
+            return Err(format!(
+                "transaction {signature} is still neither landed nor expired after {} s",
+                MAX_WAIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
