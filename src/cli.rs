@@ -147,6 +147,13 @@ pub struct RunArgs {
     /// Set a constant visible to the runbook (numbers, true/false, or text).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Rehearse: run against a copy-on-write fork of the cluster inside the embedded VM and
+    /// print the plan (transactions, account changes, fees). Nothing is sent.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: exit 0 when nothing would change, 2 when changes are pending.
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
     /// Arguments visible to the runbook as the ARGS array.
     #[arg(last = true)]
     pub args: Vec<String>,

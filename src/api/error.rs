@@ -24,6 +24,10 @@ impl HostError {
         Self { kind: ErrorKind::Input, message: message.into() }
     }
 
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Refused, message: message.into() }
+    }
+
     pub fn chain(message: impl Into<String>) -> Self {
         Self { kind: ErrorKind::Chain, message: message.into() }
     }

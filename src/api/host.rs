@@ -21,7 +21,9 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub struct Host {
@@ -37,6 +39,12 @@ pub struct Host {
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
     chain: OnceLock<Result<Arc<Chain>, String>>,
+    /// The operator's answer to the mainnet confirmation, asked once per execution.
+    mainnet_confirmed: OnceLock<bool>,
+    /// Collateral (UI units) sent to treasuries so far, against `max_collateral_per_invocation`.
+    collateral_sent: Mutex<f64>,
+    /// A rehearsal: the chain is a fork, nothing is journaled or sent to the cluster.
+    dry_run: AtomicBool,
 }
 
 /// The embedded chain's generated payer is topped up to this when it falls below a tenth of it.
@@ -60,6 +68,9 @@ impl Host {
             sent: Mutex::default(),
             payer: OnceLock::new(),
             chain: OnceLock::new(),
+            mainnet_confirmed: OnceLock::new(),
+            collateral_sent: Mutex::new(0.0),
+            dry_run: AtomicBool::new(false),
         })
     }
 
@@ -102,6 +113,9 @@ impl Host {
                 let dir = self.settings.localnet_dir.display().to_string();
                 let waiting =
                     || self.log.info(&format!("waiting for another process to release the localnet at {dir}"));
+                if self.is_dry_run() {
+                    return Chain::dry_run(&self.settings).map(Arc::new).map_err(|e| e.to_string());
+                }
                 let chain = Chain::connect(&self.settings, waiting).map_err(|e| e.to_string())?;
                 let dir = self.settings.state_dir().join("journal");
                 let cluster = self.settings.cluster.name().to_string();
@@ -126,16 +140,88 @@ impl Host {
         Ok(Arc::clone(self.chain()?.localnet().expect("the embedded cluster has a localnet")))
     }
 
+    /// Makes this execution a dry-run (before the chain is first used).
+    pub fn set_dry_run(&self) {
+        self.dry_run.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run.load(Ordering::SeqCst)
+    }
+
+    /// The dry-run's plan so far (empty when not a dry-run).
+    pub fn take_plan(&self) -> Vec<crate::localnet::plan::PlannedTransaction> {
+        match (self.is_dry_run(), self.chain.get()) {
+            (true, Some(Ok(chain))) => chain.localnet().map(|h| h.lock().take_plan()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The mainnet guard: mutations on mainnet-beta need `--yes`, or a "yes" typed at the
+    /// terminal (asked once per execution); without a terminal they are refused.
+    pub fn allow_send(&self, what: &str) -> Result<(), HostError> {
+        if !self.settings.cluster.is_mainnet() || self.settings.yes || self.is_dry_run() {
+            return Ok(());
+        }
+        let confirmed = *self.mainnet_confirmed.get_or_init(|| {
+            if !std::io::stdin().is_terminal() {
+                return false;
+            }
+            eprint!(
+                "About to send on mainnet-beta: {what}\nProceed with this and later transactions of this run? [y/N] "
+            );
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+        });
+        if confirmed {
+            Ok(())
+        } else {
+            Err(HostError::refused(format!(
+                "refusing to send on mainnet-beta ({what}) without --yes or a confirmation at a terminal"
+            )))
+        }
+    }
+
+    /// The allowed-run-ids limit, checked before a run is touched.
+    pub fn check_run_allowed(&self, run_id: &str) -> Result<(), HostError> {
+        match &self.settings.limits.allowed_run_ids {
+            Some(allowed) if !allowed.iter().any(|a| a == run_id) => Err(HostError::refused(format!(
+                "run \"{run_id}\" is not in allowed_run_ids for {} ({})",
+                self.settings.cluster.name(),
+                allowed.join(", ")
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts `amount` (UI units) against `max_collateral_per_invocation` before it is sent.
+    pub fn spend_collateral(&self, amount: f64) -> Result<(), HostError> {
+        let mut sent = self.collateral_sent.lock().expect("collateral lock");
+        if let Some(max) = self.settings.limits.max_collateral_per_invocation {
+            if *sent + amount > max + 1e-9 {
+                return Err(HostError::refused(format!(
+                    "sending {amount} collateral would exceed max_collateral_per_invocation = {max} for {} ({} already sent)",
+                    self.settings.cluster.name(),
+                    *sent
+                )));
+            }
+        }
+        *sent += amount;
+        Ok(())
+    }
+
     /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records
     /// the signature. `what` names the operation in logs and errors.
     pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
+        self.allow_send(what)?;
         let payer = self.payer()?;
         let chain = self.chain()?;
         match crate::chain::landing::send(&chain, what, instructions, payer.keypair(), signers) {
             Ok(signature) => {
                 let signature = signature.to_string();
                 self.record_sent(signature.clone());
-                self.log.info(&format!("{what}: {signature}"));
+                let prefix = if self.is_dry_run() { "[dry-run] would send " } else { "" };
+                self.log.info(&format!("{prefix}{what}: {signature}"));
                 Ok(signature)
             }
             Err(err) => Err(HostError::chain(format!("{what}: {err}"))),

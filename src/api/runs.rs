@@ -48,6 +48,7 @@ impl RunHandle {
     /// Finds `run_id` on the host's cluster; `None` when it does not exist.
     pub fn find(host: &Host, run_id: &str) -> Result<Option<Self>, HostError> {
         check_run_id(run_id)?;
+        host.check_run_allowed(run_id)?;
         let ids = &host.settings.programs;
         let instance_key = pdas::coordinator_instance(ids, run_id);
         let Some(account) = host.account(&instance_key)? else { return Ok(None) };

@@ -41,6 +41,7 @@ fn transfer(host: &Host, r: &RunHandle, amount: u64, decimals: u8) -> Result<Map
             to_ui(amount, decimals)
         )));
     }
+    host.spend_collateral(to_ui(amount, decimals))?;
     let ix = system::token_transfer(&source, &t.collateral, &payer, amount);
     let signature = host.send(&format!("run \"{}\": top up {}", r.run_id, to_ui(amount, decimals)), &[ix], &[])?;
     Ok(with(changed(vec![signature]), "amount", to_ui(amount, decimals)))

@@ -6,6 +6,7 @@ use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
 use crate::chain::settings::Settings;
 use crate::cli::Commitment;
+use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::sender::{Faults, LocalSender};
 use solana_commitment_config::CommitmentConfig;
@@ -165,6 +166,26 @@ impl Chain {
                 journal: OnceLock::new(),
                 compute_unit_price: settings.compute_unit_price,
             }),
+        }
+    }
+
+    /// A dry-run client: a copy-on-write fork of the target inside the embedded VM. The local
+    /// chain's state is copied (and never saved); a real cluster's accounts are pulled in on
+    /// first use, so later steps see the writes of earlier ones. Nothing reaches the target.
+    pub fn dry_run(settings: &Settings) -> Result<Self, ChainError> {
+        let commitment = commitment_config(settings.commitment);
+        match &settings.cluster {
+            Cluster::Embedded => {
+                let net = Localnet::load(&settings.localnet_dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                let handle = Handle::fork(net, &settings.localnet_dir);
+                Ok(Self::embedded_with_sender(LocalSender::new(Arc::clone(&handle)), handle, commitment))
+            }
+            Cluster::Rpc { url } => {
+                let handle = Handle::fork(Localnet::new(), &settings.localnet_dir);
+                let upstream = Arc::new(RpcClient::new_with_commitment(url.clone(), commitment));
+                let sender = LocalSender::new(Arc::clone(&handle)).with_upstream(upstream);
+                Ok(Self::embedded_with_sender(sender, handle, commitment))
+            }
         }
     }
 

@@ -29,6 +29,7 @@ pub struct Settings {
     pub yes: bool,
     /// `--with-compute-unit-price` (micro-lamports per compute unit).
     pub compute_unit_price: Option<u64>,
+    pub limits: Limits,
 }
 
 /// `psyche-runbook.toml`.
@@ -37,6 +38,50 @@ pub struct Settings {
 struct ProjectConfig {
     #[serde(default)]
     programs: ProgramsTable,
+    #[serde(default)]
+    limits: LimitsTable,
+}
+
+/// Safety limits, enforced before signing: `[limits]` for every cluster, `[limits.<cluster>]`
+/// for one.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Most collateral (UI units) one invocation may send to treasuries.
+    pub max_collateral_per_invocation: Option<f64>,
+    /// The only run ids runbooks may touch.
+    pub allowed_run_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(try_from = "std::collections::BTreeMap<String, toml::Value>")]
+struct LimitsTable {
+    all: Limits,
+    clusters: std::collections::BTreeMap<String, Limits>,
+}
+
+impl TryFrom<std::collections::BTreeMap<String, toml::Value>> for LimitsTable {
+    type Error = String;
+
+    fn try_from(entries: std::collections::BTreeMap<String, toml::Value>) -> Result<Self, String> {
+        let mut table = LimitsTable::default();
+        let mut top = toml::Table::new();
+        for (key, value) in entries {
+            match (key.as_str(), value) {
+                ("max_collateral_per_invocation" | "allowed_run_ids", value) => {
+                    top.insert(key, value);
+                }
+                (_, toml::Value::Table(cluster)) => {
+                    let limits =
+                        cluster.try_into().map_err(|e: toml::de::Error| format!("[limits.{key}]: {}", e.message()))?;
+                    table.clusters.insert(key, limits);
+                }
+                _ => return Err(format!("unknown key `{key}` in [limits]")),
+            }
+        }
+        table.all = top.try_into().map_err(|e: toml::de::Error| format!("[limits]: {}", e.message()))?;
+        Ok(table)
+    }
 }
 
 /// Reads environment variables; a seam so tests resolve settings without touching the process.
@@ -81,7 +126,7 @@ impl Settings {
 
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
-        let mut programs = resolve_programs(args, &cluster)?;
+        let (mut programs, limits) = resolve_project(args, &cluster)?;
         // The embedded chain installs its programs at the upstream IDs.
         if cluster == Cluster::Embedded && programs != ProgramIds::default() {
             note(
@@ -102,6 +147,7 @@ impl Settings {
             localnet_dir,
             yes: args.yes,
             compute_unit_price: args.with_compute_unit_price,
+            limits,
         })
     }
 }
@@ -172,7 +218,8 @@ fn resolve_signer(
     Ok((SignerSource::File(default), "default".into()))
 }
 
-fn resolve_programs(args: &GlobalArgs, cluster: &Cluster) -> Result<ProgramIds, Failure> {
+/// Program IDs and limits from the project config and flags.
+fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, Limits), Failure> {
     let path = args.project_config.clone().unwrap_or_else(|| PathBuf::from(PROJECT_CONFIG));
     let project = match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str::<ProjectConfig>(&text)
@@ -195,7 +242,13 @@ fn resolve_programs(args: &GlobalArgs, cluster: &Cluster) -> Result<ProgramIds, 
         treasurer: args.treasurer_program_id.clone(),
     };
     ids.apply(&flags, "--*-program-id").map_err(bad)?;
-    Ok(ids)
+    let mut limits = project.limits.all.clone();
+    if let Some(cluster_limits) = project.limits.clusters.get(cluster.name()) {
+        limits.max_collateral_per_invocation =
+            cluster_limits.max_collateral_per_invocation.or(limits.max_collateral_per_invocation);
+        limits.allowed_run_ids = cluster_limits.allowed_run_ids.clone().or(limits.allowed_run_ids);
+    }
+    Ok((ids, limits))
 }
 
 impl Settings {
@@ -223,6 +276,7 @@ impl Settings {
             localnet_dir,
             yes: false,
             compute_unit_price: None,
+            limits: Limits::default(),
         }
     }
 }

@@ -33,7 +33,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     if !args.file.is_file() {
         return Err(Failure::usage(format!("{}: no such runbook", args.file.display())));
     }
-    // One execution of this runbook on this cluster at a time.
+    // One execution of this runbook on this cluster at a time (a dry-run sends nothing).
     let lock_path = exec_lock::path(&settings.state_dir().join("locks"), settings.cluster.name(), &args.file);
     let waiting = || {
         log.info(&format!(
@@ -43,7 +43,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         ))
     };
     let _lock = match ExecLock::acquire(&lock_path, Duration::from_secs(global.lock_timeout), waiting) {
-        Ok(lock) => lock,
+        _ if args.dry_run => None,
+        Ok(lock) => Some(lock),
         Err(Wait::TimedOut { holder }) => {
             return Err(Failure::new(
                 ExitCode::Locked,
@@ -61,6 +62,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     };
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let host = Host::new(settings, log, &constants, &args.file);
+    if args.dry_run {
+        host.set_dry_run();
+    }
     let interrupt = Interrupt::default();
     interrupt.bind_to_signals();
     let runtime = Runtime::new(host, Options { max_operations: global.max_operations, base_dir, interrupt });
@@ -78,9 +82,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     if let Err(e) = runtime.host.finish() {
         log.error(&format!("error: {}", e.message));
     }
-    let sent = runtime.host.sent();
+    let plan = runtime.host.take_plan();
+    // In a dry-run the fork's signatures are the plan, not transactions sent.
+    let sent = if args.dry_run { Vec::new() } else { runtime.host.sent() };
     let outputs = runtime.host.outputs();
     let code = match &result {
+        Ok(_) if args.detailed_exitcode && !plan.is_empty() => ExitCode::Usage,
         Ok(_) => ExitCode::Success,
         Err(d) => d.code,
     };
@@ -96,10 +103,18 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             "signatures": sent,
             "error": result.as_ref().err().map(error_json),
         });
+        let mut document = document;
+        if args.dry_run {
+            document["dry_run"] = json!(true);
+            document["plan"] = serde_json::to_value(&plan).expect("plans serialize");
+        }
         println!("{}", serde_json::to_string_pretty(&document).expect("JSON document serializes"));
     } else {
         for (name, value) in &outputs {
             println!("{name} = {value}");
+        }
+        if args.dry_run {
+            log.error(&crate::localnet::plan::render(&plan));
         }
     }
     if let Err(diagnostic) = &result {

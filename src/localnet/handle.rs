@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct Handle {
     net: Mutex<Localnet>,
     dir: PathBuf,
-    _lock: DirLock,
+    /// None for a dry-run fork, which never writes back.
+    lock: Option<DirLock>,
 }
 
 impl Handle {
@@ -19,7 +20,18 @@ impl Handle {
         let io = |source| StoreError::Io { path: dir.display().to_string(), source };
         let lock = DirLock::acquire(dir, waiting).map_err(io)?;
         let net = Localnet::load(dir)?;
-        Ok(Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), _lock: lock }))
+        Ok(Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: Some(lock) }))
+    }
+
+    /// A copy-on-write fork of `net` for a dry-run: never locked, never saved, and recording
+    /// the plan of what it executes.
+    pub fn fork(mut net: Localnet, dir: &Path) -> Arc<Self> {
+        net.record_plan();
+        Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: None })
+    }
+
+    pub fn is_fork(&self) -> bool {
+        self.lock.is_none()
     }
 
     pub fn dir(&self) -> &Path {
@@ -34,7 +46,7 @@ impl Handle {
     /// Saves the chain if it changed since it was loaded or last saved.
     pub fn save(&self) -> Result<bool, StoreError> {
         let mut net = self.lock();
-        if !net.is_dirty() {
+        if self.is_fork() || !net.is_dirty() {
             return Ok(false);
         }
         net.save(&self.dir)?;

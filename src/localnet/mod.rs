@@ -5,6 +5,7 @@
 
 pub mod handle;
 pub mod lock;
+pub mod plan;
 pub mod programs;
 pub mod rpc;
 pub mod sender;
@@ -85,6 +86,10 @@ pub struct Localnet {
     history_order: VecDeque<Signature>,
     /// Changed since the last save.
     dirty: bool,
+    /// Accounts already pulled from the cluster a dry-run forks (present or known absent).
+    fetched: std::collections::HashSet<Pubkey>,
+    /// When set, executed transactions are recorded with their account changes (dry-runs).
+    plan: Option<Vec<plan::PlannedTransaction>>,
 }
 
 impl Default for Localnet {
@@ -107,6 +112,8 @@ impl Localnet {
             history: HashMap::new(),
             history_order: VecDeque::new(),
             dirty: true,
+            fetched: Default::default(),
+            plan: None,
         };
         net.advance_slot();
         net
@@ -236,7 +243,41 @@ impl Localnet {
     }
 
     /// Executes a transaction in a new slot and records its result.
+    /// Starts recording a plan of every executed transaction (for dry-runs).
+    pub fn record_plan(&mut self) {
+        self.plan = Some(Vec::new());
+    }
+
+    pub fn take_plan(&mut self) -> Vec<plan::PlannedTransaction> {
+        self.plan.take().unwrap_or_default()
+    }
+
+    /// True when `key` was neither fetched from the forked cluster nor written here.
+    pub fn needs_fetch(&self, key: &Pubkey) -> bool {
+        !self.fetched.contains(key) && self.svm.get_account(key).is_none()
+    }
+
+    /// Adds an account pulled from the forked cluster (or records that it does not exist).
+    pub fn insert_fetched(&mut self, key: Pubkey, account: Option<Account>) {
+        self.fetched.insert(key);
+        if let Some(account) = account {
+            let _ = self.svm.set_account(key, account);
+        }
+    }
+
     pub fn execute(&mut self, tx: &VersionedTransaction) -> Executed {
+        let before = self.plan.is_some().then(|| plan::snapshot(self, tx));
+        let executed = self.execute_unrecorded(tx);
+        if let Some(before) = before {
+            let entry = plan::PlannedTransaction::new(self, tx, &executed, before);
+            if let Some(plan) = &mut self.plan {
+                plan.push(entry);
+            }
+        }
+        executed
+    }
+
+    fn execute_unrecorded(&mut self, tx: &VersionedTransaction) -> Executed {
         self.advance_slot();
         let keys = tx.message.static_account_keys();
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();

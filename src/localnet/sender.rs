@@ -9,6 +9,7 @@ use solana_rpc_client::rpc_sender::{RpcSender, RpcTransportStats};
 use solana_rpc_client_api::client_error::{Error as ClientError, Result as ClientResult};
 use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
 use solana_rpc_client_api::response::RpcSimulateTransactionResult;
+use solana_sdk::pubkey::Pubkey;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,8 @@ pub struct LocalSender {
     latency: Duration,
     faults: Faults,
     rng: Mutex<u64>,
+    /// The cluster a dry-run forks: accounts missing here are pulled from it on first use.
+    upstream: Option<Arc<solana_rpc_client::nonblocking::rpc_client::RpcClient>>,
 }
 
 /// Fault injection for the embedded transport, to test how sending copes with a lossy network:
@@ -73,7 +76,78 @@ impl Faults {
 
 impl LocalSender {
     pub fn new(handle: Arc<Handle>) -> Self {
-        Self { handle, stats: Mutex::default(), latency: Duration::ZERO, faults: Faults::default(), rng: Mutex::new(1) }
+        Self {
+            handle,
+            stats: Mutex::default(),
+            latency: Duration::ZERO,
+            faults: Faults::default(),
+            rng: Mutex::new(1),
+            upstream: None,
+        }
+    }
+
+    /// Pulls accounts from `upstream` the first time they are needed (dry-runs of a cluster).
+    pub fn with_upstream(mut self, upstream: Arc<solana_rpc_client::nonblocking::rpc_client::RpcClient>) -> Self {
+        self.upstream = Some(upstream);
+        self
+    }
+
+    /// Fetches from upstream the accounts `method` will read or write that the fork lacks.
+    async fn prefetch(&self, method: &str, params: &Value) -> ClientResult<()> {
+        let Some(upstream) = &self.upstream else { return Ok(()) };
+        let mut keys: Vec<Pubkey> = match method {
+            "getAccountInfo" | "getBalance" | "getTokenAccountBalance" => {
+                params.get(0).and_then(Value::as_str).and_then(|k| k.parse().ok()).into_iter().collect()
+            }
+            "getMultipleAccounts" => params
+                .get(0)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|k| k.as_str()?.parse().ok()).collect())
+                .unwrap_or_default(),
+            "sendTransaction" | "simulateTransaction" => {
+                transaction_of(params).map(|tx| tx.message.static_account_keys().to_vec()).unwrap_or_default()
+            }
+            "getProgramAccounts" => {
+                let owner: Option<Pubkey> = params.get(0).and_then(Value::as_str).and_then(|k| k.parse().ok());
+                match owner {
+                    Some(owner) => {
+                        let config = params
+                            .get(1)
+                            .cloned()
+                            .map(serde_json::from_value)
+                            .transpose()
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default();
+                        upstream
+                            .get_program_ui_accounts_with_config(&owner, config)
+                            .await?
+                            .into_iter()
+                            .map(|(k, _)| k)
+                            .collect()
+                    }
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+        keys.retain(|k| self.handle.lock().needs_fetch(k));
+        for chunk in keys.chunks(100) {
+            let accounts = upstream.get_multiple_accounts(chunk).await?;
+            let mut net = self.handle.lock();
+            for (key, account) in chunk.iter().zip(accounts) {
+                net.insert_fetched(*key, account);
+            }
+        }
+        // Token balances need their mint too.
+        if method == "getTokenAccountBalance" {
+            let mint = keys.first().and_then(|k| self.handle.lock().token_balance(k)).map(|(_, mint)| mint);
+            if let Some(mint) = mint.filter(|m| self.handle.lock().needs_fetch(m)) {
+                let account = upstream.get_account_with_commitment(&mint, upstream.commitment()).await?.value;
+                self.handle.lock().insert_fetched(mint, account);
+            }
+        }
+        Ok(())
     }
 
     pub fn with_faults(mut self, faults: Faults) -> Self {
@@ -106,8 +180,8 @@ impl LocalSender {
     }
 }
 
-/// The signature of the encoded transaction in `sendTransaction` params.
-fn signature_of(params: &Value) -> Option<String> {
+/// The transaction in `sendTransaction`/`simulateTransaction` params.
+fn transaction_of(params: &Value) -> Option<solana_sdk::transaction::VersionedTransaction> {
     use base64::Engine as _;
     let text = params.get(0)?.as_str()?;
     let base64 = params.get(1).and_then(|c| c.get("encoding")).and_then(Value::as_str) == Some("base64");
@@ -116,8 +190,11 @@ fn signature_of(params: &Value) -> Option<String> {
     } else {
         bs58::decode(text).into_vec().ok()?
     };
-    let tx: solana_sdk::transaction::VersionedTransaction = bincode::deserialize(&bytes).ok()?;
-    tx.signatures.first().map(ToString::to_string)
+    bincode::deserialize(&bytes).ok()
+}
+
+fn signature_of(params: &Value) -> Option<String> {
+    transaction_of(params)?.signatures.first().map(ToString::to_string)
 }
 
 /// The error `HttpSender` would build from the same JSON-RPC error object.
@@ -138,6 +215,7 @@ impl RpcSender for LocalSender {
             tokio::time::sleep(self.latency).await;
         }
         let method = request.to_string();
+        self.prefetch(&method, &params).await?;
         if self.hit(self.faults.rate_limit) {
             return Err(RpcError::RpcRequestError(
                 "HTTP status client error (429 Too Many Requests) (injected)".into(),

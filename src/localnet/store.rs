@@ -122,6 +122,8 @@ impl Localnet {
             history: Default::default(),
             history_order: Default::default(),
             dirty: false,
+            fetched: Default::default(),
+            plan: None,
         };
         let mut net = net;
         for (signature, record) in s.history {
