@@ -197,14 +197,14 @@ impl Host {
     /// Counts `amount` (UI units) against `max_collateral_per_invocation` before it is sent.
     pub fn spend_collateral(&self, amount: f64) -> Result<(), HostError> {
         let mut sent = self.collateral_sent.lock().expect("collateral lock");
-        if let Some(max) = self.settings.limits.max_collateral_per_invocation {
-            if *sent + amount > max + 1e-9 {
-                return Err(HostError::refused(format!(
-                    "sending {amount} collateral would exceed max_collateral_per_invocation = {max} for {} ({} already sent)",
-                    self.settings.cluster.name(),
-                    *sent
-                )));
-            }
+        if let Some(max) = self.settings.limits.max_collateral_per_invocation
+            && *sent + amount > max + 1e-9
+        {
+            return Err(HostError::refused(format!(
+                "sending {amount} collateral would exceed max_collateral_per_invocation = {max} for {} ({} already sent)",
+                self.settings.cluster.name(),
+                *sent
+            )));
         }
         *sent += amount;
         Ok(())
