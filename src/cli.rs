@@ -121,6 +121,18 @@ pub enum Command {
     /// Manage the embedded localnet.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
+    /// Show what executions sent, from the journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Print the journal of every execution (or only the last).
+    Show {
+        #[arg(long)]
+        last: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

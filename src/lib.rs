@@ -27,8 +27,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             return if err.use_stderr() { exit::ExitCode::Usage.code() } else { 0 };
         }
     };
-    let log = Log { quiet: cli.global.quiet, verbose: cli.global.verbose, mode: cli.global.output };
-    match commands::dispatch(cli, log) {
+    let log = Log::new(cli.global.quiet, cli.global.verbose, cli.global.output);
+    match commands::dispatch(cli, log.clone()) {
         Ok(code) => code.code(),
         Err(failure) => {
             log.error(&format!("error: {}", failure.message));

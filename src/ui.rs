@@ -2,34 +2,68 @@
 //! results (`--output json` documents, decoded accounts, REPL values).
 
 use crate::cli::OutputMode;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Log {
     pub quiet: bool,
     pub verbose: u8,
     pub mode: OutputMode,
+    /// The execution's log file: every line, timestamped, whatever `-q` says.
+    pub file: Option<Arc<Mutex<std::fs::File>>>,
 }
 
 impl Log {
+    pub fn new(quiet: bool, verbose: u8, mode: OutputMode) -> Self {
+        Self { quiet, verbose, mode, file: None }
+    }
+
+    /// Also writes every line to a new file in `dir` (one per execution); returns its path.
+    pub fn with_file(mut self, dir: &std::path::Path) -> std::io::Result<(Self, std::path::PathBuf)> {
+        std::fs::create_dir_all(dir)?;
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let path = dir.join(format!("{ms}-{}.log", std::process::id()));
+        self.file = Some(Arc::new(Mutex::new(std::fs::File::create(&path)?)));
+        Ok((self, path))
+    }
+
+    fn to_file(&self, level: &str, message: &str) {
+        if let Some(file) = &self.file {
+            let ms =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+            let stamp = crate::chain::journal::timestamp(ms);
+            if let Ok(mut f) = file.lock() {
+                for line in message.lines() {
+                    let _ = writeln!(f, "{stamp} {level} {line}");
+                }
+            }
+        }
+    }
+
     pub fn info(&self, message: &str) {
+        self.to_file("INFO", message);
         if !self.quiet {
             eprintln!("{message}");
         }
     }
 
     pub fn warn(&self, message: &str) {
+        self.to_file("WARN", message);
         if !self.quiet {
             eprintln!("warning: {message}");
         }
     }
 
     pub fn debug(&self, message: &str) {
+        self.to_file("DEBUG", message);
         if self.verbose > 0 {
             eprintln!("{message}");
         }
     }
 
     pub fn error(&self, message: &str) {
+        self.to_file("ERROR", message);
         eprintln!("{message}");
     }
 

@@ -165,15 +165,32 @@ pub fn send_all(
             if polls % POLLS_PER_RESEND == 0 {
                 let commitment = rpc.commitment();
                 if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
-                    // Expired: what has not landed by the next poll never will; re-sign it.
-                    if polls % (POLLS_PER_RESEND * 2) == 0 {
-                        for (signature, i) in &waiting {
-                            if let (Some(j), Some(id)) = (journal, signed[i].1) {
-                                j.expired(id, &signature.to_string());
+                    // Expired: each remaining transaction either landed (history says so) or never
+                    // will; only the latter are re-signed.
+                    for (signature, i) in std::mem::take(&mut waiting) {
+                        let id = signed[&i].1;
+                        match crate::chain::landing::confirm_not_landed(chain, signature) {
+                            Ok(crate::chain::landing::Outcome::Landed) => {
+                                if let (Some(j), Some(id)) = (journal, id) {
+                                    j.landed(id, &signature.to_string());
+                                }
+                                on_landed(i);
+                                results[i] = Some(Landing::Landed(signature));
+                            }
+                            Ok(crate::chain::landing::Outcome::Expired) => {
+                                if let (Some(j), Some(id)) = (journal, id) {
+                                    j.expired(id, &signature.to_string());
+                                }
+                            }
+                            Err(err) => {
+                                if let (Some(j), Some(id)) = (journal, id) {
+                                    j.failed(id, &signature.to_string(), &err.to_string());
+                                }
+                                results[i] = Some(Landing::Failed(err.to_string()));
                             }
                         }
-                        break;
                     }
+                    break;
                 } else {
                     // Lost packets: send the same bytes again (same signature, cannot double-land).
                     let again = waiting.values().map(|i| (*i, signed[i].0.clone())).collect();

@@ -127,7 +127,7 @@ pub fn send(
     })))
 }
 
-enum Outcome {
+pub enum Outcome {
     Landed,
     /// The blockhash expired without the signature landing: it never will.
     Expired,
@@ -146,8 +146,9 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
             Err(err) => {
                 let err = ChainError::from_client(err, Some(signature));
                 match &err {
+                    // An earlier send of these bytes may have landed before the blockhash expired.
                     ChainError::Transaction(f) if f.error == Some(TransactionError::BlockhashNotFound) => {
-                        return Ok(Outcome::Expired);
+                        return confirm_not_landed(chain, signature);
                     }
                     // A resend of a transaction that already landed: its status says how.
                     ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {}
@@ -176,17 +177,38 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
         }
         let commitment = rpc.commitment();
         if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
-            // One last look: it may have landed just before expiring.
-            if let Ok(response) = chain.block_on(rpc.get_signature_statuses(&[signature]))
-                && let Some(Some(status)) = response.value.into_iter().next()
-            {
-                return if status.err.is_none() {
-                    Ok(Outcome::Landed)
-                } else {
-                    Err(ChainError::Rpc(format!("transaction {signature} failed")))
-                };
-            }
-            return Ok(Outcome::Expired);
+            return confirm_not_landed(chain, signature);
         }
     }
+}
+
+/// Status queries that must all miss a signature before it is declared never to land.
+const NOT_LANDED_CONFIRMATIONS: usize = 5;
+
+/// After its blockhash expired: the transaction landed (found in history) or never will. A
+/// lagging node may miss a landed transaction once, so several queries must agree before the
+/// caller re-signs — re-signing something that landed would send it twice.
+pub fn confirm_not_landed(chain: &Chain, signature: Signature) -> Result<Outcome, ChainError> {
+    let rpc = chain.rpc();
+    let mut misses = 0;
+    while misses < NOT_LANDED_CONFIRMATIONS {
+        match chain.block_on(rpc.get_signature_statuses_with_history(&[signature])) {
+            Ok(response) => match response.value.into_iter().next().flatten() {
+                Some(status) if status.err.is_none() => return Ok(Outcome::Landed),
+                Some(status) => {
+                    let err = status.err.expect("checked");
+                    return Err(ChainError::Transaction(Box::new(FailedTransaction {
+                        signature: Some(signature),
+                        message: err.to_string(),
+                        error: Some(err),
+                        logs: Vec::new(),
+                    })));
+                }
+                None => misses += 1,
+            },
+            Err(_) => {}
+        }
+        std::thread::sleep(poll_interval(chain));
+    }
+    Ok(Outcome::Expired)
 }

@@ -18,7 +18,7 @@ pub fn check(global: &GlobalArgs, args: &CheckArgs, log: Log) -> Result<ExitCode
     let mut clean = true;
     for file in &args.files {
         let base_dir = file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-        let host = Host::new(Settings::offline(global), log, &constants, file);
+        let host = Host::new(Settings::offline(global), log.clone(), &constants, file);
         let runtime = Runtime::new(host, Options { max_operations: 0, base_dir, interrupt: Interrupt::default() });
         let scope = Runtime::scope(&constants, &[]);
         let name = file.display().to_string();

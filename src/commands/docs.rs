@@ -106,7 +106,7 @@ pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
 }
 
 pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
-    let host = Host::new(Settings::offline(global), log, &[], std::path::Path::new("."));
+    let host = Host::new(Settings::offline(global), log.clone(), &[], std::path::Path::new("."));
     let runtime = Runtime::new(
         host,
         Options { max_operations: 0, base_dir: Default::default(), interrupt: Interrupt::default() },

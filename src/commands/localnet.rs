@@ -14,14 +14,14 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-fn open(settings: &Settings, log: Log) -> Result<Arc<Handle>, Failure> {
+fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
     let dir = &settings.localnet_dir;
     Handle::open(dir, || log.info(&format!("waiting for another process to release the localnet at {}", dir.display())))
         .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))
 }
 
 pub fn serve(settings: &Settings, bind: IpAddr, port: u16, log: Log) -> Result<ExitCode, Failure> {
-    let handle = open(settings, log)?;
+    let handle = open(settings, &log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
@@ -47,7 +47,7 @@ pub fn serve(settings: &Settings, bind: IpAddr, port: u16, log: Log) -> Result<E
 }
 
 pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
-    let handle = open(settings, log)?;
+    let handle = open(settings, &log)?;
     let net = handle.lock();
     let clock = net.clock();
     let runs: Vec<_> = net
@@ -102,7 +102,7 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
 }
 
 pub fn reset(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
-    let handle = open(settings, log)?;
+    let handle = open(settings, &log)?;
     let path = handle.dir().join(STATE_FILE);
     match std::fs::remove_file(&path) {
         Ok(()) => log.info(&format!("reset the localnet at {}", settings.localnet_dir.display())),

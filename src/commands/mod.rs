@@ -10,7 +10,7 @@ pub mod repl;
 pub mod run;
 
 use crate::chain::settings::{ProcessEnv, Settings};
-use crate::cli::{Cli, Command, ConfigCommand, LocalnetCommand};
+use crate::cli::{Cli, Command, ConfigCommand, JournalCommand, LocalnetCommand};
 use crate::exit::{ExitCode, Failure};
 use crate::ui::Log;
 use clap::CommandFactory;
@@ -32,5 +32,10 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         Command::Localnet(LocalnetCommand::Serve { port, bind }) => localnet::serve(&settings()?, *bind, *port, log),
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
+        Command::Journal(JournalCommand::Show { last }) => {
+            let dir = settings()?.state_dir().join("journal");
+            print!("{}", crate::chain::journal::show(&dir, *last));
+            Ok(ExitCode::Success)
+        }
     }
 }

@@ -61,7 +61,15 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         Err(Wait::Io(e)) => return Err(Failure::usage(format!("{}: {e}", lock_path.display()))),
     };
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    let host = Host::new(settings, log, &constants, &args.file);
+    // Every execution keeps a timestamped log, whatever -q hides from the terminal.
+    let log = match log.clone().with_file(&settings.state_dir().join("logs")) {
+        Ok((log, _)) => log,
+        Err(e) => {
+            log.warn(&format!("no execution log: {e}"));
+            log
+        }
+    };
+    let host = Host::new(settings, log.clone(), &constants, &args.file);
     if args.dry_run {
         host.set_dry_run();
     }
@@ -120,6 +128,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     if let Err(diagnostic) = &result {
         log.error(runtime.render(diagnostic).trim_end());
         log.error(&sent_note(&sent));
+    } else if log.quiet && !sent.is_empty() && !log.json() {
+        // Quiet means quiet on a no-op: cron mails only when something was sent.
+        log.error(&format!("{}: sent {} transaction(s)", args.file.display(), sent.len()));
     }
     Ok(code)
 }

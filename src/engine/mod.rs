@@ -58,8 +58,9 @@ impl Runtime {
             .set_max_modules(MAX_MODULES)
             .set_strict_variables(true)
             .set_default_tag(Dynamic::from(Arc::clone(&host)));
-        let log = host.log;
+        let log = host.log.clone();
         engine.on_print(move |text| log.info(text));
+        let log = host.log.clone();
         engine.on_debug(move |text, source, pos| {
             log.debug(&format!("[debug] {}:{pos}: {text}", source.unwrap_or("repl")));
         });

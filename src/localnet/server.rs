@@ -51,7 +51,8 @@ pub async fn serve(
     handle: Arc<Handle>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = Router::new().route("/", post(rpc)).with_state(Arc::clone(&handle));
+    // Any path answers (providers put API keys or cluster names in the path).
+    let app = Router::new().route("/", post(rpc)).fallback(post(rpc)).with_state(Arc::clone(&handle));
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     handle.save().map_err(std::io::Error::other)?;
     Ok(())

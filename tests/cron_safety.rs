@@ -1,0 +1,224 @@
+//! Cron safety: lossy networks (injected faults), processes killed mid-way, overlapping
+//! invocations, dry-runs, the mainnet guard and limits. Each ends in exactly the intended
+//! on-chain state.
+
+mod common;
+
+use common::Runbook;
+use std::process::Stdio;
+use std::time::Duration;
+
+const FAULTS: &str = "drop_send=0.2,drop_status=0.3,timeout=0.1,expire=0.05,429=0.1";
+
+fn users(n: usize) -> Vec<String> {
+    (0..n).map(|_| solana_sdk::pubkey::Pubkey::new_unique().to_string()).collect()
+}
+
+fn json(rb: &Runbook, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    all.extend(["--output".into(), "json".into()]);
+    rb.run_args(all).success().json()
+}
+
+/// A rewarded run "r" whose payer holds 1,000 collateral tokens (6 decimals).
+fn rewarded_run(rb: &Runbook) {
+    let setup = "let mint = create_mint(6);\nlet r = create_run(#{ run_id: \"r\", mint: mint }).run;\nmint_tokens(mint, payer().pubkey, 1000.0);\n";
+    std::fs::write(rb.path("setup.rhai"), setup).unwrap();
+    rb.run_args(["run", "setup.rhai"]).success();
+}
+
+fn treasury(rb: &Runbook) -> f64 {
+    std::fs::write(rb.path("treasury.rhai"), "output(\"funded\", run(\"r\").funding().funded);\n").unwrap();
+    json(rb, &["run", "treasury.rhai"])["outputs"]["funded"].as_f64().unwrap()
+}
+
+fn grant_script(rb: &Runbook, users: &[String]) {
+    let list: Vec<String> = users.iter().map(|u| format!("\"{u}\"")).collect();
+    let script = format!("output(\"grant\", grant_many(payer(), [{}]));\n", list.join(", "));
+    std::fs::write(rb.path("grant.rhai"), script).unwrap();
+}
+
+/// Every user has exactly one active authorization: a clean re-run finds all of them active.
+fn assert_all_authorized(rb: &Runbook, count: usize) {
+    let doc = json(rb, &["run", "grant.rhai"]);
+    assert_eq!(doc["outputs"]["grant"]["unchanged"], count as u64, "{doc}");
+    assert_eq!(doc["signatures"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn bulk_grants_and_top_ups_survive_a_lossy_network() {
+    for seed in [1, 2, 3] {
+        let rb = Runbook::new();
+        let list = users(40);
+        grant_script(&rb, &list);
+        let faulty = rb
+            .command()
+            .args(["run", "grant.rhai", "--output", "json"])
+            .env("PSYCHE_RUNBOOK_FAULTS", format!("{FAULTS},seed={seed}"))
+            .output()
+            .unwrap();
+        assert!(faulty.status.success(), "seed {seed}: {}", String::from_utf8_lossy(&faulty.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&faulty.stdout).unwrap();
+        assert_eq!(doc["outputs"]["grant"]["failed"], serde_json::json!([]), "seed {seed}: {doc}");
+        assert_eq!(doc["outputs"]["grant"]["activated"], 40, "seed {seed}: {doc}");
+        assert_all_authorized(&rb, 40);
+
+        rewarded_run(&rb);
+        std::fs::write(
+            rb.path("top-up.rhai"),
+            "let r = run(\"r\");\nr.top_up(10.0);\nr.top_up(2.5);\nr.top_up_to(20.0);\n",
+        )
+        .unwrap();
+        let faulty = rb
+            .command()
+            .args(["run", "top-up.rhai"])
+            .env("PSYCHE_RUNBOOK_FAULTS", format!("{FAULTS},seed={seed}"))
+            .output()
+            .unwrap();
+        assert!(faulty.status.success(), "seed {seed}: {}", String::from_utf8_lossy(&faulty.stderr));
+        // 10 + 2.5, then topped up to 20: each transfer landed exactly once.
+        assert_eq!(treasury(&rb), 20.0, "seed {seed}");
+    }
+}
+
+fn kill_after(rb: &Runbook, args: &[&str], env: &[(&str, &str)], delay: Duration) {
+    let mut cmd = rb.command();
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL
+    child.wait().unwrap();
+}
+
+#[test]
+fn killed_top_ups_and_grants_end_in_the_intended_state() {
+    let rb = Runbook::new();
+    rewarded_run(&rb);
+    std::fs::write(rb.path("keep.rhai"), "let r = run(\"r\");\nr.set_rates(5.0, 0.0);\nimport \"psyche/runway\" as runway;\nrunway::keep_funded(r, 4, 1000.0);\n").unwrap();
+    for ms in [50u64, 150, 300, 600, 1200] {
+        kill_after(
+            &rb,
+            &["run", "keep.rhai"],
+            &[("PSYCHE_RUNBOOK_FAULTS", "latency_ms=40")],
+            Duration::from_millis(ms),
+        );
+    }
+    rb.run_args(["run", "keep.rhai"]).success();
+    // Four epochs at 5 tokens each, whatever moment the earlier runs died.
+    assert_eq!(treasury(&rb), 20.0);
+
+    let list = users(48);
+    grant_script(&rb, &list);
+    for ms in [100u64, 300, 700] {
+        kill_after(
+            &rb,
+            &["run", "grant.rhai"],
+            &[("PSYCHE_RUNBOOK_FAULTS", "latency_ms=30")],
+            Duration::from_millis(ms),
+        );
+    }
+    let rerun = json(&rb, &["run", "grant.rhai"]);
+    assert_eq!(rerun["outputs"]["grant"]["failed"], serde_json::json!([]), "{rerun}");
+    assert_all_authorized(&rb, 48);
+    let journal = rb.run_args(["journal", "show"]).success();
+    assert!(journal.stdout.contains("start ") && journal.stdout.contains("landed"), "{}", journal.stdout);
+}
+
+#[test]
+fn overlapping_invocations_do_not_run_twice() {
+    let rb = Runbook::new();
+    rewarded_run(&rb);
+    std::fs::write(rb.path("slow.rhai"), "let r = run(\"r\");\nr.top_up_to(30.0);\nfor i in 0..20 { r.funding(); }\n")
+        .unwrap();
+    let mut first = rb
+        .command()
+        .args(["run", "slow.rhai"])
+        .env("PSYCHE_RUNBOOK_FAULTS", "latency_ms=60")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let second = rb.run_args(["run", "slow.rhai", "--lock-timeout", "0"]).code(75);
+    assert!(second.stderr.contains("still holds") && second.stderr.contains("nothing was sent"), "{}", second.stderr);
+    assert!(first.wait().unwrap().success());
+    // A waiting invocation runs after the first and finds nothing to do.
+    let third = json(&rb, &["run", "slow.rhai", "--lock-timeout", "30"]);
+    assert_eq!(third["signatures"].as_array().unwrap().len(), 0);
+    assert_eq!(treasury(&rb), 30.0);
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_plans_what_a_real_run_does() {
+    let rb = Runbook::new();
+    rewarded_run(&rb);
+    std::fs::write(rb.path("change.rhai"), "let r = run(\"r\");\nr.top_up(25.0);\nr.set_rates(2.0, 0.0);\n").unwrap();
+    let state = rb.path(".psyche-runbook/localnet/state.bin");
+    let before = std::fs::read(&state).unwrap();
+    let plan =
+        rb.run_args(["run", "change.rhai", "--dry-run", "--detailed-exitcode", "--output", "json"]).code(2).json();
+    assert_eq!(std::fs::read(&state).unwrap(), before, "a dry-run must leave the state byte-identical");
+    assert_eq!(plan["signatures"], serde_json::json!([]));
+    let steps = plan["plan"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["instructions"], serde_json::json!(["token.transfer"]));
+    let text = plan["plan"].to_string();
+    assert!(text.contains("balance +25") && text.contains("balance -25"), "{text}");
+    assert!(text.contains("future_epoch_rates.earning_rate_total_shared: 0 → 2000000"), "{text}");
+    // The real run makes exactly those changes.
+    let real = json(&rb, &["run", "change.rhai"]);
+    assert_eq!(real["signatures"].as_array().unwrap().len(), 2);
+    assert_eq!(treasury(&rb), 25.0);
+    // A plain top-up always sends, so it is always pending; a top-up to a balance already
+    // reached plans nothing and exits 0.
+    rb.run_args(["run", "change.rhai", "--dry-run", "--detailed-exitcode"]).code(2);
+    std::fs::write(rb.path("steady.rhai"), "run(\"r\").top_up_to(25.0);\n").unwrap();
+    let steady = rb.run_args(["run", "steady.rhai", "--dry-run", "--detailed-exitcode"]).success();
+    assert!(steady.stderr.contains("plan: no changes"), "{}", steady.stderr);
+}
+
+#[test]
+fn mainnet_needs_yes_and_limits_hold() {
+    let rb = Runbook::new();
+    let mut server = rb
+        .command()
+        .args(["localnet", "serve", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stderr.as_mut().unwrap()), &mut line).unwrap();
+    let url = format!("{}/mainnet-beta", line.trim().rsplit(' ').next().unwrap());
+    let key = solana_sdk::signature::Keypair::new();
+    let rb = rb
+        .file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap())
+        .file("grant.rhai", "grant_public(payer());\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(rb.path("id.json"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let refused = rb.run_args(["run", "grant.rhai", "-u", &url, "-k", "id.json"]).code(4);
+    assert!(refused.stderr.contains("refusing to send on mainnet-beta"), "{}", refused.stderr);
+    assert!(refused.stderr.ends_with("nothing was sent\n"), "{}", refused.stderr);
+    std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    server.wait().unwrap();
+
+    // Limits from the project config, enforced before signing.
+    let limits = Runbook::new().file(
+        "psyche-runbook.toml",
+        "[limits]\nmax_collateral_per_invocation = 15.0\n[limits.embedded]\nallowed_run_ids = [\"r\"]\n",
+    );
+    rewarded_run(&limits);
+    std::fs::write(limits.path("big.rhai"), "let r = run(\"r\");\nr.top_up(10.0);\nr.top_up(10.0);\n").unwrap();
+    let over = limits.run_args(["run", "big.rhai"]).code(4);
+    assert!(over.stderr.contains("would exceed max_collateral_per_invocation = 15"), "{}", over.stderr);
+    assert!(over.stderr.contains("1 transaction(s) were sent before the error"), "{}", over.stderr);
+    std::fs::write(limits.path("other.rhai"), "run(\"other\");\n").unwrap();
+    let other = limits.run_args(["run", "other.rhai"]).code(4);
+    assert!(other.stderr.contains("is not in allowed_run_ids"), "{}", other.stderr);
+}
