@@ -192,21 +192,22 @@ pub fn confirm_not_landed(chain: &Chain, signature: Signature) -> Result<Outcome
     let rpc = chain.rpc();
     let mut misses = 0;
     while misses < NOT_LANDED_CONFIRMATIONS {
-        match chain.block_on(rpc.get_signature_statuses_with_history(&[signature])) {
-            Ok(response) => match response.value.into_iter().next().flatten() {
-                Some(status) if status.err.is_none() => return Ok(Outcome::Landed),
+        // A failed query counts as neither answer: ask again.
+        if let Ok(response) = chain.block_on(rpc.get_signature_statuses_with_history(&[signature])) {
+            match response.value.into_iter().next().flatten() {
                 Some(status) => {
-                    let err = status.err.expect("checked");
-                    return Err(ChainError::Transaction(Box::new(FailedTransaction {
-                        signature: Some(signature),
-                        message: err.to_string(),
-                        error: Some(err),
-                        logs: Vec::new(),
-                    })));
+                    return match status.err {
+                        None => Ok(Outcome::Landed),
+                        Some(err) => Err(ChainError::Transaction(Box::new(FailedTransaction {
+                            signature: Some(signature),
+                            message: err.to_string(),
+                            error: Some(err),
+                            logs: Vec::new(),
+                        }))),
+                    };
                 }
                 None => misses += 1,
-            },
-            Err(_) => {}
+            }
         }
         std::thread::sleep(poll_interval(chain));
     }
