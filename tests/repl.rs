@@ -103,11 +103,16 @@ fn tab_completes_host_functions_and_variables() {
     let mut repl = start(&rb);
     eval(&mut repl, "let treasury_target = 7;", "");
     repl.send("treasury_t\t").unwrap();
+    repl.flush().unwrap();
+    // The completion is drawn before the line is submitted.
+    repl.exp_string("treasury_target").unwrap();
     repl.send("\r").unwrap();
     repl.flush().unwrap();
     repl.exp_string("=> 7").unwrap();
     repl.exp_string(FRESH_PROMPT).unwrap();
     repl.send("coordinator_instance_addr\t").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("coordinator_instance_address").unwrap();
     repl.send("(\"test\").to_string()\r").unwrap();
     repl.flush().unwrap();
     repl.exp_string("9L4yCH7TsMn9JfoXYEupuQwtcNPTTtHcyNL6uqDfjwGB").unwrap();

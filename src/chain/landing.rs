@@ -163,15 +163,7 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
             if let Ok(response) = status
                 && let Some(Some(status)) = response.value.into_iter().next()
             {
-                return match status.err {
-                    None => Ok(Outcome::Landed),
-                    Some(err) => Err(ChainError::Transaction(Box::new(FailedTransaction {
-                        signature: Some(signature),
-                        message: err.to_string(),
-                        error: Some(err),
-                        logs: Vec::new(),
-                    }))),
-                };
+                return status_outcome(signature, status.err);
             }
             std::thread::sleep(interval);
         }
@@ -179,6 +171,19 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
         if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
             return confirm_not_landed(chain, signature);
         }
+    }
+}
+
+/// A landed transaction's outcome from its status.
+fn status_outcome(signature: Signature, err: Option<TransactionError>) -> Result<Outcome, ChainError> {
+    match err {
+        None => Ok(Outcome::Landed),
+        Some(err) => Err(ChainError::Transaction(Box::new(FailedTransaction {
+            signature: Some(signature),
+            message: err.to_string(),
+            error: Some(err),
+            logs: Vec::new(),
+        }))),
     }
 }
 
@@ -195,17 +200,7 @@ pub fn confirm_not_landed(chain: &Chain, signature: Signature) -> Result<Outcome
         // A failed query counts as neither answer: ask again.
         if let Ok(response) = chain.block_on(rpc.get_signature_statuses_with_history(&[signature])) {
             match response.value.into_iter().next().flatten() {
-                Some(status) => {
-                    return match status.err {
-                        None => Ok(Outcome::Landed),
-                        Some(err) => Err(ChainError::Transaction(Box::new(FailedTransaction {
-                            signature: Some(signature),
-                            message: err.to_string(),
-                            error: Some(err),
-                            logs: Vec::new(),
-                        }))),
-                    };
-                }
+                Some(status) => return status_outcome(signature, status.err),
                 None => misses += 1,
             }
         }

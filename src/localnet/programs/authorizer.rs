@@ -37,16 +37,7 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 3_000, |invoke_
 
 /// Loads the authorization at `index`, checking owner and discriminator.
 fn load(ctx: &Ctx, index: u16) -> Result<Authorization> {
-    let account = ctx.account(index)?;
-    if account.is_empty() {
-        return Err(ctx.not_initialized("authorization"));
-    }
-    if account.owner != ctx.program_id()? {
-        return Err(ctx.wrong_owner("authorization"));
-    }
-    Authorization::decode(&account.data).map_err(|_| {
-        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
-    })
+    ctx.load(index, "authorization")
 }
 
 fn store(ctx: &mut Ctx, index: u16, auth: &Authorization) -> Result<()> {

@@ -162,6 +162,20 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         self.fail(3010, "AccountNotSigner", &format!("The given account did not sign (account: {account})"))
     }
 
+    /// Anchor's `Account<T>`: initialized, owned by this program, with T's discriminator.
+    pub fn load<T: crate::psyche::accounts::BorshAccount>(&self, index: u16, account: &str) -> Result<T> {
+        let acc = self.account(index)?;
+        if acc.is_empty() {
+            return Err(self.not_initialized(account));
+        }
+        if acc.owner != self.program_id()? {
+            return Err(self.wrong_owner(account));
+        }
+        T::decode(&acc.data).map_err(|_| {
+            self.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
+        })
+    }
+
     pub fn require_signer(&self, index: u16, account: &str) -> Result<()> {
         if self.is_signer(index)? { Ok(()) } else { Err(self.not_signer(account)) }
     }

@@ -44,16 +44,7 @@ fn invalid_parameter(ctx: &Ctx, why: &str) -> solana_sdk::instruction::Instructi
 }
 
 fn load_run(ctx: &Ctx, index: u16) -> Result<TreasurerRun> {
-    let account = ctx.account(index)?;
-    if account.is_empty() {
-        return Err(ctx.not_initialized("run"));
-    }
-    if account.owner != ctx.program_id()? {
-        return Err(ctx.wrong_owner("run"));
-    }
-    TreasurerRun::decode(&account.data).map_err(|_| {
-        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
-    })
+    ctx.load(index, "run")
 }
 
 fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
