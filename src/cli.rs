@@ -16,9 +16,10 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Cluster: embedded (default), mainnet-beta (m), devnet (d), testnet (t), localhost (l) or an
-    /// http(s) URL. Falls back to $RPC, then json_rpc_url in the Solana CLI config.
+    /// http(s) URL. Falls back to $RPC, then json_rpc_url in the Solana CLI config. Repeat it to
+    /// give fallback RPC URLs for the same cluster, tried in order when one fails.
     #[arg(short = 'u', long = "url", global = true, value_name = "URL_OR_MONIKER")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
     /// Websocket URL; falls back to $WS_RPC, then one derived from the RPC URL.
     #[arg(long, global = true, value_name = "URL")]
     pub ws_url: Option<String>,

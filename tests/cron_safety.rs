@@ -205,6 +205,42 @@ fn mainnet_needs_yes_and_limits_hold() {
     let refused = rb.run_args(["run", "grant.rhai", "-u", &url, "-k", "id.json"]).code(4);
     assert!(refused.stderr.contains("refusing to send on mainnet-beta"), "{}", refused.stderr);
     assert!(refused.stderr.ends_with("nothing was sent\n"), "{}", refused.stderr);
+
+    // At a terminal the operator sees the plan first; declining sends nothing.
+    let client = solana_rpc_client::rpc_client::RpcClient::new(url.clone());
+    let airdrop = client.request_airdrop(&solana_sdk::signer::Signer::pubkey(&key), 10_000_000_000).unwrap();
+    assert!(client.confirm_transaction(&airdrop).unwrap());
+    let mut cmd = rb.command();
+    cmd.args(["run", "grant.rhai", "-u", &url, "-k", "id.json"]);
+    let mut pty = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    pty.exp_string("authorizer.authorization_create, authorizer.authorization_grantor_update").unwrap();
+    pty.exp_string("Send these 1 transaction(s) on mainnet-beta? [y/N]").unwrap();
+    pty.send_line("n").unwrap();
+    pty.exp_string("not confirmed; nothing was sent").unwrap();
+    pty.exp_eof().unwrap();
+    let mut cmd = rb.command();
+    cmd.args(["run", "grant.rhai", "-u", &url, "-k", "id.json"]);
+    let mut pty = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    pty.exp_string("[y/N]").unwrap();
+    pty.send_line("y").unwrap();
+    let after = pty.exp_eof().unwrap();
+    assert!(after.contains("grant public join:") && !after.contains("error"), "{after}");
+    // Now granted: run again through a dead first URL, falling back to the second; nothing to do.
+    let again = rb
+        .run_args([
+            "run",
+            "grant.rhai",
+            "-u",
+            "http://127.0.0.1:9/mainnet-beta",
+            "-u",
+            &url,
+            "-k",
+            "id.json",
+            "--output",
+            "json",
+        ])
+        .success();
+    assert_eq!(again.json()["signatures"], serde_json::json!([]));
     std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     server.wait().unwrap();
 

@@ -20,6 +20,7 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::transaction::TransactionError;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -111,7 +112,9 @@ impl ChainError {
 
 pub struct Chain {
     runtime: tokio::runtime::Runtime,
-    rpc: Arc<RpcClient>,
+    /// The cluster's RPC endpoints: the first, then fallbacks, switched to on transport failures.
+    rpcs: Vec<Arc<RpcClient>>,
+    current: AtomicUsize,
     localnet: Option<Arc<Handle>>,
     journal: OnceLock<Arc<Journal>>,
     /// Compute-unit price in micro-lamports set with `--with-compute-unit-price`.
@@ -161,7 +164,11 @@ impl Chain {
             }
             Cluster::Rpc { url } => Ok(Self {
                 runtime: runtime(),
-                rpc: Arc::new(RpcClient::new_with_commitment(url.clone(), commitment)),
+                rpcs: std::iter::once(url)
+                    .chain(&settings.fallback_urls)
+                    .map(|u| Arc::new(RpcClient::new_with_commitment(u.clone(), commitment)))
+                    .collect(),
+                current: AtomicUsize::new(0),
                 localnet: None,
                 journal: OnceLock::new(),
                 compute_unit_price: settings.compute_unit_price,
@@ -199,7 +206,8 @@ impl Chain {
         let rpc = RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment));
         Self {
             runtime: runtime(),
-            rpc: Arc::new(rpc),
+            rpcs: vec![Arc::new(rpc)],
+            current: AtomicUsize::new(0),
             localnet: Some(handle),
             journal: OnceLock::new(),
             compute_unit_price: None,
@@ -232,9 +240,10 @@ impl Chain {
         let mut delay = if self.is_embedded() { Duration::from_millis(5) } else { Duration::from_millis(250) };
         let mut attempt = 1;
         loop {
-            match self.block_on(call(Arc::clone(&self.rpc))) {
+            match self.block_on(call(Arc::clone(self.rpc()))) {
                 Ok(value) => return Ok(value),
                 Err(err) if attempt < READ_ATTEMPTS && is_transient(&err) => {
+                    self.fail_over();
                     std::thread::sleep(delay);
                     delay = delay.mul_f32(1.8).min(Duration::from_secs(10));
                     attempt += 1;
@@ -244,8 +253,16 @@ impl Chain {
         }
     }
 
+    /// The RPC endpoint in use.
     pub fn rpc(&self) -> &Arc<RpcClient> {
-        &self.rpc
+        &self.rpcs[self.current.load(Ordering::Relaxed) % self.rpcs.len()]
+    }
+
+    /// Moves to the next RPC endpoint after a transport failure (no-op with only one).
+    pub fn fail_over(&self) {
+        if self.rpcs.len() > 1 {
+            self.current.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The embedded chain, when that is what this client talks to.

@@ -29,7 +29,12 @@ fn poll_interval(chain: &Chain) -> Duration {
 }
 
 /// Compute-budget instructions for a real cluster; none on the embedded chain (flat fees).
-fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair) -> Vec<Instruction> {
+fn compute_budget(
+    chain: &Chain,
+    instructions: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+) -> Vec<Instruction> {
     if chain.is_embedded() {
         return Vec::new();
     }
@@ -50,23 +55,20 @@ fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair) 
             .unwrap_or(0)
     });
     let mut budget = Vec::new();
-    let probe = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
-    let simulated = chain.read(|rpc| {
-        let probe = probe.clone();
-        async move {
-            rpc.simulate_transaction_with_config(
-                &probe,
-                solana_rpc_client_api::config::RpcSimulateTransactionConfig {
-                    sig_verify: false,
-                    replace_recent_blockhash: true,
-                    ..Default::default()
-                },
-            )
-            .await
-        }
-    });
+    // Simulate the transaction as it will be signed: nodes differ in how they treat unsigned
+    // simulations, and a limit from a failed simulation would starve the real one.
+    let simulated = chain
+        .read(|rpc| async move { rpc.get_latest_blockhash().await })
+        .map(|blockhash| Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), signers, blockhash))
+        .and_then(|probe| {
+            chain.read(|rpc| {
+                let probe = probe.clone();
+                async move { rpc.simulate_transaction(&probe).await }
+            })
+        });
     if let Ok(result) = simulated
-        && let Some(units) = result.value.units_consumed
+        && result.value.err.is_none()
+        && let Some(units) = result.value.units_consumed.filter(|u| *u > 0)
     {
         budget.push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(with_margin(
             units,
@@ -86,10 +88,10 @@ pub fn send(
     payer: &Keypair,
     signers: &[&Keypair],
 ) -> Result<Signature, ChainError> {
-    let mut all_instructions = compute_budget(chain, instructions, payer);
-    all_instructions.extend_from_slice(instructions);
     let mut all_signers: Vec<&Keypair> = vec![payer];
     all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
+    let mut all_instructions = compute_budget(chain, instructions, payer, &all_signers);
+    all_instructions.extend_from_slice(instructions);
 
     for _ in 0..MAX_SIGNINGS {
         let (blockhash, last_valid) = chain.read(|rpc| async move {
@@ -142,7 +144,10 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
         let rpc = chain.rpc();
         match chain.block_on(rpc.send_transaction_with_config(tx, config)) {
             Ok(_) => {}
-            Err(err) if is_transient(&err) => std::thread::sleep(interval),
+            Err(err) if is_transient(&err) => {
+                chain.fail_over();
+                std::thread::sleep(interval);
+            }
             Err(err) => {
                 let err = ChainError::from_client(err, Some(signature));
                 match &err {

@@ -30,6 +30,8 @@ pub struct Settings {
     /// `--with-compute-unit-price` (micro-lamports per compute unit).
     pub compute_unit_price: Option<u64>,
     pub limits: Limits,
+    /// More RPC URLs for the same cluster (repeated `--url`), tried when the first fails.
+    pub fallback_urls: Vec<String>,
 }
 
 /// `psyche-runbook.toml`.
@@ -148,8 +150,21 @@ impl Settings {
             yes: args.yes,
             compute_unit_price: args.with_compute_unit_price,
             limits,
+            fallback_urls: fallback_urls(args)?,
         })
     }
+}
+
+/// Every `--url` after the first: fallbacks, which must be RPC URLs of the same kind of cluster.
+fn fallback_urls(args: &GlobalArgs) -> Result<Vec<String>, Failure> {
+    let mut urls = Vec::new();
+    for text in args.url.iter().skip(1) {
+        match Cluster::parse(text).map_err(|e| Failure::usage(format!("--url: {e}")))? {
+            Cluster::Rpc { url } => urls.push(url),
+            Cluster::Embedded => return Err(Failure::usage("--url embedded cannot be a fallback RPC URL")),
+        }
+    }
+    Ok(urls)
 }
 
 fn parse_commitment(text: &str) -> Option<Commitment> {
@@ -168,7 +183,7 @@ fn resolve_cluster(
     config_name: &str,
     note: &mut dyn FnMut(String),
 ) -> Result<(Cluster, String), Failure> {
-    if let Some(url) = &args.url {
+    if let Some(url) = args.url.first() {
         return Ok((Cluster::parse(url).map_err(|e| Failure::usage(format!("--url: {e}")))?, "--url".into()));
     }
     if let Some(url) = env.var("RPC") {
@@ -277,6 +292,7 @@ impl Settings {
             yes: false,
             compute_unit_price: None,
             limits: Limits::default(),
+            fallback_urls: Vec::new(),
         }
     }
 }

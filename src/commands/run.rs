@@ -12,6 +12,7 @@ use crate::exit::{ExitCode, Failure};
 use crate::ui::Log;
 use rhai::Dynamic;
 use serde_json::json;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 /// Version of the `--output json` document's shape.
@@ -60,7 +61,6 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         }
         Err(Wait::Io(e)) => return Err(Failure::usage(format!("{}: {e}", lock_path.display()))),
     };
-    let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     // Every execution keeps a timestamped log, whatever -q hides from the terminal.
     let log = match log.clone().with_file(&settings.state_dir().join("logs")) {
         Ok((log, _)) => log,
@@ -69,23 +69,33 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             log
         }
     };
-    let host = Host::new(settings, log.clone(), &constants, &args.file);
-    if args.dry_run {
-        host.set_dry_run();
-    }
     let interrupt = Interrupt::default();
     interrupt.bind_to_signals();
-    let runtime = Runtime::new(host, Options { max_operations: global.max_operations, base_dir, interrupt });
-    let mut scope = Runtime::scope(&constants, &args.args);
-    log.debug(&format!(
-        "cluster: {} (from {}); signer: {} (from {})",
-        runtime.host.settings.cluster,
-        runtime.host.settings.cluster_origin,
-        runtime.host.settings.signer.describe(),
-        runtime.host.settings.signer_origin
-    ));
-
-    let result = runtime.compile_file(&args.file, &scope).and_then(|ast| runtime.run(&mut scope, &ast));
+    let mut settings = settings;
+    // On mainnet without --yes, a terminal operator sees the plan before anything is signed.
+    if settings.cluster.is_mainnet() && !settings.yes && !args.dry_run && std::io::stdin().is_terminal() {
+        let rehearsal = execute(global, args, settings.clone(), &log, &constants, &interrupt, true);
+        if let Err(diagnostic) = &rehearsal.result {
+            log.error(rehearsal.runtime.render(diagnostic).trim_end());
+            log.error("the rehearsal failed; nothing was sent");
+            return Ok(diagnostic.code);
+        }
+        let plan = rehearsal.runtime.host.take_plan();
+        if plan.is_empty() {
+            log.info("nothing to send on mainnet-beta");
+        } else {
+            eprintln!("{}", crate::localnet::plan::render(&plan));
+            eprint!("Send these {} transaction(s) on mainnet-beta? [y/N] ", plan.len());
+            let mut answer = String::new();
+            let confirmed =
+                std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes");
+            if !confirmed {
+                return Err(Failure::new(ExitCode::Refused, "not confirmed; nothing was sent"));
+            }
+        }
+        settings.yes = true;
+    }
+    let Execution { runtime, result } = execute(global, args, settings, &log, &constants, &interrupt, args.dry_run);
     // Whatever happened, the embedded chain keeps what was sent.
     if let Err(e) = runtime.host.finish() {
         log.error(&format!("error: {}", e.message));
@@ -133,6 +143,40 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         log.error(&format!("{}: sent {} transaction(s)", args.file.display(), sent.len()));
     }
     Ok(code)
+}
+
+struct Execution {
+    runtime: Runtime,
+    result: Result<rhai::Dynamic, Diagnostic>,
+}
+
+/// Compiles and runs the runbook once (for real, or as a dry-run on a fork).
+fn execute(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    settings: Settings,
+    log: &Log,
+    constants: &[(String, Dynamic)],
+    interrupt: &Interrupt,
+    dry_run: bool,
+) -> Execution {
+    let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let host = Host::new(settings, log.clone(), constants, &args.file);
+    if dry_run {
+        host.set_dry_run();
+    }
+    let options = Options { max_operations: global.max_operations, base_dir, interrupt: interrupt.clone() };
+    let runtime = Runtime::new(host, options);
+    let mut scope = Runtime::scope(constants, &args.args);
+    log.debug(&format!(
+        "cluster: {} (from {}); signer: {} (from {})",
+        runtime.host.settings.cluster,
+        runtime.host.settings.cluster_origin,
+        runtime.host.settings.signer.describe(),
+        runtime.host.settings.signer_origin
+    ));
+    let result = runtime.compile_file(&args.file, &scope).and_then(|ast| runtime.run(&mut scope, &ast));
+    Execution { runtime, result }
 }
 
 fn error_json(d: &Diagnostic) -> serde_json::Value {

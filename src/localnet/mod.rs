@@ -228,9 +228,18 @@ impl Localnet {
         Ok(())
     }
 
-    /// Runs a transaction without committing anything.
-    pub fn simulate(&self, tx: &VersionedTransaction) -> Executed {
-        match self.svm.simulate_transaction(tx.clone()) {
+    /// Runs a transaction without committing anything; `sig_verify: false` (as the RPC's
+    /// `simulateTransaction` allows) checks no signatures.
+    pub fn simulate(&self, tx: &VersionedTransaction, sig_verify: bool) -> Executed {
+        let unverified;
+        let svm = if sig_verify {
+            &self.svm
+        } else {
+            // Rare (clients estimating compute units): a copy with signature checks off.
+            unverified = self.svm.clone().with_sigverify(false);
+            &unverified
+        };
+        match svm.simulate_transaction(tx.clone()) {
             Ok(info) => Executed {
                 signature: info.meta.signature,
                 err: None,

@@ -245,7 +245,8 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
         }
         "simulateTransaction" => {
             let tx = decode_transaction(params)?;
-            let executed = net.simulate(&tx);
+            let sig_verify = config(params, 1).get("sigVerify").and_then(Value::as_bool).unwrap_or(false);
+            let executed = net.simulate(&tx, sig_verify);
             with_context(net, simulation_json(&executed))
         }
         "sendTransaction" => send_transaction(net, params)?,
@@ -289,7 +290,7 @@ fn send_transaction(net: &mut Localnet, params: &Value) -> Result<Value> {
     }
     let skip_preflight = config(params, 1).get("skipPreflight").and_then(Value::as_bool).unwrap_or(false);
     if !skip_preflight {
-        let simulated = net.simulate(&tx);
+        let simulated = net.simulate(&tx, true);
         if let Some(err) = &simulated.err {
             return Err(preflight_failure(&simulated, err));
         }
