@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{BIN, Runbook};
+use common::Runbook;
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::psyche::accounts::authorization::Authorization;
 use psyche_runbook::psyche::ids::ProgramIds;
@@ -194,5 +194,4 @@ fn serve_answers_a_solana_rpc_client() {
     // Stopping saved the chain: the next process sees the authorization.
     let status = rb.run_args(["localnet", "status", "--output", "json"]).success().json();
     assert!(status["state_file_bytes"].as_u64().unwrap() > 0);
-    let _ = BIN;
 }

@@ -47,6 +47,9 @@ pub struct Host {
     dry_run: AtomicBool,
 }
 
+/// Journals and execution logs kept (the oldest beyond this are removed).
+const KEEP_EXECUTIONS: usize = 1_000;
+
 /// The embedded chain's generated payer is topped up to this when it falls below a tenth of it.
 const LOCALNET_PAYER_SOL: u64 = 100;
 
@@ -120,6 +123,8 @@ impl Host {
                 let dir = self.settings.state_dir().join("journal");
                 let cluster = self.settings.cluster.name().to_string();
                 settle_pending(&chain, &dir, &cluster, &|line| self.log.info(&line))?;
+                crate::chain::journal::prune(&dir, "ndjson", KEEP_EXECUTIONS);
+                crate::chain::journal::prune(&self.settings.state_dir().join("logs"), "log", KEEP_EXECUTIONS);
                 let journal =
                     Journal::create(&dir, &cluster, &self.runbook).map_err(|e| format!("{}: {e}", dir.display()))?;
                 chain.set_journal(Arc::new(journal));

@@ -149,6 +149,23 @@ pub fn pending(dir: &Path, cluster: &str) -> Vec<Pending> {
     out
 }
 
+/// Keeps the newest `keep` files with `extension` in `dir` (journals and execution logs of
+/// frequent cron runs would otherwise pile up). Call after pending intents are settled.
+pub fn prune(dir: &Path, extension: &str, keep: usize) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == extension))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let excess = files.len().saturating_sub(keep);
+    for old in &files[..excess] {
+        let _ = std::fs::remove_file(old);
+    }
+}
+
 /// Appends the outcome of a pending intent found later to the journal that made it.
 pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
     let mut file = OpenOptions::new().append(true).open(&pending.journal)?;
