@@ -34,7 +34,7 @@ pub fn to_native(amount: &Dynamic, decimals: u8, what: &str) -> Result<u64, Host
 }
 
 pub fn to_ui(native: u64, decimals: u8) -> FLOAT {
-    native as FLOAT / 10f64.powi(i32::from(decimals))
+    crate::psyche::report::ui_amount(native, decimals)
 }
 
 #[cfg(test)]

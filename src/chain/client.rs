@@ -66,13 +66,6 @@ impl ChainError {
         }
     }
 
-    pub fn logs(&self) -> &[String] {
-        match self {
-            ChainError::Transaction(failed) => &failed.logs,
-            _ => &[],
-        }
-    }
-
     /// True when a program (or the runtime's checks) refused the transaction: resending the
     /// same transaction cannot succeed.
     pub fn is_program_failure(&self) -> bool {

@@ -12,7 +12,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct Journal {
-    path: PathBuf,
     file: Mutex<File>,
     next_id: AtomicU64,
 }
@@ -56,13 +55,9 @@ impl Journal {
         let ms = now_ms();
         let path = dir.join(format!("{ms}-{}.ndjson", std::process::id()));
         let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
-        let journal = Self { path, file: Mutex::new(file), next_id: AtomicU64::new(1) };
+        let journal = Self { file: Mutex::new(file), next_id: AtomicU64::new(1) };
         journal.write(json!({"event": "start", "cluster": cluster, "runbook": runbook, "pid": std::process::id()}));
         Ok(journal)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn write(&self, mut record: Value) {

@@ -15,7 +15,7 @@ use std::path::Path;
 pub fn decode(kind: AccountKind, file: &Path, log: Log) -> Result<ExitCode, Failure> {
     let data = std::fs::read(file).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
     let fail = |e: crate::psyche::accounts::DecodeError| Failure::usage(format!("{}: {e}", file.display()));
-    let json = |v: &dyn erased::Json| v.to_json();
+    let json = |value: serde_json::Result<Value>| value.expect("decoded accounts serialize");
     let value: Value = match kind {
         AccountKind::CoordinatorAccount => {
             let account = CoordinatorAccount::decode(&data).map_err(fail)?;
@@ -23,28 +23,17 @@ pub fn decode(kind: AccountKind, file: &Path, log: Log) -> Result<ExitCode, Fail
                 println!("{}", summary(&account));
                 return Ok(ExitCode::Success);
             }
-            json(&account)
+            json(serde_json::to_value(&account))
         }
-        AccountKind::CoordinatorInstance => json(&CoordinatorInstance::decode(&data).map_err(fail)?),
-        AccountKind::Authorization => json(&Authorization::decode(&data).map_err(fail)?),
-        AccountKind::TreasurerRun => json(&TreasurerRun::decode(&data).map_err(fail)?),
-        AccountKind::Participant => json(&Participant::decode(&data).map_err(fail)?),
+        AccountKind::CoordinatorInstance => {
+            json(serde_json::to_value(CoordinatorInstance::decode(&data).map_err(fail)?))
+        }
+        AccountKind::Authorization => json(serde_json::to_value(Authorization::decode(&data).map_err(fail)?)),
+        AccountKind::TreasurerRun => json(serde_json::to_value(TreasurerRun::decode(&data).map_err(fail)?)),
+        AccountKind::Participant => json(serde_json::to_value(Participant::decode(&data).map_err(fail)?)),
     };
     println!("{}", serde_json::to_string_pretty(&value).expect("JSON serializes"));
     Ok(ExitCode::Success)
-}
-
-mod erased {
-    /// Serializes any decoded account to JSON without naming its type at the call site.
-    pub trait Json {
-        fn to_json(&self) -> serde_json::Value;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> serde_json::Value {
-            serde_json::to_value(self).expect("decoded accounts serialize")
-        }
-    }
 }
 
 fn summary(a: &CoordinatorAccount) -> String {

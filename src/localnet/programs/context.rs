@@ -62,11 +62,6 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         ix.is_instruction_account_signer(index)
     }
 
-    pub fn is_writable(&self, index: u16) -> Result<bool> {
-        let ix = self.ic.transaction_context.get_current_instruction_context()?;
-        ix.is_instruction_account_writable(index)
-    }
-
     pub fn account(&self, index: u16) -> Result<Account> {
         let ix = self.ic.transaction_context.get_current_instruction_context()?;
         let acc = ix.try_borrow_instruction_account(index)?;
