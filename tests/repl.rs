@@ -119,3 +119,24 @@ fn tab_completes_host_functions_and_variables() {
     repl.send_control('d').unwrap();
     repl.exp_eof().unwrap();
 }
+
+#[test]
+fn prompt_signer_reads_a_seed_phrase_at_the_terminal() {
+    let phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    let expected = {
+        use solana_sdk::signer::Signer;
+        solana_sdk::signer::keypair::keypair_from_seed_phrase_and_passphrase(phrase, "").unwrap().pubkey().to_string()
+    };
+    let rb = Runbook::new().file("who.rhai", "print(`payer ${payer().pubkey}`);\n");
+    let mut cmd = rb.command();
+    cmd.args(["run", "who.rhai", "-k", "prompt://"]);
+    let mut session = spawn_command(cmd, Some(TIMEOUT_MS)).unwrap();
+    session.exp_string("Seed phrase: ").unwrap();
+    session.send_line(phrase).unwrap();
+    session.exp_string("Passphrase (empty for none): ").unwrap();
+    session.send_line("").unwrap();
+    session.exp_string(&format!("payer {expected}")).unwrap();
+    let rest = session.exp_eof().unwrap();
+    // The phrase was typed without echo: it appears nowhere in the output.
+    assert!(!rest.contains("abandon about"), "{rest}");
+}

@@ -115,6 +115,28 @@ fn bulk_grants_report_what_they_did() {
     assert_eq!(doc["outputs"]["second"]["changed"], false);
 }
 
+#[test]
+fn delegates_join_through_their_master_key() {
+    let script = "\
+        let r = create_run(#{ run_id: \"private\" }).run;\n\
+        let master = new_keypair();\n\
+        let delegate = new_keypair();\n\
+        grant(payer(), master.pubkey);\n\
+        output(\"first\", set_delegates(master, payer().pubkey, [delegate.pubkey]).changed);\n\
+        output(\"second\", set_delegates(master, payer().pubkey, [delegate.pubkey]).changed);\n\
+        output(\"master\", r.can_join(master.pubkey));\n\
+        output(\"delegate_alone\", r.can_join(delegate.pubkey));\n\
+        output(\"delegate_of_master\", r.can_join(delegate.pubkey, master.pubkey));\n\
+        output(\"delegates\", authorization(payer().pubkey, master.pubkey).delegates.len());\n";
+    let doc = run_json(&Runbook::new().file("d.rhai", script), &["run", "d.rhai"]);
+    let o = &doc["outputs"];
+    assert_eq!((o["first"].clone(), o["second"].clone()), (serde_json::json!(true), serde_json::json!(false)));
+    assert_eq!(o["master"], true);
+    assert_eq!(o["delegate_alone"], false);
+    assert_eq!(o["delegate_of_master"], true);
+    assert_eq!(o["delegates"], 1);
+}
+
 fn refused(rb: &Runbook, script: &str, expected: &str) {
     let rb_file = rb.path("bad.rhai");
     std::fs::write(&rb_file, script).unwrap();

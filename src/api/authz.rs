@@ -387,4 +387,13 @@ pub mod authz_api {
     pub fn can_join(ctx: NativeCallContext, r: &mut RunHandle, user: Pubkey) -> Res<bool> {
         Ok(crate::api::inspect::join_authorization(&Host::of(&ctx), r, &user)?.is_some())
     }
+
+    /// True when `user` may join run `r` as a delegate of `master` (the grantee whose
+    /// authorization lists it), as clients started with `--authorizer <master>` do.
+    #[rhai_fn(name = "can_join", return_raw)]
+    pub fn can_join_as_delegate(ctx: NativeCallContext, r: &mut RunHandle, user: Pubkey, master: Pubkey) -> Res<bool> {
+        let host = Host::of(&ctx);
+        Ok(read(&host, &r.join_authority, &master)?
+            .is_some_and(|a| a.is_valid_for(&r.join_authority, &user, JOIN_RUN_SCOPE)))
+    }
 }

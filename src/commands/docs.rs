@@ -1,109 +1,14 @@
-//! `psyche-runbook docs`: every host function and type, generated from the engine's own
-//! metadata so it cannot drift from the code.
+//! `psyche-runbook docs`: every host function and type.
 
 use crate::api::host::Host;
 use crate::chain::settings::Settings;
 use crate::cli::GlobalArgs;
+use crate::engine::docs::catalogue;
 use crate::engine::interrupt::Interrupt;
 use crate::engine::{Options, Runtime};
 use crate::exit::{ExitCode, Failure};
 use crate::ui::Log;
-use serde_json::{Value, json};
-use std::collections::HashMap;
-
-/// The first paragraph of a `///` doc comment, as one line.
-fn summary(doc_comments: &Value) -> String {
-    let mut lines = Vec::new();
-    for block in doc_comments.as_array().into_iter().flatten().filter_map(Value::as_str) {
-        for line in block.lines() {
-            let line = line.trim().trim_start_matches("///").trim_start_matches("/**").trim_end_matches("*/").trim();
-            if line.is_empty() || line.starts_with("```") {
-                if !lines.is_empty() {
-                    return lines.join(" ");
-                }
-                continue;
-            }
-            lines.push(line.to_string());
-        }
-    }
-    lines.join(" ")
-}
-
-/// A Rust type as script authors know it: registered names for host types, `string`,
-/// `int`, no references, no `Result` wrapper.
-fn script_type(rust: &str, names: &HashMap<String, String>) -> String {
-    let mut t = rust.trim().trim_start_matches("&mut ").trim_start_matches('&').trim().to_string();
-    if let Some(inner) = t.strip_prefix("Result<").and_then(|r| r.split_once(',')).map(|(ok, _)| ok.trim().to_string())
-    {
-        t = inner;
-    }
-    match t.as_str() {
-        "str" | "String" | "ImmutableString" => "string".into(),
-        "INT" | "i64" => "int".into(),
-        "FLOAT" | "f64" => "float".into(),
-        "Dynamic" => "any".into(),
-        "()" => "()".into(),
-        other => names.get(other).cloned().unwrap_or_else(|| other.to_string()),
-    }
-}
-
-/// `name(param: type, ...) -> type`, or `Type.property -> type` for getters.
-fn signature(f: &Value, names: &HashMap<String, String>) -> String {
-    let name = f["name"].as_str().unwrap_or_default();
-    let params: Vec<(String, String)> = f["params"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            let typ = script_type(p["type"].as_str().unwrap_or("any"), names);
-            (p["name"].as_str().unwrap_or("_").to_string(), typ)
-        })
-        .collect();
-    let ret = script_type(f["returnType"].as_str().unwrap_or("()"), names);
-    if let (Some(property), Some((_, owner))) = (name.strip_prefix("get$"), params.first()) {
-        return format!("{owner}.{property} -> {ret}");
-    }
-    let list = params.iter().map(|(n, t)| format!("{n}: {t}")).collect::<Vec<_>>().join(", ");
-    if ret == "()" { format!("{name}({list})") } else { format!("{name}({list}) -> {ret}") }
-}
-
-/// `[{name, signature, description}]` for host functions, and the host types.
-pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
-    let json = runtime.engine.gen_fn_metadata_to_json(false).expect("metadata serializes");
-    let meta: Value = serde_json::from_str(&json).expect("metadata is JSON");
-    // Host types by their Rust name (last path segment) → the name scripts see.
-    let names: HashMap<String, String> = meta["customTypes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            let rust = t["typeName"].as_str()?.rsplit("::").next()?.to_string();
-            Some((rust, t["displayName"].as_str()?.to_string()))
-        })
-        .collect();
-    let mut functions: Vec<Value> = meta["functions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| !f["name"].as_str().unwrap_or("").starts_with("anon$"))
-        .map(|f| {
-            json!({
-                "name": f["name"],
-                "signature": signature(f, &names),
-                "description": summary(&f["docComments"]),
-            })
-        })
-        .collect();
-    functions.sort_by(|a, b| a["signature"].as_str().cmp(&b["signature"].as_str()));
-    functions.dedup();
-    let types = meta["customTypes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| json!({"name": t["displayName"], "rust_type": t["typeName"]}))
-        .collect();
-    (functions, types)
-}
+use serde_json::json;
 
 pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
     let host = Host::new(Settings::offline(global), log.clone(), &[], std::path::Path::new("."));

@@ -2,6 +2,7 @@
 //! stderr, interruption, module resolution, the host API, and diagnostics with file:line:col.
 
 pub mod check;
+pub mod docs;
 pub mod errors;
 pub mod interrupt;
 pub mod modules;

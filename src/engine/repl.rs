@@ -132,10 +132,18 @@ impl Session {
     }
 
     fn functions_text(&self) -> String {
-        let mut lines = self.runtime.engine.gen_fn_signatures(false);
-        lines.sort();
-        lines.dedup();
-        let mut text = lines.join("\n");
+        let (functions, _) = crate::engine::docs::catalogue(&self.runtime);
+        let mut text = functions
+            .iter()
+            .map(|f| {
+                let signature = f["signature"].as_str().unwrap_or_default();
+                match f["description"].as_str().unwrap_or_default() {
+                    "" => signature.to_string(),
+                    description => format!("{signature}  — {description}"),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         let own: Vec<_> = self.kept.iter_functions().map(|f| format!("{}({})", f.name, f.params.join(", "))).collect();
         if !own.is_empty() {
             text += "\n-- defined in this session --\n";
