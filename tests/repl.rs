@@ -48,7 +48,9 @@ fn ctrl_c_cancels_a_long_loop_without_leaving_the_repl() {
     let mut repl = start(&rb);
     eval(&mut repl, "let kept = 5;", "");
     repl.send_line("let i = 0; loop { i += 1; }").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The editor leaves raw mode (bracketed paste off) once the line is submitted: the loop runs.
+    repl.exp_string("\x1b[?2004l").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
     repl.send_control('c').unwrap();
     repl.exp_string("error: interrupted").unwrap();
     repl.exp_string(FRESH_PROMPT).unwrap();
@@ -72,9 +74,12 @@ fn history_persists_across_sessions() {
     let mut second = start(&rb);
     // Up-arrow recalls the previous session's line.
     second.send("\x1b[A").unwrap();
+    second.flush().unwrap();
+    second.exp_string("40 + 2").unwrap();
     second.send("\r").unwrap();
     second.flush().unwrap();
     second.exp_string("=> 42").unwrap();
+    second.exp_string(FRESH_PROMPT).unwrap();
     second.send_control('d').unwrap();
     second.exp_eof().unwrap();
 }
@@ -116,6 +121,7 @@ fn tab_completes_host_functions_and_variables() {
     repl.send("(\"test\").to_string()\r").unwrap();
     repl.flush().unwrap();
     repl.exp_string("9L4yCH7TsMn9JfoXYEupuQwtcNPTTtHcyNL6uqDfjwGB").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
     repl.send_control('d').unwrap();
     repl.exp_eof().unwrap();
 }
