@@ -141,7 +141,14 @@ fn overlapping_invocations_do_not_run_twice() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    // The first holds the lock once its execution log exists (it is created right after).
+    let logs = rb.path(".psyche-runbook/logs");
+    let before = std::fs::read_dir(&logs).map(|d| d.count()).unwrap_or(0);
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&logs).map(|d| d.count()).unwrap_or(0) == before {
+        assert!(started.elapsed() < Duration::from_secs(20), "the first invocation did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let second = rb.run_args(["run", "slow.rhai", "--lock-timeout", "0"]).code(75);
     assert!(second.stderr.contains("still holds") && second.stderr.contains("nothing was sent"), "{}", second.stderr);
     assert!(first.wait().unwrap().success());
