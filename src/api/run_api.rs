@@ -202,21 +202,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
 
 /// `progress` for restarting at `step`: the data index that step starts at.
 fn progress_for_step(acc: &CoordinatorAccount, step: u32) -> CoordinatorProgress {
-    let c = &acc.config;
-    let (start, end) = (u64::from(c.global_batch_size_start), u64::from(c.global_batch_size_end));
-    let seq = u64::from(acc.model.llm().max_seq_len.max(1));
-    let mut index = 0u64;
-    // The batch grows linearly from start to end over the warmup tokens, as upstream's schedule.
-    for _ in 1..step {
-        let tokens = index * seq;
-        let batch =
-            if c.global_batch_size_warmup_tokens == 0 || tokens >= c.global_batch_size_warmup_tokens || end <= start {
-                end
-            } else {
-                start + (end - start) * tokens / c.global_batch_size_warmup_tokens
-            };
-        index += batch;
-    }
+    let index = acc.config.data_index_for_step(step, acc.model.llm().max_seq_len);
     CoordinatorProgress { epoch: acc.progress.epoch, step, epoch_start_data_index: index }
 }
 

@@ -27,6 +27,29 @@ pub struct CoordinatorConfig {
     pub waiting_for_members_extra_time: u8,
 }
 
+impl CoordinatorConfig {
+    /// The global batch size after `tokens` have been trained on: `global_batch_size_start`
+    /// growing linearly to `global_batch_size_end` over `global_batch_size_warmup_tokens`
+    /// (rounded), as the coordinator computes it.
+    pub fn batch_size(&self, tokens: u64) -> u16 {
+        if tokens >= self.global_batch_size_warmup_tokens {
+            return self.global_batch_size_end;
+        }
+        let progress = tokens as f64 / self.global_batch_size_warmup_tokens as f64;
+        let (start, end) = (f64::from(self.global_batch_size_start), f64::from(self.global_batch_size_end));
+        (start + (end - start) * progress).round() as u16
+    }
+
+    /// The data index training starts at for `step` (the sum of the batch sizes of the steps
+    /// before it), for restarting a run at a step; 0 for steps outside 2..=total_steps.
+    pub fn data_index_for_step(&self, step: u32, max_seq_len: u32) -> u64 {
+        if step <= 1 || step > self.total_steps {
+            return 0;
+        }
+        (1..step).fold(0u64, |index, _| index + u64::from(self.batch_size(index * u64::from(max_seq_len))))
+    }
+}
+
 /// `CoordinatorProgress`: 14 Borsh bytes, 16 in the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, AnchorSerialize, AnchorDeserialize)]
 pub struct CoordinatorProgress {
@@ -100,6 +123,24 @@ mod tests {
         assert_eq!(borsh_bytes(&CoordinatorConfig::default()).len(), 64);
         assert_eq!(borsh_bytes(&CoordinatorProgress::default()).len(), 14);
         assert_eq!(borsh_bytes(&RunMetadata::default()).len(), 360);
+    }
+
+    #[test]
+    fn batch_size_ramps_over_the_warmup_tokens() {
+        let c = CoordinatorConfig {
+            global_batch_size_start: 100,
+            global_batch_size_end: 200,
+            global_batch_size_warmup_tokens: 1_000,
+            total_steps: 10,
+            ..Default::default()
+        };
+        assert_eq!(c.batch_size(0), 100);
+        assert_eq!(c.batch_size(505), 151); // 150.5 rounds up
+        assert_eq!(c.batch_size(1_000), 200);
+        // Steps: index 0 (batch 100), 100 (tokens 1,000 at seq 10: batch 200), 300.
+        assert_eq!(c.data_index_for_step(1, 10), 0);
+        assert_eq!(c.data_index_for_step(3, 10), 300);
+        assert_eq!(c.data_index_for_step(11, 10), 0);
     }
 
     #[test]

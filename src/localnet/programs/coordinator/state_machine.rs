@@ -277,6 +277,11 @@ fn random_seed(now: Now) -> u64 {
     u64::from_le_bytes(hash[..8].try_into().expect("8 bytes"))
 }
 
+/// The batch size of a round starting at data index `index`.
+fn batch_at(acc: &CoordinatorAccount, index: u64) -> u64 {
+    u64::from(acc.config.batch_size(index * u64::from(acc.model.llm().max_seq_len)))
+}
+
 fn withdraw_all(acc: &mut CoordinatorAccount) {
     for client in &mut acc.epoch_state.clients {
         if client.state == ClientState::Healthy {
@@ -412,7 +417,7 @@ fn tick_witness(acc: &mut CoordinatorAccount, now: Now) {
     acc.epoch_state.rounds_head = next as u32;
     acc.epoch_state.rounds[next] = Round {
         witnesses: Vec::new(),
-        data_index: previous.data_index + u64::from(acc.config.global_batch_size_start),
+        data_index: previous.data_index + batch_at(acc, previous.data_index),
         random_seed: random_seed(now),
         height: previous.height + 1,
         clients_len: acc.epoch_state.clients.len() as u16,
@@ -426,8 +431,8 @@ fn tick_cooldown(acc: &mut CoordinatorAccount, now: Now) -> EpochEnd {
         return None;
     }
     let head = acc.epoch_state.rounds_head as usize % NUM_ROUNDS;
-    acc.progress.epoch_start_data_index =
-        acc.epoch_state.rounds[head].data_index + u64::from(acc.config.global_batch_size_start);
+    let last = acc.epoch_state.rounds[head].data_index;
+    acc.progress.epoch_start_data_index = last + batch_at(acc, last);
     acc.progress.epoch += 1;
     let llm = acc.model.llm_mut();
     llm.checkpoint = match &llm.checkpoint {
