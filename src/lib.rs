@@ -32,6 +32,17 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
         Ok(code) => code.code(),
         Err(failure) => {
             log.error(&format!("error: {}", failure.message));
+            if log.json() {
+                // Machine readers still get their one document, saying what went wrong.
+                let document = serde_json::json!({
+                    "schema_version": commands::run::SCHEMA_VERSION,
+                    "ok": false,
+                    "exit_code": failure.code.code(),
+                    "signatures": [],
+                    "error": {"message": failure.message},
+                });
+                println!("{}", serde_json::to_string_pretty(&document).expect("JSON serializes"));
+            }
             failure.code.code()
         }
     }

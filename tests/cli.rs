@@ -323,6 +323,12 @@ fn mainnet_is_never_taken_from_the_solana_config() {
 fn a_bad_cluster_is_a_usage_error() {
     let run = Runbook::new().file("rb.rhai", "1").args(["run", "rb.rhai", "-u", "mainet"]).run().code(2);
     assert!(run.stderr.contains("--url: \"mainet\" is not a cluster"), "{}", run.stderr);
+    // With --output json the failure is still one JSON document on stdout.
+    let json =
+        Runbook::new().file("rb.rhai", "1").args(["run", "rb.rhai", "-u", "mainet", "--output", "json"]).run().code(2);
+    let doc = json.json();
+    assert_eq!((doc["ok"].clone(), doc["exit_code"].clone()), (serde_json::json!(false), serde_json::json!(2)));
+    assert!(doc["error"]["message"].as_str().unwrap().contains("is not a cluster"));
 }
 
 #[test]
