@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Runbook;
+use common::{Runbook, Server};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -190,16 +190,8 @@ fn a_dry_run_changes_nothing_and_plans_what_a_real_run_does() {
 #[test]
 fn mainnet_needs_yes_and_limits_hold() {
     let rb = Runbook::new();
-    let mut server = rb
-        .command()
-        .args(["localnet", "serve", "--port", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stderr.as_mut().unwrap()), &mut line).unwrap();
-    let url = format!("{}/mainnet-beta", line.trim().rsplit(' ').next().unwrap());
+    let server = Server::start(&rb);
+    let url = format!("{}/mainnet-beta", server.url);
     let key = solana_sdk::signature::Keypair::new();
     let rb = rb
         .file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap())
@@ -248,8 +240,7 @@ fn mainnet_needs_yes_and_limits_hold() {
         ])
         .success();
     assert_eq!(again.json()["signatures"], serde_json::json!([]));
-    std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
-    server.wait().unwrap();
+    server.stop();
 
     // Limits from the project config, enforced before signing.
     let limits = Runbook::new().file(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Runbook;
+use common::{Runbook, Server};
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::psyche::accounts::authorization::Authorization;
 use psyche_runbook::psyche::ids::ProgramIds;
@@ -17,7 +17,6 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::Transaction;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -77,33 +76,6 @@ fn a_process_killed_while_saving_leaves_a_readable_state() {
         let _ = writer.join();
         // Whatever moment the kill hit, the last complete state loads.
         rb.run_args(["localnet", "status", "--output", "json"]).success();
-    }
-}
-
-struct Server {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Server {
-    fn start(rb: &Runbook) -> Self {
-        let mut child = rb
-            .command()
-            .args(["localnet", "serve", "--port", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-        Self { child, url }
-    }
-
-    fn stop(mut self) -> i32 {
-        std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        self.child.wait().unwrap().code().unwrap_or(-1)
     }
 }
 

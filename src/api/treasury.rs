@@ -13,6 +13,7 @@ use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::treasurer::Participant;
 use crate::psyche::instructions::{system, treasurer};
 use crate::psyche::pdas;
+use crate::psyche::report::Funding;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, FLOAT, INT, Map};
 use solana_sdk::pubkey::Pubkey;
@@ -49,13 +50,15 @@ fn transfer(host: &Host, r: &RunHandle, amount: u64, decimals: u8) -> Result<Map
 
 fn runway_top_up(host: &Host, r: &RunHandle, epochs: INT, max: Option<Dynamic>) -> Result<Map, HostError> {
     let epochs = u64::try_from(epochs).map_err(|_| HostError::input(format!("epochs {epochs} is negative")))?;
-    let (f, decimals) = funding(host, r)?;
+    // One read of the coordinator account serves both the funding and the future rate.
+    let t = treasury(host, r)?;
+    let coordinator = r.coordinator(host)?;
+    let (f, decimals) = (Funding::new(&coordinator, &t.run, t.balance), t.decimals);
     let cap = match max {
         Some(max) => to_native(&max, decimals, "top-up maximum")?,
         None => u64::MAX,
     };
-    let future = r.coordinator(host)?.future_epoch_rates.earning_rate_total_shared;
-    let burn = f.burn_per_epoch.max(future);
+    let burn = f.burn_per_epoch.max(coordinator.future_epoch_rates.earning_rate_total_shared);
     let wanted = f.unclaimed.saturating_add(burn.saturating_mul(epochs));
     let missing = wanted.saturating_sub(f.funded);
     let outcome = transfer(host, r, missing.min(cap), decimals)?;

@@ -147,3 +147,33 @@ pub fn fixture(relative: &str) -> PathBuf {
     );
     path
 }
+
+/// `psyche-runbook localnet serve --port 0` in the runbook's directory, its URL read from stderr.
+pub struct Server {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(rb: &Runbook) -> Self {
+        use std::io::BufRead;
+        let mut child = rb
+            .command()
+            .args(["localnet", "serve", "--port", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn localnet serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        Self { child, url }
+    }
+
+    /// SIGTERM, as an operator stops it; returns the exit code.
+    pub fn stop(mut self) -> i32 {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}

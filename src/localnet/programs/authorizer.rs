@@ -40,6 +40,16 @@ fn load(ctx: &Ctx, index: u16) -> Result<Authorization> {
     ctx.load(index, "authorization")
 }
 
+/// The authorization at `index`, which the account at `signer` must be the grantor or grantee
+/// of (`party` picks which); Anchor's `constraint` on it fails with 2003.
+fn load_for(ctx: &Ctx, index: u16, signer: u16, party: fn(&Authorization) -> Pubkey) -> Result<Authorization> {
+    let auth = load(ctx, index)?;
+    if party(&auth) != ctx.key(signer)? {
+        return Err(ctx.constraint_raw("authorization"));
+    }
+    Ok(auth)
+}
+
 fn store(ctx: &mut Ctx, index: u16, auth: &Authorization) -> Result<()> {
     let len = ctx.account(index)?.data.len();
     ctx.set_data(index, &auth.encode(len))
@@ -78,10 +88,7 @@ fn grantor_update(ctx: &mut Ctx, ix: AuthorizationGrantorUpdate) -> Result<()> {
     const AUTHORIZATION: u16 = 1;
     ctx.expect_accounts(2)?;
     ctx.require_signer(GRANTOR, "grantor")?;
-    let mut auth = load(ctx, AUTHORIZATION)?;
-    if auth.grantor != ctx.key(GRANTOR)? {
-        return Err(ctx.constraint_raw("authorization"));
-    }
+    let mut auth = load_for(ctx, AUTHORIZATION, GRANTOR, |a| a.grantor)?;
     auth.active = ix.params.active;
     auth.grantor_update_unix_timestamp = ctx.clock()?.unix_timestamp;
     store(ctx, AUTHORIZATION, &auth)
@@ -94,10 +101,7 @@ fn grantee_update(ctx: &mut Ctx, ix: AuthorizationGranteeUpdate) -> Result<()> {
     ctx.expect_accounts(4)?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(GRANTEE, "grantee")?;
-    let mut auth = load(ctx, AUTHORIZATION)?;
-    if auth.grantee != ctx.key(GRANTEE)? {
-        return Err(ctx.constraint_raw("authorization"));
-    }
+    let mut auth = load_for(ctx, AUTHORIZATION, GRANTEE, |a| a.grantee)?;
     if ix.params.delegates_clear {
         auth.delegates.clear();
     }
@@ -121,10 +125,7 @@ fn close(ctx: &mut Ctx) -> Result<()> {
     const AUTHORIZATION: u16 = 2;
     ctx.expect_accounts(4)?;
     ctx.require_signer(GRANTOR, "grantor")?;
-    let auth = load(ctx, AUTHORIZATION)?;
-    if auth.grantor != ctx.key(GRANTOR)? {
-        return Err(ctx.constraint_raw("authorization"));
-    }
+    let auth = load_for(ctx, AUTHORIZATION, GRANTOR, |a| a.grantor)?;
     if auth.active {
         return Err(ctx.fail(6000, "AuthorizationActiveIsTrue", "Authorization is still active"));
     }
