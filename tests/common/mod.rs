@@ -137,14 +137,10 @@ impl Runbook {
     }
 }
 
-/// A file from `../shared/fixtures`, failing loudly when the fixtures are not there.
+/// A file from `tests/fixtures` (upstream data kept in the repository; see its README).
 pub fn fixture(relative: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(relative);
-    assert!(
-        path.exists(),
-        "fixture missing: {} (the tests read upstream fixtures from ../shared/fixtures next to the project)",
-        path.display()
-    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
+    assert!(path.exists(), "fixture missing: {}", path.display());
     path
 }
 
