@@ -142,7 +142,10 @@ impl Host {
                 self.settings.cluster
             )));
         }
-        Ok(Arc::clone(self.chain()?.localnet().expect("the embedded cluster has a localnet")))
+        let chain = self.chain()?;
+        // Localnet services change the chain behind the reads' back.
+        chain.reads().forget_all();
+        Ok(Arc::clone(chain.localnet().expect("the embedded cluster has a localnet")))
     }
 
     /// Makes this execution a dry-run (before the chain is first used).
@@ -239,9 +242,28 @@ impl Host {
         if Path::new(path).is_relative() && candidate.exists() { candidate } else { PathBuf::from(path) }
     }
 
-    /// Reads an account (None when it does not exist).
+    /// Reads an account (None when it does not exist) through the execution's reads.
     pub fn account(&self, key: &Pubkey) -> Result<Option<Account>, HostError> {
         self.chain()?.account(key).map_err(|e| HostError::chain(e.to_string()))
+    }
+
+    /// Reads accounts in the order of `keys`, those not read yet in one batched request.
+    pub fn accounts(&self, keys: &[Pubkey]) -> Result<Vec<Option<Account>>, HostError> {
+        self.chain()?.accounts(keys).map_err(|e| HostError::chain(e.to_string()))
+    }
+
+    /// Reads an account from the cluster now (for polling: `wait_for`).
+    pub fn fresh_account(&self, key: &Pubkey) -> Result<Option<Account>, HostError> {
+        self.chain()?.fresh_account(key).map_err(|e| HostError::chain(e.to_string()))
+    }
+
+    /// The payer's pubkey when it can be had without asking anyone (not `prompt://`), to read
+    /// its accounts together with others ahead of need.
+    pub fn payer_if_unattended(&self) -> Option<Pubkey> {
+        match self.settings.signer {
+            SignerSource::Prompt => None,
+            _ => self.payer().ok().map(|p| p.pubkey()),
+        }
     }
 
     /// Persists the embedded chain if this execution changed it.
@@ -249,6 +271,14 @@ impl Host {
         match self.chain.get() {
             Some(Ok(chain)) => chain.finish().map_err(|e| HostError::chain(e.to_string())),
             _ => Ok(()),
+        }
+    }
+
+    /// The RPC requests this execution made (none when it never touched a chain).
+    pub fn round_trips(&self) -> Option<&crate::chain::round_trips::RoundTrips> {
+        match self.chain.get() {
+            Some(Ok(chain)) => Some(chain.round_trips()),
+            _ => None,
         }
     }
 

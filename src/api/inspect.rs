@@ -35,10 +35,12 @@ pub fn treasury(host: &Host, r: &RunHandle) -> Result<Treasury, HostError> {
     let t = r.treasurer.as_ref().ok_or_else(|| {
         HostError::input(format!("run \"{}\" has no treasury (it was created without a collateral mint)", r.run_id))
     })?;
+    let collateral = pdas::associated_token(&t.address, &t.mint);
+    // One batched read for what treasury operations and reports need, the coordinator included.
+    host.accounts(&[t.address, collateral, t.mint, r.account])?;
     let account =
         host.account(&t.address)?.ok_or_else(|| HostError::chain(format!("treasurer run {} is gone", t.address)))?;
     let run = TreasurerRun::decode(&account.data).map_err(|e| HostError::chain(e.to_string()))?;
-    let collateral = pdas::associated_token(&t.address, &t.mint);
     Ok(Treasury {
         address: t.address,
         balance: token_balance(host, &collateral)?,

@@ -132,6 +132,12 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
     if spec.contains_key("treasurer_index") && mint.is_none() {
         return Err(HostError::input("treasurer_index needs a mint (a rewarded run)"));
     }
+    let ids = &host.settings.programs;
+    let instance = pdas::coordinator_instance(ids, &run_id);
+    let run_pda = mint.map(|_| pdas::treasurer_run(ids, index));
+    // The existence checks below read in one batch (the instance first, as `find` does).
+    let default_run = pdas::treasurer_run(ids, pdas::treasurer_index(&run_id));
+    host.accounts(&[instance, default_run].into_iter().chain(mint).collect::<Vec<_>>())?;
     if let Some(existing) = RunHandle::find(host, &run_id)? {
         if existing.join_authority != join_authority || existing.treasurer.as_ref().map(|t| t.mint) != mint {
             return Err(HostError::input(format!(
@@ -148,9 +154,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
             return Err(HostError::input(format!("{mint} is not a token mint of the token program")));
         }
     }
-    let ids = &host.settings.programs;
     let coordinator_account = Keypair::new();
-    let instance = pdas::coordinator_instance(ids, &run_id);
     let create =
         system::create_coordinator_account(ids, &payer.pubkey(), &coordinator_account.pubkey(), &Rent::default());
     let init = match mint {
@@ -171,7 +175,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
             },
         ),
         Some(mint) => {
-            let run = pdas::treasurer_run(ids, index);
+            let run = run_pda.expect("a rewarded run has a treasurer Run");
             treasurer::instruction(
                 ids,
                 &treasurer::RunCreateAccounts {
@@ -196,7 +200,20 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
         }
     };
     let signature = host.send(&format!("create run \"{run_id}\""), &[create, init], &[&coordinator_account])?;
-    let run = RunHandle::resolve(host, &run_id)?;
+    // What was just created, without reading it back.
+    let run = RunHandle {
+        run_id,
+        instance,
+        account: coordinator_account.pubkey(),
+        main_authority: run_pda.unwrap_or(payer.pubkey()),
+        join_authority,
+        treasurer: run_pda.zip(mint).map(|(address, mint)| crate::api::runs::TreasurerRef {
+            address,
+            index,
+            mint,
+            authority: payer.pubkey(),
+        }),
+    };
     Ok(with(changed(vec![signature]), "run", Dynamic::from(run)))
 }
 
@@ -251,14 +268,28 @@ pub mod run_api {
         let accounts = chain
             .block_on(chain.rpc().get_program_ui_accounts_with_config(&ids.coordinator, config))
             .map_err(|e| HostError::chain(e.to_string()))?;
+        let instances: Vec<(Pubkey, CoordinatorInstance)> = accounts
+            .into_iter()
+            .filter_map(|(key, account)| Some((key, CoordinatorInstance::decode(&account.data.decode()?).ok()?)))
+            .filter(|(_, instance)| host.check_run_allowed(&instance.run_id).is_ok())
+            .collect();
+        // One batched read for every run's main authority and coordinator account.
+        let keys: Vec<Pubkey> = instances.iter().flat_map(|(_, i)| [i.main_authority, i.coordinator_account]).collect();
+        let read = host.accounts(&keys)?;
         let mut runs = Array::new();
-        for (_, account) in accounts {
-            let Some(data) = account.data.decode() else { continue };
-            let Ok(instance) = CoordinatorInstance::decode(&data) else { continue };
-            let Some(run) = RunHandle::find(&host, &instance.run_id)? else { continue };
+        for ((key, instance), pair) in instances.iter().zip(read.chunks(2)) {
+            let run = RunHandle::from_accounts(&host, *key, instance, pair[0].as_ref())?;
+            let state = match &pair[1] {
+                Some(a) => CoordinatorAccount::decode(&a.data)
+                    .map_err(|e| HostError::chain(format!("run \"{}\": {e}", run.run_id)))?
+                    .run_state
+                    .display()
+                    .to_string(),
+                None => continue,
+            };
             let mut map = Map::new();
             map.insert("run_id".into(), run.run_id.clone().into());
-            map.insert("state".into(), run.state(&host)?.display().to_string().into());
+            map.insert("state".into(), state.into());
             map.insert("rewarded".into(), run.treasurer.is_some().into());
             map.insert("join_authority".into(), Dynamic::from(run.join_authority));
             runs.push(map.into());
@@ -528,7 +559,7 @@ pub mod run_api {
         let wanted = parse_state(state)?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout.max(0) as u64);
         loop {
-            let current = r.state(&host)?;
+            let current = r.fresh_state(&host)?;
             if current == wanted {
                 return Ok(current.display().to_string());
             }

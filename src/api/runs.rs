@@ -11,6 +11,7 @@ use crate::psyche::accounts::instance::CoordinatorInstance;
 use crate::psyche::accounts::treasurer::TreasurerRun;
 use crate::psyche::pdas::{self, MAX_RUN_ID_LEN};
 use crate::psyche::run_update::{Owner, Target};
+use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 
 /// A resolved run.
@@ -45,19 +46,45 @@ pub fn check_run_id(run_id: &str) -> Result<(), HostError> {
 }
 
 impl RunHandle {
-    /// Finds `run_id` on the host's cluster; `None` when it does not exist.
+    /// Finds `run_id` on the host's cluster; `None` when it does not exist. Two batched reads
+    /// at most: the instance together with the treasurer Run at the run's default index (where
+    /// rewarded runs usually live), then the coordinator account, the main authority and, for a
+    /// rewarded run, its mint, treasury and the payer's token account — what later operations
+    /// on the run need.
     pub fn find(host: &Host, run_id: &str) -> Result<Option<Self>, HostError> {
         check_run_id(run_id)?;
         host.check_run_allowed(run_id)?;
         let ids = &host.settings.programs;
         let instance_key = pdas::coordinator_instance(ids, run_id);
-        let Some(account) = host.account(&instance_key)? else { return Ok(None) };
+        let default_run = pdas::treasurer_run(ids, pdas::treasurer_index(run_id));
+        let first = host.accounts(&[instance_key, default_run])?;
+        let Some(account) = &first[0] else { return Ok(None) };
         let instance = CoordinatorInstance::decode(&account.data)
             .map_err(|e| HostError::chain(format!("run \"{run_id}\": {e}")))?;
-        let treasurer = match host.account(&instance.main_authority)? {
-            Some(a) if a.owner == ids.treasurer => {
-                let run =
-                    TreasurerRun::decode(&a.data).map_err(|e| HostError::chain(format!("run \"{run_id}\": {e}")))?;
+        let mut keys = vec![instance.main_authority, instance.coordinator_account];
+        if instance.main_authority == default_run
+            && let Some(Ok(run)) =
+                first[1].as_ref().filter(|a| a.owner == ids.treasurer).map(|a| TreasurerRun::decode(&a.data))
+        {
+            keys.extend([run.collateral_mint, pdas::associated_token(&default_run, &run.collateral_mint)]);
+            keys.extend(host.payer_if_unattended().map(|payer| pdas::associated_token(&payer, &run.collateral_mint)));
+        }
+        let second = host.accounts(&keys)?;
+        Self::from_accounts(host, instance_key, &instance, second[0].as_ref()).map(Some)
+    }
+
+    /// The run of a decoded instance, given its main authority's account (a treasurer Run for
+    /// rewarded runs).
+    pub fn from_accounts(
+        host: &Host,
+        instance_key: Pubkey,
+        instance: &CoordinatorInstance,
+        main_authority: Option<&Account>,
+    ) -> Result<Self, HostError> {
+        let treasurer = match main_authority {
+            Some(a) if a.owner == host.settings.programs.treasurer => {
+                let run = TreasurerRun::decode(&a.data)
+                    .map_err(|e| HostError::chain(format!("run \"{}\": {e}", instance.run_id)))?;
                 Some(TreasurerRef {
                     address: instance.main_authority,
                     index: run.index,
@@ -67,14 +94,14 @@ impl RunHandle {
             }
             _ => None,
         };
-        Ok(Some(Self {
+        Ok(Self {
             run_id: instance.run_id.clone(),
             instance: instance_key,
             account: instance.coordinator_account,
             main_authority: instance.main_authority,
             join_authority: instance.join_authority,
             treasurer,
-        }))
+        })
     }
 
     pub fn resolve(host: &Host, run_id: &str) -> Result<Self, HostError> {
@@ -91,6 +118,12 @@ impl RunHandle {
 
     pub fn state(&self, host: &Host) -> Result<RunState, HostError> {
         Ok(self.coordinator(host)?.run_state)
+    }
+
+    /// The state as the cluster has it now, for polling.
+    pub fn fresh_state(&self, host: &Host) -> Result<RunState, HostError> {
+        host.fresh_account(&self.account)?;
+        self.state(host)
     }
 
     /// The human key allowed to change this run: the main authority of a direct run, the

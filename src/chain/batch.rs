@@ -5,6 +5,7 @@
 //! trouble (timeouts, 429, lost packets) is retried.
 
 use crate::chain::client::{Chain, ChainError, is_transient};
+use crate::chain::landing::written;
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature};
@@ -76,8 +77,22 @@ fn send_concurrently(
     })
 }
 
-/// Sends each group of `groups` as one transaction; the result is in the same order.
+/// Sends each group of `groups` as one transaction; the result is in the same order. The
+/// execution's reads forget every account the groups may have changed.
 pub fn send_all(
+    chain: &Chain,
+    groups: &[Vec<Instruction>],
+    payer: &Keypair,
+    signers: &[&Keypair],
+    concurrency: usize,
+    on_landed: &(dyn Fn(usize) + Sync),
+) -> Vec<Landing> {
+    let results = land_all(chain, groups, payer, signers, concurrency, on_landed);
+    chain.reads().forget(groups.iter().flat_map(|g| written(g, payer)));
+    results
+}
+
+fn land_all(
     chain: &Chain,
     groups: &[Vec<Instruction>],
     payer: &Keypair,

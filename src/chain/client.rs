@@ -4,12 +4,15 @@
 
 use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
+use crate::chain::reads::{MAX_KEYS_PER_REQUEST, Reads};
+use crate::chain::round_trips::{Counting, RoundTrips};
 use crate::chain::settings::Settings;
 use crate::cli::Commitment;
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::sender::{Faults, LocalSender};
 use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::http_sender::HttpSender;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client::rpc_client::RpcClientConfig;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
@@ -112,6 +115,9 @@ pub struct Chain {
     journal: OnceLock<Arc<Journal>>,
     /// Compute-unit price in micro-lamports set with `--with-compute-unit-price`.
     compute_unit_price: Option<u64>,
+    /// What this execution has read (see `reads`).
+    reads: Reads,
+    round_trips: Arc<RoundTrips>,
 }
 
 /// Attempts of a read that fails for transport reasons (timeouts, 429) before giving up.
@@ -155,17 +161,23 @@ impl Chain {
                 let sender = LocalSender::new(Arc::clone(&handle)).with_faults(faults);
                 Ok(Self::embedded_with_sender(sender, handle, commitment))
             }
-            Cluster::Rpc { url } => Ok(Self {
-                runtime: runtime(),
-                rpcs: std::iter::once(url)
-                    .chain(&settings.fallback_urls)
-                    .map(|u| Arc::new(RpcClient::new_with_commitment(u.clone(), commitment)))
-                    .collect(),
-                current: AtomicUsize::new(0),
-                localnet: None,
-                journal: OnceLock::new(),
-                compute_unit_price: settings.compute_unit_price,
-            }),
+            Cluster::Rpc { url } => {
+                let round_trips = Arc::new(RoundTrips::default());
+                let client = |url: &String| {
+                    let sender = Counting::new(HttpSender::new(url), Arc::clone(&round_trips));
+                    Arc::new(RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment)))
+                };
+                Ok(Self {
+                    runtime: runtime(),
+                    rpcs: std::iter::once(url).chain(&settings.fallback_urls).map(client).collect(),
+                    current: AtomicUsize::new(0),
+                    localnet: None,
+                    journal: OnceLock::new(),
+                    compute_unit_price: settings.compute_unit_price,
+                    reads: Reads::default(),
+                    round_trips,
+                })
+            }
         }
     }
 
@@ -196,6 +208,8 @@ impl Chain {
 
     /// A client on an open localnet through a configured transport (e.g. with latency).
     pub fn embedded_with_sender(sender: LocalSender, handle: Arc<Handle>, commitment: CommitmentConfig) -> Self {
+        let round_trips = Arc::new(RoundTrips::default());
+        let sender = Counting::new(sender, Arc::clone(&round_trips));
         let rpc = RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment));
         Self {
             runtime: runtime(),
@@ -204,7 +218,19 @@ impl Chain {
             localnet: Some(handle),
             journal: OnceLock::new(),
             compute_unit_price: None,
+            reads: Reads::default(),
+            round_trips,
         }
+    }
+
+    /// The RPC requests this client has made.
+    pub fn round_trips(&self) -> &RoundTrips {
+        &self.round_trips
+    }
+
+    /// What this execution has read, to forget what it changed.
+    pub fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     /// Journals every transaction this client sends from now on.
@@ -267,20 +293,28 @@ impl Chain {
         self.runtime.block_on(future)
     }
 
+    /// An account (None when it does not exist), read through the execution's reads.
     pub fn account(&self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
-        let key = *key;
-        self.read(move |rpc| async move {
-            let commitment = rpc.commitment();
-            rpc.get_account_with_commitment(&key, commitment).await.map(|r| r.value)
-        })
+        Ok(self.accounts(std::slice::from_ref(key))?.pop().flatten())
     }
 
+    /// An account read from the cluster now, whatever this execution read before.
+    pub fn fresh_account(&self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        self.reads.forget([*key]);
+        self.account(key)
+    }
+
+    /// Accounts in the order of `keys`: those not read yet in one `getMultipleAccounts` per
+    /// 100 keys, the rest from what this execution already read.
     pub fn accounts(&self, keys: &[Pubkey]) -> Result<Vec<Option<Account>>, ChainError> {
-        let keys = keys.to_vec();
-        self.read(move |rpc| {
-            let keys = keys.clone();
-            async move { rpc.get_multiple_accounts(&keys).await }
-        })
+        for chunk in self.reads.missing(keys).chunks(MAX_KEYS_PER_REQUEST) {
+            let fetched = self.read(|rpc| {
+                let chunk = chunk.to_vec();
+                async move { rpc.get_multiple_accounts(&chunk).await }
+            })?;
+            self.reads.store(chunk, fetched);
+        }
+        Ok(self.reads.get(keys).into_iter().map(Option::flatten).collect())
     }
 
     pub fn balance(&self, key: &Pubkey) -> Result<u64, ChainError> {

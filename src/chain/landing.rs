@@ -6,7 +6,7 @@
 //! are added. Transport failures (timeouts, 429) back off and retry; program failures are final.
 
 use crate::chain::client::{Chain, ChainError, FailedTransaction, is_transient};
-use solana_rpc_client_api::config::RpcSendTransactionConfig;
+use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransactionConfig};
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
@@ -28,19 +28,20 @@ fn poll_interval(chain: &Chain) -> Duration {
     if chain.is_embedded() { Duration::from_millis(10) } else { Duration::from_millis(500) }
 }
 
+/// What sending on a real cluster adds: compute-budget instructions and, when the simulation
+/// that sized them supplied one, the blockhash to sign with (saving a round trip).
+struct Budget {
+    instructions: Vec<Instruction>,
+    blockhash: Option<(Hash, u64)>,
+}
+
 /// Compute-budget instructions for a real cluster; none on the embedded chain (flat fees).
-fn compute_budget(
-    chain: &Chain,
-    instructions: &[Instruction],
-    payer: &Keypair,
-    signers: &[&Keypair],
-) -> Vec<Instruction> {
+fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Budget {
     if chain.is_embedded() {
-        return Vec::new();
+        return Budget { instructions: Vec::new(), blockhash: None };
     }
-    let writable: Vec<Pubkey> =
-        instructions.iter().flat_map(|i| i.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)).collect();
     let price = chain.compute_unit_price().unwrap_or_else(|| {
+        let writable = written(instructions, payer);
         chain
             .read(|rpc| {
                 let writable = writable.clone();
@@ -54,34 +55,65 @@ fn compute_budget(
             })
             .unwrap_or(0)
     });
-    let mut budget = Vec::new();
-    // Simulate the transaction as it will be signed: nodes differ in how they treat unsigned
-    // simulations, and a limit from a failed simulation would starve the real one.
-    let simulated = chain
-        .read(|rpc| async move { rpc.get_latest_blockhash().await })
-        .map(|blockhash| Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), signers, blockhash))
-        .and_then(|probe| {
-            chain.read(|rpc| {
-                let probe = probe.clone();
-                async move { rpc.simulate_transaction(&probe).await }
-            })
-        });
-    if let Ok(result) = simulated
-        && result.value.err.is_none()
-        && let Some(units) = result.value.units_consumed.filter(|u| *u > 0)
-    {
-        budget.push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(with_margin(
-            units,
-        )));
+    let mut budget = Budget { instructions: Vec::new(), blockhash: None };
+    // Simulate the transaction signed as it will be (nodes differ in how they treat unsigned
+    // simulations, and a limit from a failed simulation would starve the real one), letting the
+    // node put in its latest blockhash, which the real transaction is then signed with.
+    let probe = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), signers, Hash::default());
+    let config = RpcSimulateTransactionConfig {
+        sig_verify: false,
+        replace_recent_blockhash: true,
+        commitment: Some(chain.rpc().commitment()),
+        ..Default::default()
+    };
+    let simulated = chain.read(|rpc| {
+        let (probe, config) = (probe.clone(), config.clone());
+        async move { rpc.simulate_transaction_with_config(&probe, config).await }
+    });
+    if let Ok(result) = simulated {
+        let result = result.value;
+        budget.blockhash =
+            result.replacement_blockhash.and_then(|b| Some((b.blockhash.parse().ok()?, b.last_valid_block_height)));
+        if result.err.is_none()
+            && let Some(units) = result.units_consumed.filter(|u| *u > 0)
+        {
+            budget.instructions.push(
+                solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(with_margin(units)),
+            );
+        }
     }
     if price > 0 {
-        budget.push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(price));
+        budget
+            .instructions
+            .push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(price));
     }
     budget
 }
 
-/// Sends and confirms one transaction; `what` labels it in the journal and errors.
+/// The accounts a transaction of `instructions` may change: the fee payer and every writable one.
+pub fn written(instructions: &[Instruction], payer: &Keypair) -> Vec<Pubkey> {
+    let mut keys = vec![payer.pubkey()];
+    keys.extend(instructions.iter().flat_map(|i| i.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)));
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Sends and confirms one transaction; `what` labels it in the journal and errors. Whatever
+/// the outcome, the execution's reads forget the accounts it may have changed.
 pub fn send(
+    chain: &Chain,
+    what: &str,
+    instructions: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+) -> Result<Signature, ChainError> {
+    let result = sign_and_land(chain, what, instructions, payer, signers);
+    chain.reads().forget(written(instructions, payer));
+    result
+}
+
+fn sign_and_land(
     chain: &Chain,
     what: &str,
     instructions: &[Instruction],
@@ -90,14 +122,19 @@ pub fn send(
 ) -> Result<Signature, ChainError> {
     let mut all_signers: Vec<&Keypair> = vec![payer];
     all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
-    let mut all_instructions = compute_budget(chain, instructions, payer, &all_signers);
+    let budget = compute_budget(chain, instructions, payer, &all_signers);
+    let mut all_instructions = budget.instructions;
     all_instructions.extend_from_slice(instructions);
+    let mut simulated_blockhash = budget.blockhash;
 
     for _ in 0..MAX_SIGNINGS {
-        let (blockhash, last_valid) = chain.read(|rpc| async move {
-            let commitment = rpc.commitment();
-            rpc.get_latest_blockhash_with_commitment(commitment).await
-        })?;
+        let (blockhash, last_valid) = match simulated_blockhash.take() {
+            Some(pair) => pair,
+            None => chain.read(|rpc| async move {
+                let commitment = rpc.commitment();
+                rpc.get_latest_blockhash_with_commitment(commitment).await
+            })?,
+        };
         let tx = Transaction::new_signed_with_payer(&all_instructions, Some(&payer.pubkey()), &all_signers, blockhash);
         let signature = tx.signatures[0];
         let id = chain.journal().map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()));

@@ -120,6 +120,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             "outputs": outputs,
             "signatures": sent,
             "error": result.as_ref().err().map(error_json),
+            "rpc_round_trips": runtime.host.round_trips().map_or(0, |r| r.total()),
+            "rpc_round_trips_by_method": runtime.host.round_trips().map(|r| r.by_method()).unwrap_or_default(),
         });
         let mut document = document;
         if args.dry_run {
@@ -127,13 +129,17 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             document["plan"] = serde_json::to_value(&plan).expect("plans serialize");
         }
         println!("{}", serde_json::to_string_pretty(&document).expect("JSON document serializes"));
-    } else {
+    } else if !log.quiet || !sent.is_empty() || result.is_err() {
+        // Quiet means silent on a no-op, so cron mails only when something happened.
         for (name, value) in &outputs {
             println!("{name} = {value}");
         }
-        if args.dry_run {
-            log.error(&crate::localnet::plan::render(&plan));
-        }
+    }
+    if args.dry_run && !log.json() {
+        log.error(&crate::localnet::plan::render(&plan));
+    }
+    if let Some(round_trips) = runtime.host.round_trips() {
+        log.debug(&round_trips.summary());
     }
     if let Err(diagnostic) = &result {
         log.error(runtime.render(diagnostic).trim_end());

@@ -244,10 +244,22 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
             }
         }
         "simulateTransaction" => {
-            let tx = decode_transaction(params)?;
-            let sig_verify = config(params, 1).get("sigVerify").and_then(Value::as_bool).unwrap_or(false);
+            let mut tx = decode_transaction(params)?;
+            let cfg = config(params, 1);
+            let sig_verify = cfg.get("sigVerify").and_then(Value::as_bool).unwrap_or(false);
+            let replace = cfg.get("replaceRecentBlockhash").and_then(Value::as_bool).unwrap_or(false);
+            if sig_verify && replace {
+                return Err(RpcFailure::invalid("sigVerify may not be used with replaceRecentBlockhash"));
+            }
+            // As a validator does: simulate with the latest blockhash and say which it was.
+            let replacement = replace.then(|| {
+                tx.message.set_recent_blockhash(net.latest_blockhash());
+                json!({"blockhash": net.latest_blockhash().to_string(), "lastValidBlockHeight": net.last_valid_block_height()})
+            });
             let executed = net.simulate(&tx, sig_verify);
-            with_context(net, simulation_json(&executed))
+            let mut value = simulation_json(&executed);
+            value["replacementBlockhash"] = replacement.unwrap_or(Value::Null);
+            with_context(net, value)
         }
         "sendTransaction" => send_transaction(net, params)?,
         "requestAirdrop" => {
