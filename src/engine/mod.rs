@@ -2,12 +2,14 @@
 //! stderr, interruption, module resolution, the host API, and diagnostics with file:line:col.
 
 pub mod check;
+pub mod completion;
 pub mod docs;
 pub mod errors;
 pub mod interrupt;
 pub mod modules;
 pub mod repl;
 pub mod sources;
+pub mod suggest;
 pub mod values;
 
 use crate::api::host::Host;
@@ -103,7 +105,11 @@ impl Runtime {
 
     pub fn run(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Diagnostic> {
         let name = ast.source().unwrap_or("runbook").to_string();
-        self.engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| errors::from_eval_error(&e, &name))
+        self.engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| {
+            let mut diagnostic = errors::from_eval_error(&e, &name);
+            diagnostic.message += &suggest::hint(&e, self);
+            diagnostic
+        })
     }
 
     /// Checks that `path`, imported from the script named `importer`, resolves.
