@@ -104,6 +104,9 @@ let client = info.coordinator_account.clients.keys()[0];
 output("user", r.user_info(client));
 output("funding", r.funding().native);
 output("earned", r.user_info(pubkey(client)).coordinator_account.client.earned);
+output("default_index", treasurer_index("large"));
+output("same_pda", treasurer_run_address(treasurer_index("large")) == treasurer_run_address("large"));
+output("own_pda", treasurer_run_address(index) == r.treasurer);
 "#;
 
 #[test]
@@ -139,6 +142,10 @@ fn reports_and_scripts_keep_values_above_2_53_and_2_63_exact() {
     assert_eq!(&user["address"], signer);
     assert_eq!(user["coordinator_account"]["client"]["earned"], ABOVE_2_63);
     assert_eq!(o["earned"], ABOVE_2_63);
+
+    let default_index = psyche_runbook::psyche::pdas::treasurer_index("large");
+    assert_eq!(o["default_index"], default_index);
+    assert_eq!((o["same_pda"].clone(), o["own_pda"].clone()), (serde_json::json!(true), serde_json::json!(true)));
 
     let funding = &o["funding"];
     assert_eq!(funding["funded"], ABOVE_2_63 + 1);

@@ -63,10 +63,10 @@ pub mod addresses_api {
         Ok(pdas::treasurer_run(&Host::of(&ctx).settings.programs, index))
     }
 
-    /// Upstream's default treasurer index of a run id (an exact `BigInt` when it exceeds INT).
+    /// Upstream's default treasurer index of a run id: a u64, usually beyond INT, so a `BigInt`.
     #[rhai_fn(return_raw)]
-    pub fn treasurer_index(run_id: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-        Ok(crate::api::big_int::from_u64(pdas::treasurer_index(checked_run_id(run_id)?)))
+    pub fn treasurer_index(run_id: &str) -> Result<BigInt, Box<EvalAltResult>> {
+        Ok(BigInt(pdas::treasurer_index(checked_run_id(run_id)?).into()))
     }
 
     /// The associated token account of `owner` for `mint` (classic token program).
