@@ -167,3 +167,14 @@ fn set_constants_beyond_int_stay_exact() {
     assert_eq!(run.json()["outputs"]["index"], INDEX);
     assert_eq!(run.json()["outputs"]["next"], INDEX + 1);
 }
+
+#[test]
+fn arithmetic_beyond_the_exact_range_is_an_error_not_a_wrap() {
+    let rb = Runbook::new().file("overflow.rhai", "let b = big_int(\"18446744073709551615\");\nlet c = b * b;\n");
+    let run = rb.run_args(["run", "overflow.rhai"]).code(1);
+    assert!(
+        run.stderr.contains("overflow.rhai:2:11: error: integer overflow: 18446744073709551615 * 18446744073709551615"),
+        "{}",
+        run.stderr
+    );
+}

@@ -40,8 +40,9 @@ pub fn to_u64(value: &Dynamic, what: &str) -> Result<u64, HostError> {
     u64::try_from(number).map_err(|_| HostError::input(format!("{what}: {number} is not between 0 and {}", u64::MAX)))
 }
 
-fn overflow(op: &str, a: i128, b: i128) -> Box<EvalAltResult> {
-    HostError::input(format!("integer overflow: {a} {op} {b}")).into()
+/// An arithmetic error of the script (exit 1), as Rhai reports one for `INT`.
+fn arithmetic(message: String) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorArithmetic(message, rhai::Position::NONE).into()
 }
 
 fn checked(op: &str, a: i128, b: i128) -> Result<BigInt, Box<EvalAltResult>> {
@@ -49,13 +50,13 @@ fn checked(op: &str, a: i128, b: i128) -> Result<BigInt, Box<EvalAltResult>> {
         "+" => a.checked_add(b),
         "-" => a.checked_sub(b),
         "*" => a.checked_mul(b),
-        "/" if b == 0 => return Err(HostError::input(format!("division by zero: {a} / 0")).into()),
+        "/" if b == 0 => return Err(arithmetic(format!("division by zero: {a} / 0"))),
         "/" => a.checked_div(b),
-        "%" if b == 0 => return Err(HostError::input(format!("division by zero: {a} % 0")).into()),
+        "%" if b == 0 => return Err(arithmetic(format!("division by zero: {a} % 0"))),
         "%" => a.checked_rem(b),
         _ => unreachable!("only arithmetic operators are registered"),
     };
-    result.map(BigInt).ok_or_else(|| overflow(op, a, b))
+    result.map(BigInt).ok_or_else(|| arithmetic(format!("integer overflow: {a} {op} {b}")))
 }
 
 /// Registers `BigInt` with its operators against itself and `INT`, in both orders.
@@ -105,7 +106,7 @@ pub mod big_int_api {
     /// The `INT` of the same value; an error when it does not fit.
     #[rhai_fn(name = "to_int", pure, return_raw)]
     pub fn to_int(b: &mut BigInt) -> Result<INT, Box<EvalAltResult>> {
-        INT::try_from(b.0).map_err(|_| HostError::input(format!("{} does not fit in an INT", b.0)).into())
+        INT::try_from(b.0).map_err(|_| arithmetic(format!("{} does not fit in an INT", b.0)))
     }
 
     /// The nearest float (which may round the low digits).
