@@ -98,7 +98,17 @@ impl Runtime {
 
     pub fn compile_text(&self, name: &str, text: &str, scope: &Scope) -> Result<AST, Diagnostic> {
         self.sources.insert(name, text);
-        let mut ast = self.engine.compile_with_scope(scope, text).map_err(|e| errors::from_parse_error(&e, name))?;
+        let mut ast = self.engine.compile_with_scope(scope, text).map_err(|e| {
+            let mut diagnostic = errors::from_parse_error(&e, name);
+            // A near miss of a known name is likelier a typo than a missing --set constant.
+            if let rhai::ParseErrorType::VariableUndefined(typed) = e.err_type() {
+                let hint = suggest::variable_hint(typed, text, scope);
+                if !hint.is_empty() {
+                    diagnostic.message = format!("undefined variable `{typed}`{hint}");
+                }
+            }
+            diagnostic
+        })?;
         ast.set_source(name);
         Ok(ast)
     }

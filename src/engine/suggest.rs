@@ -5,7 +5,7 @@
 use crate::engine::Runtime;
 use crate::engine::check::known_functions;
 use crate::engine::docs::{members_by_type, type_key};
-use rhai::EvalAltResult;
+use rhai::{EvalAltResult, Scope};
 
 /// Names within a few edits of `typed`, closest first (at most three).
 pub fn closest<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
@@ -67,6 +67,15 @@ pub fn hint(err: &EvalAltResult, runtime: &Runtime) -> String {
     did_you_mean(&typed, functions.keys().map(String::as_str))
 }
 
+/// The suggestion for an undefined variable: the closest name among the scope's constants and
+/// the words of the script (where its own variables are declared; it did not parse, so there is
+/// no AST to ask).
+pub fn variable_hint(typed: &str, text: &str, scope: &Scope) -> String {
+    let words = text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    let constants = scope.iter().map(|(name, ..)| name);
+    did_you_mean(typed, words.chain(constants).filter(|w| !w.starts_with(|c: char| c.is_ascii_digit())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +85,7 @@ mod tests {
         assert_eq!(did_you_mean("pasue", ["pause", "resume", "state"]), " (did you mean `pause`?)");
         assert_eq!(closest("top_up_to_runwy", ["top_up_to_runway", "top_up_to", "top_up"]), ["top_up_to_runway"]);
         assert_eq!(did_you_mean("frobnicate", ["pause", "resume"]), "");
+        let scope = Scope::new();
+        assert_eq!(variable_hint("amuont", "let amount = 5;\nprint(amuont);", &scope), " (did you mean `amount`?)");
     }
 }
