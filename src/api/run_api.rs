@@ -541,8 +541,9 @@ pub mod run_api {
 
     /// A user's report in the shape of upstream's `json-dump-user`.
     #[rhai_fn(name = "user_info", return_raw)]
-    pub fn user_info(ctx: NativeCallContext, r: &mut RunHandle, user: PubkeyArg) -> Res<Dynamic> {
+    pub fn user_info(ctx: NativeCallContext, r: &mut RunHandle, user: PubkeyArg) -> Res<Map> {
         let user = to_pubkey(&user)?;
-        Ok(from_json(&crate::api::inspect::user_report(&host_of(&ctx), r, &user)?))
+        let report = from_json(&crate::api::inspect::user_report(&host_of(&ctx), r, &user)?);
+        Ok(report.try_cast::<Map>().expect("a user report is a JSON object"))
     }
 }
