@@ -106,6 +106,9 @@ output("signer", payer());
 output("key", payer().pubkey);
 output("info", r.info());
 output("outcome", #{ changed: false, signatures: [] });
+let many = [];
+for i in 0..30 { many.push(i); }
+output("many", many);
 "#;
     let rb = Runbook::new().file("show.rhai", script);
     let payer = rb.run_args(["run", "show.rhai", "--output", "json"]).success().json()["outputs"]["key"]
@@ -117,6 +120,7 @@ output("outcome", #{ changed: false, signatures: [] });
     assert!(text.contains(&format!("signer = Signer({payer} from localnet payer ")), "{text}");
     assert!(text.contains(&format!("key = {payer}\n")), "{text}");
     assert!(text.contains("outcome = #{ changed: false, signatures: [] }\n"), "{text}");
+    assert!(text.contains("many = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … and 20 more]\n"), "{text}");
     for line in [
         "info = run \"shown\": Uninitialized\n",
         "  epoch 0, step 0 of 0\n",
@@ -132,6 +136,7 @@ output("outcome", #{ changed: false, signatures: [] });
     assert_eq!(info["coordinator_account"]["status"]["state"], "Uninitialized");
     assert_eq!(info["treasurer_run"], serde_json::Value::Null);
     assert_eq!(json["outputs"]["run"]["run_id"], "shown");
+    assert_eq!(json["outputs"]["many"].as_array().unwrap().len(), 30);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Values as people read them, for the REPL's results and `run`'s text output: a pubkey as
 //! base58, a signer as its key and source, a run as `Run("id", state, epoch N)`, a run report
 //! as its summary, exact integers as their digits, and maps and arrays on one line when they
-//! fit, else one entry per line, indented.
+//! fit, else one entry per line, indented. A long array (hundreds of signatures) shows its
+//! first entries and a count; `--output json` keeps every entry.
 
 use crate::api::big_int::BigInt;
 use crate::api::host::Host;
@@ -15,6 +16,9 @@ use solana_sdk::pubkey::Pubkey;
 /// Lines longer than this are broken, one entry per line.
 const WIDTH: usize = 80;
 const INDENT: &str = "  ";
+/// Arrays longer than this show only their first `SHOWN_ENTRIES` and a count of the rest.
+const MAX_ENTRIES: usize = 20;
+const SHOWN_ENTRIES: usize = 10;
 
 /// A value laid out for reading.
 enum Shape {
@@ -57,9 +61,19 @@ fn key(name: &str) -> String {
     }
 }
 
+/// The entries of a list as shown: all of a short one, the first few of a long one and a count.
+fn entries<T>(items: &[T], shape: impl Fn(&T) -> Shape) -> Shape {
+    if items.len() <= MAX_ENTRIES {
+        return Shape::List(items.iter().map(shape).collect());
+    }
+    let mut shown: Vec<Shape> = items[..SHOWN_ENTRIES].iter().map(shape).collect();
+    shown.push(Shape::Atom(format!("… and {} more", items.len() - SHOWN_ENTRIES)));
+    Shape::List(shown)
+}
+
 fn of_value(value: &Dynamic, host: Option<&Host>) -> Shape {
     if let Some(array) = value.read_lock::<Array>() {
-        Shape::List(array.iter().map(|v| of_value(v, host)).collect())
+        entries(&array, |v| of_value(v, host))
     } else if let Some(map) = value.read_lock::<Map>() {
         Shape::Record(map.iter().map(|(k, v)| (key(k), of_value(v, host))).collect())
     } else {
@@ -89,7 +103,7 @@ fn atom(value: &Dynamic, host: Option<&Host>) -> String {
 
 fn of_json(value: &Value) -> Shape {
     match value {
-        Value::Array(items) => Shape::List(items.iter().map(of_json).collect()),
+        Value::Array(items) => entries(items, of_json),
         Value::Object(map) => Shape::Record(map.iter().map(|(k, v)| (key(k), of_json(v))).collect()),
         Value::String(s) => Shape::Atom(quoted(s)),
         Value::Null => Shape::Atom("()".into()),
@@ -158,6 +172,15 @@ mod tests {
             "y".repeat(45)
         );
         assert_eq!(show_json(&long), expected);
+    }
+
+    #[test]
+    fn long_arrays_show_their_first_entries_and_a_count() {
+        let short = show_json(&json!((0..20).collect::<Vec<_>>()));
+        let all: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+        assert_eq!(short, format!("[{}]", all.join(", ")));
+        let long = show_json(&json!((0..625).collect::<Vec<_>>()));
+        assert_eq!(long, "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … and 615 more]");
     }
 
     #[test]
