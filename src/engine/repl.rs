@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 const HELP: &str = "\
 Statements run as you enter them; variables, functions and imports persist.
 An incomplete statement (open bracket or string) continues on the next line.
+Tab completes names; after `value.` it offers that value's methods, properties and keys.
   :help          this text
   :functions     host functions and the functions defined in this session
   :load FILE     run a runbook into this session
