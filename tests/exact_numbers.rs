@@ -75,7 +75,8 @@ fn the_decoder_prints_large_integers_exactly() {
 }
 
 /// A rewarded run at the issue's treasurer index, with an earning rate above 2^63 (one client
-/// earns all of it), a slashing rate above 2^53 and a treasury above 2^63 (a 0-decimal mint).
+/// earns all of it and claims it), a slashing rate above 2^53 and a treasury funded above 2^63
+/// that keeps a surplus above 2^53 (a 0-decimal mint).
 const LARGE_RUN: &str = r#"
 let me = payer();
 if !run_exists("large") {
@@ -86,9 +87,13 @@ if !run_exists("large") {
     r.update_config(CONFIG);
     r.resume();
     r.set_rates(big_int("9223372036854775809"), 9007199254740993);
-    r.simulate_epoch([new_keypair()]);
-    mint_tokens(mint, me, big_int("9223372036854775810"));
-    r.top_up(big_int("9223372036854775810"));
+    let client = new_keypair();
+    r.simulate_epoch([client]);
+    // What the client claims, and a surplus above 2^53 that stays.
+    let funds = big_int("9223372036854775809") + 9007199254740993;
+    mint_tokens(mint, me, funds);
+    r.top_up(funds);
+    r.claim(client);
 }
 let r = run("large");
 let info = r.info();
@@ -141,6 +146,8 @@ fn reports_and_scripts_keep_values_above_2_53_and_2_63_exact() {
     let user = &o["user"];
     assert_eq!(&user["address"], signer);
     assert_eq!(user["coordinator_account"]["client"]["earned"], ABOVE_2_63);
+    assert_eq!(user["treasurer_participant"]["claimed_earned_points"], ABOVE_2_63);
+    has_integer(&run.stdout, "claimed_earned_points", ABOVE_2_63);
     assert_eq!(o["earned"], ABOVE_2_63);
 
     let default_index = psyche_runbook::psyche::pdas::treasurer_index("large");
@@ -148,11 +155,15 @@ fn reports_and_scripts_keep_values_above_2_53_and_2_63_exact() {
     assert_eq!((o["same_pda"].clone(), o["own_pda"].clone()), (serde_json::json!(true), serde_json::json!(true)));
 
     let funding = &o["funding"];
-    assert_eq!(funding["funded"], ABOVE_2_63 + 1);
+    assert_eq!(funding["funded"], ABOVE_2_53);
     assert_eq!(funding["claimable"], ABOVE_2_63);
-    assert_eq!(funding["surplus"], 1);
+    assert_eq!(funding["claimed"], ABOVE_2_63);
+    assert_eq!(funding["unclaimed"], 0);
+    assert_eq!(funding["surplus"], ABOVE_2_53);
     assert_eq!(funding["burn_per_epoch"], ABOVE_2_63);
-    has_integer(&run.stdout, "funded", ABOVE_2_63 + 1);
+    has_integer(&run.stdout, "claimed", ABOVE_2_63);
+    has_integer(&run.stdout, "surplus", ABOVE_2_53);
+    has_integer(&run.stdout, "total_claimed_earned_points", ABOVE_2_63);
 
     // Text output prints the same digits.
     let text = rb.run_args(["run", "large.rhai", "--set", &set]).success();
