@@ -188,3 +188,13 @@ fn docs_show_pubkey_parameters_readably() {
     assert!(docs.contains("Run.user_info(user: Pubkey)") || docs.contains("user_info(r: Run, user: Pubkey)"), "{docs}");
     assert!(docs.contains("big_int(text: string) -> BigInt"), "{docs}");
 }
+
+#[test]
+fn a_caught_error_shows_its_kind_and_message() {
+    let script = "let e = ();\ntry { pubkey(\"nope\"); } catch (err) { e = err; }\noutput(\"error\", e);\n";
+    let rb = Runbook::new().file("caught.rhai", script);
+    let text = rb.run_args(["run", "caught.rhai"]).success().stdout;
+    assert_eq!(text, "error = Error(input error: invalid pubkey \"nope\")\n");
+    let json = rb.run_args(["run", "caught.rhai", "--output", "json"]).success().json();
+    assert_eq!(json["outputs"]["error"], serde_json::json!({"kind": "input", "message": "invalid pubkey \"nope\""}));
+}

@@ -5,6 +5,7 @@
 //! first entries and a count; `--output json` keeps every entry.
 
 use crate::api::big_int::BigInt;
+use crate::api::error::HostError;
 use crate::api::host::Host;
 use crate::api::keys::SignerHandle;
 use crate::api::runs::RunHandle;
@@ -96,6 +97,8 @@ fn atom(value: &Dynamic, host: Option<&Host>) -> String {
         report.summary.to_string()
     } else if let Some(big) = value.read_lock::<BigInt>() {
         big.to_string()
+    } else if let Some(error) = value.read_lock::<HostError>() {
+        format!("Error({} error: {})", error.kind_name(), error.message)
     } else {
         value.to_string()
     }

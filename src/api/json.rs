@@ -1,9 +1,10 @@
 //! Rhai values to JSON, for `output(...)` and `--output json`, and back. Host types render as
 //! operators read them: pubkeys as base58 strings, signers as their public key, runs as their
-//! addresses, reports as upstream's JSON. Integers stay exact both ways: a u64 beyond `INT`
-//! becomes a `BigInt`, and a `BigInt` becomes a JSON integer again.
+//! addresses, reports as upstream's JSON, errors as their kind and message. Integers stay exact
+//! both ways: a u64 beyond `INT` becomes a `BigInt`, and a `BigInt` becomes a JSON integer again.
 
 use crate::api::big_int::{BigInt, from_u64};
+use crate::api::error::HostError;
 use crate::api::keys::SignerHandle;
 use crate::api::runs::RunHandle;
 use crate::psyche::report::RunReport;
@@ -32,6 +33,8 @@ pub fn to_json(value: &Dynamic) -> Value {
         Value::String(signer.pubkey().to_string())
     } else if let Some(big) = value.read_lock::<BigInt>() {
         big_int_json(*big)
+    } else if let Some(error) = value.read_lock::<HostError>() {
+        serde_json::json!({"kind": error.kind_name(), "message": error.message})
     } else if let Some(report) = value.read_lock::<RunReport>() {
         report.json.clone()
     } else if let Some(run) = value.read_lock::<RunHandle>() {
