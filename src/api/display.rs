@@ -11,7 +11,6 @@ use crate::api::keys::SignerHandle;
 use crate::api::runs::RunHandle;
 use crate::psyche::report::RunReport;
 use rhai::{Array, Dynamic, Map};
-use serde_json::Value;
 use solana_sdk::pubkey::Pubkey;
 
 /// Lines longer than this are broken, one entry per line.
@@ -31,11 +30,6 @@ enum Shape {
 /// `value` for people; runs show their state as read through `host` (without one, just the id).
 pub fn show(value: &Dynamic, host: Option<&Host>) -> String {
     layout(&of_value(value, host), 0, 0)
-}
-
-/// A JSON value for people (the same layout as `show`).
-pub fn show_json(value: &Value) -> String {
-    layout(&of_json(value), 0, 0)
 }
 
 /// `Run("quickstart", Waiting for members, epoch 1)`: the state as the chain has it now (one
@@ -104,16 +98,6 @@ fn atom(value: &Dynamic, host: Option<&Host>) -> String {
     }
 }
 
-fn of_json(value: &Value) -> Shape {
-    match value {
-        Value::Array(items) => entries(items, of_json),
-        Value::Object(map) => Shape::Record(map.iter().map(|(k, v)| (key(k), of_json(v))).collect()),
-        Value::String(s) => Shape::Atom(quoted(s)),
-        Value::Null => Shape::Atom("()".into()),
-        other => Shape::Atom(other.to_string()),
-    }
-}
-
 /// The one-line form, when every part of it is one line.
 fn inline(shape: &Shape) -> Option<String> {
     match shape {
@@ -163,7 +147,12 @@ fn layout(shape: &Shape, depth: usize, used: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::json::from_json;
     use serde_json::json;
+
+    fn show_json(value: &serde_json::Value) -> String {
+        show(&from_json(value), None)
+    }
 
     #[test]
     fn short_values_stay_on_one_line_and_long_ones_break() {
