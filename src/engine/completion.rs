@@ -47,7 +47,7 @@ impl Completions {
     /// Where the completed word starts in `line`, and its candidates.
     pub fn complete(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
         let before = &line[..pos];
-        let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).map_or(0, |i| i + 1);
+        let start = word_start(before, |c| c.is_alphanumeric() || c == '_' || c == ':');
         let word = &before[start..];
         let matching = |names: &[String]| names.iter().filter(|n| n.starts_with(word)).cloned().collect();
         if word.starts_with(':') {
@@ -56,12 +56,36 @@ impl Completions {
             return (start, matching(&meta));
         }
         if let Some(receiver) = before[..start].strip_suffix('.') {
-            let name_start = receiver.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+            let name_start = word_start(receiver, |c| c.is_alphanumeric() || c == '_');
             return (start, self.members.get(&receiver[name_start..]).map(|m| matching(m)).unwrap_or_default());
         }
         if word.is_empty() {
             return (start, Vec::new());
         }
         (start, matching(&self.words))
+    }
+}
+
+/// The byte index where the run of `in_word` characters that ends `text` begins.
+fn word_start(text: &str, in_word: impl Fn(char) -> bool) -> usize {
+    text.char_indices().rev().find(|(_, c)| !in_word(*c)).map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_complete_after_a_dot_and_words_elsewhere() {
+        let completions = Completions {
+            words: vec!["run".into(), "run_exists".into(), "state".into()],
+            members: HashMap::from([("r".into(), vec!["pause".into(), "state".into()])]),
+        };
+        assert_eq!(completions.complete("r.sta", 5), (2, vec!["state".to_string()]));
+        assert_eq!(completions.complete("run_", 4), (0, vec!["run_exists".to_string()]));
+        // Text before the word may hold multi-byte characters.
+        let line = "let s = \"é€\"; r.pa";
+        assert_eq!(completions.complete(line, line.len()), (line.len() - 2, vec!["pause".to_string()]));
+        assert_eq!(completions.complete("x.pa", 4), (2, Vec::new()));
     }
 }
