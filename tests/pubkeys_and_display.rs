@@ -81,6 +81,9 @@ fn unknown_names_suggest_the_closest_ones() {
     let rb = rb.file("typo.rhai", "let r = run(\"typo\");\nr.run_di\n");
     let run = rb.run_args(["run", "typo.rhai"]).code(1);
     assert!(run.stderr.contains("(did you mean `run_id`?)"), "{}", run.stderr);
+    let rb = rb.file("typo.rhai", "fn bump(x) { x + 1 }\nbmup(1);\n");
+    let run = rb.run_args(["run", "typo.rhai"]).code(1);
+    assert!(run.stderr.contains("Function not found: bmup (i64) (did you mean `bump`?)"), "{}", run.stderr);
     let rb = rb.file("typo.rhai", "let amount = 5;\noutput(\"a\", amuont);\n");
     let check = rb.run_args(["check", "typo.rhai"]).code(2);
     assert!(

@@ -33,8 +33,8 @@ pub fn did_you_mean<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -
 }
 
 /// The suggestion for a runtime error about an unknown function or property (innermost error
-/// of a call chain), or nothing.
-pub fn hint(err: &EvalAltResult, runtime: &Runtime) -> String {
+/// of a call chain), or nothing. `own` are the functions the script defines.
+pub fn hint<'a>(err: &EvalAltResult, runtime: &Runtime, own: impl Iterator<Item = &'a str>) -> String {
     let mut current = err;
     while let EvalAltResult::ErrorInFunctionCall(.., inner, _) | EvalAltResult::ErrorInModule(_, inner, _) = current {
         current = inner;
@@ -63,8 +63,9 @@ pub fn hint(err: &EvalAltResult, runtime: &Runtime) -> String {
             return found;
         }
     }
+    let own: Vec<&str> = own.collect();
     let functions = known_functions(runtime);
-    did_you_mean(&typed, functions.keys().map(String::as_str))
+    did_you_mean(&typed, functions.keys().map(String::as_str).chain(own.iter().copied()))
 }
 
 /// The suggestion for an undefined variable: the closest name among the scope's constants and
