@@ -210,7 +210,8 @@ fn no_function_hands_secret_bytes_to_a_script() {
         solana_sdk::signature::Keypair::try_from(bytes.as_slice()).unwrap().pubkey().to_string()
     };
     assert_eq!(doc["outputs"]["shown"], pubkey);
-    assert_eq!(doc["outputs"]["debug"], format!("Signer({pubkey})"));
+    // The debug form names where the key came from (the variable), never the secret.
+    assert_eq!(doc["outputs"]["debug"], format!("Signer({pubkey} from secret in $RAW_WALLET_PRIVATE_KEY)"));
     assert_eq!(doc["outputs"]["json"], pubkey);
     assert_eq!(doc["outputs"]["verified"], true);
     assert!(doc["error"]["message"].as_str().unwrap().contains("secret"), "{doc}");

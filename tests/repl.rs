@@ -146,3 +146,64 @@ fn prompt_signer_reads_a_seed_phrase_at_the_terminal() {
     // The phrase was typed without echo: it appears nowhere in the output.
     assert!(!rest.contains("abandon about"), "{rest}");
 }
+
+#[test]
+fn values_show_as_operators_read_them_and_strings_name_pubkeys() {
+    let rb = Runbook::new();
+    let mut repl = start(&rb);
+    eval(&mut repl, "let r = create_run(#{ run_id: \"shown\" }).run;", "");
+    eval(&mut repl, "r", "=> Run(\"shown\", Uninitialized, epoch 0)");
+    eval(&mut repl, "payer()", "from localnet payer ");
+    // A pubkey is bare base58, not a quoted string.
+    repl.send_line("payer().pubkey").unwrap();
+    repl.exp_regex(r"=> [1-9A-HJ-NP-Za-km-z]{32,44}\r\n").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    // Pubkey parameters take base58 strings and signers.
+    eval(&mut repl, "let user = \"11111111111111111111111111111112\";", "");
+    eval(&mut repl, "grant(payer(), user).changed", "=> true");
+    eval(&mut repl, "r.can_join(user)", "=> true");
+    eval(&mut repl, "authorization(payer(), user).active", "=> true");
+    eval(&mut repl, "grant(payer(), \"not-a-key\")", "error: invalid pubkey \"not-a-key\"");
+    // A report is a summary; a long map breaks into indented lines.
+    eval(&mut repl, "r.info()", "  epoch 0, step 0 of 0");
+    repl.send_line("r.user_info(user)").unwrap();
+    repl.exp_string("=> #{\r\n  address: \"11111111111111111111111111111112\",\r\n  coordinator_account: #{").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    eval(&mut repl, "r.pasue()", "did you mean `pause`?");
+    repl.send_control('d').unwrap();
+    repl.exp_eof().unwrap();
+}
+
+#[test]
+fn tab_after_a_dot_offers_the_values_own_methods_and_properties() {
+    let rb = Runbook::new();
+    let mut repl = start(&rb);
+    eval(&mut repl, "let r = create_run(#{ run_id: \"tab\" }).run;", "");
+    // `sta` on a Run is `state` (not the range getter `start`).
+    repl.send("r.sta\t").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("r.state").unwrap();
+    repl.send("()\r").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("=> \"Uninitialized\"").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    // Properties too.
+    repl.send("r.run_\t").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("r.run_id").unwrap();
+    repl.send("\r").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("=> \"tab\"").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    // A map's keys.
+    eval(&mut repl, "let outcome = #{ signatures_sent: 3 };", "");
+    repl.send("outcome.signatures_s\t").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("outcome.signatures_sent").unwrap();
+    repl.send("\r").unwrap();
+    repl.flush().unwrap();
+    repl.exp_string("=> 3").unwrap();
+    repl.exp_string(FRESH_PROMPT).unwrap();
+    repl.send_control('d').unwrap();
+    repl.exp_eof().unwrap();
+}

@@ -1,7 +1,9 @@
 //! Derived addresses of a run's accounts, with this cluster's program IDs.
 
+use crate::api::big_int::{BigInt, to_u64};
 use crate::api::error::HostError;
 use crate::api::host::Host;
+use crate::api::keys::{PubkeyArg, to_pubkey};
 use crate::psyche::pdas;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, INT};
@@ -29,8 +31,14 @@ pub mod addresses_api {
     }
 
     /// The join Authorization PDA of `grantee` under `join_authority`.
-    pub fn join_authorization_address(ctx: NativeCallContext, join_authority: Pubkey, grantee: Pubkey) -> Pubkey {
-        pdas::join_authorization(&Host::of(&ctx).settings.programs, &join_authority, &grantee)
+    #[rhai_fn(return_raw)]
+    pub fn join_authorization_address(
+        ctx: NativeCallContext,
+        join_authority: PubkeyArg,
+        grantee: PubkeyArg,
+    ) -> Result<Pubkey, Box<EvalAltResult>> {
+        let (join_authority, grantee) = (to_pubkey(&join_authority)?, to_pubkey(&grantee)?);
+        Ok(pdas::join_authorization(&Host::of(&ctx).settings.programs, &join_authority, &grantee))
     }
 
     /// The treasurer Run PDA of a run at upstream's default index (sha256 of the run id).
@@ -48,14 +56,22 @@ pub mod addresses_api {
         Ok(pdas::treasurer_run(&Host::of(&ctx).settings.programs, index))
     }
 
-    /// Upstream's default treasurer index of a run id, as a decimal string (it can exceed INT).
+    /// The treasurer Run PDA at an index beyond `INT` (see `big_int`).
+    #[rhai_fn(name = "treasurer_run_address", return_raw)]
+    pub fn treasurer_run_address_at_big(ctx: NativeCallContext, index: BigInt) -> Result<Pubkey, Box<EvalAltResult>> {
+        let index = to_u64(&Dynamic::from(index), "treasurer index")?;
+        Ok(pdas::treasurer_run(&Host::of(&ctx).settings.programs, index))
+    }
+
+    /// Upstream's default treasurer index of a run id: a u64, usually beyond INT, so a `BigInt`.
     #[rhai_fn(return_raw)]
-    pub fn treasurer_index(run_id: &str) -> Result<String, Box<EvalAltResult>> {
-        Ok(pdas::treasurer_index(checked_run_id(run_id)?).to_string())
+    pub fn treasurer_index(run_id: &str) -> Result<BigInt, Box<EvalAltResult>> {
+        Ok(BigInt(pdas::treasurer_index(checked_run_id(run_id)?).into()))
     }
 
     /// The associated token account of `owner` for `mint` (classic token program).
-    pub fn token_account_address(owner: Pubkey, mint: Pubkey) -> Pubkey {
-        pdas::associated_token(&owner, &mint)
+    #[rhai_fn(return_raw)]
+    pub fn token_account_address(owner: PubkeyArg, mint: PubkeyArg) -> Result<Pubkey, Box<EvalAltResult>> {
+        Ok(pdas::associated_token(&to_pubkey(&owner)?, &to_pubkey(&mint)?))
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::keys::{SignerHandle, parse_pubkey};
+use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
 use crate::api::outcome::{changed, unchanged, with};
 use crate::api::runs::RunHandle;
 use crate::chain::batch::{Landing, send_all};
@@ -46,16 +46,7 @@ pub fn parse_users(host: &Host, users: &Dynamic) -> Result<Vec<Pubkey>, HostErro
         }
     } else if let Some(array) = users.read_lock::<Array>() {
         for (i, item) in array.iter().enumerate() {
-            let key = if let Some(k) = item.clone().try_cast::<Pubkey>() {
-                k
-            } else if let Some(s) = item.clone().try_cast::<SignerHandle>() {
-                s.pubkey()
-            } else if let Some(text) = item.clone().try_cast::<String>() {
-                parse_pubkey(&text).map_err(|e| HostError::input(format!("users[{i}]: {}", e.message)))?
-            } else {
-                return Err(HostError::input(format!("users[{i}]: expected a pubkey, found {}", item.type_name())));
-            };
-            keys.push(key);
+            keys.push(to_pubkey(item).map_err(|e| HostError::input(format!("users[{i}]: {}", e.message)))?);
         }
     } else {
         return Err(HostError::input(format!("users: expected an array or a file path, found {}", users.type_name())));
@@ -250,8 +241,8 @@ pub mod authz_api {
 
     /// Lets `user` (a master key) join runs of `join_authority`; a no-op when already active.
     #[rhai_fn(return_raw)]
-    pub fn grant(ctx: NativeCallContext, join_authority: SignerHandle, user: Pubkey) -> Res<Map> {
-        Ok(grant_one(&Host::of(&ctx), &join_authority, &user)?)
+    pub fn grant(ctx: NativeCallContext, join_authority: SignerHandle, user: PubkeyArg) -> Res<Map> {
+        Ok(grant_one(&Host::of(&ctx), &join_authority, &to_pubkey(&user)?)?)
     }
 
     /// Grants many users at once, from an array or a users file (one pubkey per line, `#`
@@ -272,7 +263,8 @@ pub mod authz_api {
     /// Deactivates `user`'s authorization (future joins are refused); a no-op when inactive or
     /// absent.
     #[rhai_fn(return_raw)]
-    pub fn revoke(ctx: NativeCallContext, join_authority: SignerHandle, user: Pubkey) -> Res<Map> {
+    pub fn revoke(ctx: NativeCallContext, join_authority: SignerHandle, user: PubkeyArg) -> Res<Map> {
+        let user = to_pubkey(&user)?;
         let host = Host::of(&ctx);
         let grantor = join_authority.pubkey();
         match read(&host, &grantor, &user)? {
@@ -286,7 +278,8 @@ pub mod authz_api {
 
     /// Closes `user`'s (inactive) authorization and returns its rent to the join authority.
     #[rhai_fn(return_raw)]
-    pub fn close_authorization(ctx: NativeCallContext, join_authority: SignerHandle, user: Pubkey) -> Res<Map> {
+    pub fn close_authorization(ctx: NativeCallContext, join_authority: SignerHandle, user: PubkeyArg) -> Res<Map> {
+        let user = to_pubkey(&user)?;
         let host = Host::of(&ctx);
         let grantor = join_authority.pubkey();
         let ids = &host.settings.programs;
@@ -317,9 +310,10 @@ pub mod authz_api {
     pub fn set_delegates(
         ctx: NativeCallContext,
         grantee: SignerHandle,
-        join_authority: Pubkey,
+        join_authority: PubkeyArg,
         delegates: Array,
     ) -> Res<Map> {
+        let join_authority = to_pubkey(&join_authority)?;
         let host = Host::of(&ctx);
         let desired = parse_users(&host, &Dynamic::from_array(delegates))?;
         let current = read(&host, &join_authority, &grantee.pubkey())?.ok_or_else(|| {
@@ -346,7 +340,8 @@ pub mod authz_api {
 
     /// The authorization of `grantee` under `join_authority` as a map, or `()` if none exists.
     #[rhai_fn(return_raw)]
-    pub fn authorization(ctx: NativeCallContext, join_authority: Pubkey, grantee: Pubkey) -> Res<Dynamic> {
+    pub fn authorization(ctx: NativeCallContext, join_authority: PubkeyArg, grantee: PubkeyArg) -> Res<Dynamic> {
+        let (join_authority, grantee) = (to_pubkey(&join_authority)?, to_pubkey(&grantee)?);
         let host = Host::of(&ctx);
         let address = pdas::join_authorization(&host.settings.programs, &join_authority, &grantee);
         Ok(read(&host, &join_authority, &grantee)?.map_or(Dynamic::UNIT, |a| authorization_map(address, &a).into()))
@@ -354,7 +349,8 @@ pub mod authz_api {
 
     /// The grantees of every active join authorization `join_authority` has given.
     #[rhai_fn(return_raw)]
-    pub fn active_grantees(ctx: NativeCallContext, join_authority: Pubkey) -> Res<Array> {
+    pub fn active_grantees(ctx: NativeCallContext, join_authority: PubkeyArg) -> Res<Array> {
+        let join_authority = to_pubkey(&join_authority)?;
         let host = Host::of(&ctx);
         let chain = host.chain()?;
         let config = solana_rpc_client_api::config::RpcProgramAccountsConfig {
@@ -384,14 +380,20 @@ pub mod authz_api {
     /// True when `user` may join run `r` through an active public or personal authorization
     /// (what clients try first; a delegate joins through its master key's authorization).
     #[rhai_fn(name = "can_join", return_raw)]
-    pub fn can_join(ctx: NativeCallContext, r: &mut RunHandle, user: Pubkey) -> Res<bool> {
-        Ok(crate::api::inspect::join_authorization(&Host::of(&ctx), r, &user)?.is_some())
+    pub fn can_join(ctx: NativeCallContext, r: &mut RunHandle, user: PubkeyArg) -> Res<bool> {
+        Ok(crate::api::inspect::join_authorization(&Host::of(&ctx), r, &to_pubkey(&user)?)?.is_some())
     }
 
     /// True when `user` may join run `r` as a delegate of `master` (the grantee whose
     /// authorization lists it), as clients started with `--authorizer <master>` do.
     #[rhai_fn(name = "can_join", return_raw)]
-    pub fn can_join_as_delegate(ctx: NativeCallContext, r: &mut RunHandle, user: Pubkey, master: Pubkey) -> Res<bool> {
+    pub fn can_join_as_delegate(
+        ctx: NativeCallContext,
+        r: &mut RunHandle,
+        user: PubkeyArg,
+        master: PubkeyArg,
+    ) -> Res<bool> {
+        let (user, master) = (to_pubkey(&user)?, to_pubkey(&master)?);
         let host = Host::of(&ctx);
         Ok(read(&host, &r.join_authority, &master)?
             .is_some_and(|a| a.is_valid_for(&r.join_authority, &user, JOIN_RUN_SCOPE)))

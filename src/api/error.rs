@@ -31,6 +31,15 @@ impl HostError {
     pub fn chain(message: impl Into<String>) -> Self {
         Self { kind: ErrorKind::Chain, message: message.into() }
     }
+
+    /// The kind as scripts see it (`e.kind`).
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Input => "input",
+            ErrorKind::Chain => "chain",
+            ErrorKind::Refused => "refused",
+        }
+    }
 }
 
 impl From<HostError> for Box<EvalAltResult> {
@@ -52,14 +61,7 @@ pub fn register_types(engine: &mut Engine) {
     engine
         .register_type_with_name::<HostError>("Error")
         .register_get("message", |e: &mut HostError| e.message.clone())
-        .register_get("kind", |e: &mut HostError| {
-            match e.kind {
-                ErrorKind::Input => "input",
-                ErrorKind::Chain => "chain",
-                ErrorKind::Refused => "refused",
-            }
-            .to_string()
-        })
+        .register_get("kind", |e: &mut HostError| e.kind_name().to_string())
         .register_fn("to_string", |e: &mut HostError| e.message.clone())
         .register_fn("to_debug", |e: &mut HostError| format!("Error({:?})", e.message));
 }

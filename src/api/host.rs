@@ -36,6 +36,8 @@ pub struct Host {
     /// The runbook's name, for the journal.
     pub runbook: String,
     outputs: Mutex<BTreeMap<String, Value>>,
+    /// The outputs as people read them, for text mode.
+    output_texts: Mutex<BTreeMap<String, String>>,
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
     chain: OnceLock<Result<Arc<Chain>, String>>,
@@ -68,6 +70,7 @@ impl Host {
             runbook: script.display().to_string(),
             base_dir,
             outputs: Mutex::default(),
+            output_texts: Mutex::default(),
             sent: Mutex::default(),
             payer: OnceLock::new(),
             chain: OnceLock::new(),
@@ -297,6 +300,14 @@ impl Host {
 
     pub fn outputs(&self) -> BTreeMap<String, Value> {
         self.outputs.lock().expect("outputs lock").clone()
+    }
+
+    pub fn set_output_text(&self, name: String, text: String) {
+        self.output_texts.lock().expect("outputs lock").insert(name, text);
+    }
+
+    pub fn output_texts(&self) -> BTreeMap<String, String> {
+        self.output_texts.lock().expect("outputs lock").clone()
     }
 
     /// Records a signature the moment it is sent, so an interrupted or failed run still

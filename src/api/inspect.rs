@@ -55,7 +55,7 @@ pub fn funding(host: &Host, r: &RunHandle) -> Result<(Funding, u8), HostError> {
     Ok((Funding::new(&r.coordinator(host)?, &t.run, t.balance), t.decimals))
 }
 
-pub fn run_report(host: &Host, r: &RunHandle) -> Result<Value, HostError> {
+pub fn run_report(host: &Host, r: &RunHandle) -> Result<report::RunReport, HostError> {
     let instance_account = host.account(&r.instance)?.ok_or_else(|| HostError::chain("the run's instance is gone"))?;
     let instance = CoordinatorInstance::decode(&instance_account.data).map_err(|e| HostError::chain(e.to_string()))?;
     let account = r.coordinator(host)?;

@@ -34,6 +34,13 @@ impl SignerHandle {
     }
 }
 
+impl SignerHandle {
+    /// The signer as the REPL shows it: its public key and where it came from.
+    pub fn describe(&self) -> String {
+        format!("Signer({} from {})", self.pubkey(), self.source)
+    }
+}
+
 impl std::fmt::Debug for SignerHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Signer({})", self.pubkey())
@@ -45,6 +52,26 @@ pub fn parse_pubkey(text: &str) -> Result<Pubkey, HostError> {
     text.trim().parse().map_err(|_| HostError::input(format!("invalid pubkey \"{text}\"")))
 }
 
+/// A parameter that names a public key: a `Pubkey`, a base58 string or a `Signer` (its public
+/// key). Rhai hands it over untyped; the alias is what `psyche-runbook docs` shows as `Pubkey`.
+pub type PubkeyArg = Dynamic;
+
+/// The public key a `PubkeyArg` names; a bad string is `invalid pubkey "…"`, as for `pubkey()`.
+pub fn to_pubkey(value: &Dynamic) -> Result<Pubkey, HostError> {
+    if let Some(key) = value.read_lock::<Pubkey>() {
+        Ok(*key)
+    } else if let Some(signer) = value.read_lock::<SignerHandle>() {
+        Ok(signer.pubkey())
+    } else if value.is_string() {
+        parse_pubkey(&value.to_string())
+    } else {
+        Err(HostError::input(format!(
+            "expected a pubkey (a Pubkey, a base58 string or a Signer), found {}",
+            value.type_name()
+        )))
+    }
+}
+
 pub fn register_types(engine: &mut Engine) {
     engine
         .register_type_with_name::<Pubkey>("Pubkey")
@@ -54,7 +81,7 @@ pub fn register_types(engine: &mut Engine) {
         .register_fn("!=", |a: Pubkey, b: Pubkey| a != b)
         .register_type_with_name::<SignerHandle>("Signer")
         .register_fn("to_string", |s: &mut SignerHandle| s.pubkey().to_string())
-        .register_fn("to_debug", |s: &mut SignerHandle| format!("{s:?}"));
+        .register_fn("to_debug", |s: &mut SignerHandle| s.describe());
 }
 
 #[export_module]
@@ -69,6 +96,12 @@ pub mod keys_api {
     #[rhai_fn(return_raw)]
     pub fn pubkey(text: &str) -> Result<Pubkey, Box<EvalAltResult>> {
         Ok(parse_pubkey(text)?)
+    }
+
+    /// The public key of a signer (or a pubkey itself).
+    #[rhai_fn(name = "pubkey", return_raw)]
+    pub fn pubkey_of(key: PubkeyArg) -> Result<Pubkey, Box<EvalAltResult>> {
+        Ok(to_pubkey(&key)?)
     }
 
     /// The all-zero grantee (`11111111111111111111111111111111`): an authorization for it lets
@@ -131,7 +164,8 @@ pub mod keys_api {
 
     /// Checks a base58 signature of a UTF-8 message against a public key.
     #[rhai_fn(return_raw)]
-    pub fn verify_signature(key: Pubkey, message: &str, signature: &str) -> Result<bool, Box<EvalAltResult>> {
+    pub fn verify_signature(key: PubkeyArg, message: &str, signature: &str) -> Result<bool, Box<EvalAltResult>> {
+        let key = to_pubkey(&key)?;
         let signature: solana_sdk::signature::Signature =
             signature.parse().map_err(|_| HostError::input(format!("invalid signature \"{signature}\"")))?;
         Ok(signature.verify(key.as_ref(), message.as_bytes()))

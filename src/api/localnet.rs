@@ -4,7 +4,7 @@
 use crate::api::amounts::{to_native, to_ui};
 use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::keys::SignerHandle;
+use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
 use crate::api::runs::RunHandle;
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, FLOAT, INT, Map};
@@ -18,7 +18,8 @@ pub mod localnet_api {
 
     /// Localnet only: sends `sol` SOL from the localnet faucet to `to`; returns the signature.
     #[rhai_fn(return_raw)]
-    pub fn airdrop(ctx: NativeCallContext, to: Pubkey, sol: Dynamic) -> Result<String, Box<EvalAltResult>> {
+    pub fn airdrop(ctx: NativeCallContext, to: PubkeyArg, sol: Dynamic) -> Result<String, Box<EvalAltResult>> {
+        let to = to_pubkey(&to)?;
         let host = Host::of(&ctx);
         let lamports = to_native(&sol, 9, "airdrop amount")?;
         let handle = host.localnet()?;
@@ -46,10 +47,11 @@ pub mod localnet_api {
     #[rhai_fn(return_raw)]
     pub fn mint_tokens(
         ctx: NativeCallContext,
-        mint: Pubkey,
-        owner: Pubkey,
+        mint: PubkeyArg,
+        owner: PubkeyArg,
         amount: Dynamic,
     ) -> Result<Pubkey, Box<EvalAltResult>> {
+        let (mint, owner) = (to_pubkey(&mint)?, to_pubkey(&owner)?);
         let handle = Host::of(&ctx).localnet()?;
         let mut net = handle.lock();
         let decimals =
@@ -95,7 +97,7 @@ pub mod localnet_api {
         let summary = handle.lock().simulate_epoch(run_id, &keys).map_err(|e| HostError::chain(e.to_string()))?;
         let mut earned = Map::new();
         for (key, points) in summary.earned {
-            earned.insert(key.to_string().into(), (points as INT).into());
+            earned.insert(key.to_string().into(), crate::api::big_int::from_u64(points));
         }
         let mut map = Map::new();
         map.insert("epoch".into(), INT::from(summary.epoch).into());
@@ -118,7 +120,8 @@ pub mod localnet_api {
 
     /// The SOL balance of an account, on any cluster.
     #[rhai_fn(return_raw)]
-    pub fn sol_balance(ctx: NativeCallContext, key: Pubkey) -> Result<FLOAT, Box<EvalAltResult>> {
+    pub fn sol_balance(ctx: NativeCallContext, key: PubkeyArg) -> Result<FLOAT, Box<EvalAltResult>> {
+        let key = to_pubkey(&key)?;
         let chain = Host::of(&ctx).chain()?;
         let lamports = chain.balance(&key).map_err(|e| HostError::chain(e.to_string()))?;
         Ok(to_ui(lamports, 9))

@@ -4,7 +4,9 @@
 pub mod addresses;
 pub mod amounts;
 pub mod authz;
+pub mod big_int;
 pub mod cluster;
+pub mod display;
 pub mod error;
 pub mod host;
 pub mod inspect;
@@ -15,6 +17,7 @@ pub mod outcome;
 pub mod outputs;
 pub mod params;
 pub mod run_api;
+pub mod run_report;
 pub mod runs;
 pub mod treasury;
 
@@ -26,7 +29,10 @@ pub fn register(engine: &mut Engine) {
     keys::register_types(engine);
     runs::register_types(engine);
     error::register_types(engine);
+    big_int::register_types(engine);
+    run_report::register_types(engine);
     engine.register_global_module(exported_module!(keys::keys_api).into());
+    engine.register_global_module(exported_module!(big_int::big_int_api).into());
     engine.register_global_module(exported_module!(cluster::cluster_api).into());
     engine.register_global_module(exported_module!(addresses::addresses_api).into());
     engine.register_global_module(exported_module!(outputs::outputs_api).into());

@@ -1,6 +1,7 @@
 //! Outputs: the values a runbook reports. They appear in the `--output json` document on
-//! stdout (and, in text mode, as `name = value` lines on stderr).
+//! stdout (and, in text mode, as `name = value` lines on stdout, laid out for people).
 
+use crate::api::display::show;
 use crate::api::host::Host;
 use crate::api::json::to_json;
 use rhai::plugin::*;
@@ -15,6 +16,8 @@ pub mod outputs_api {
     /// output("treasury_balance", 250.0);
     /// ```
     pub fn output(ctx: NativeCallContext, name: &str, value: Dynamic) {
-        Host::of(&ctx).set_output(name.to_string(), to_json(&value));
+        let host = Host::of(&ctx);
+        host.set_output(name.to_string(), to_json(&value));
+        host.set_output_text(name.to_string(), show(&value, Some(&host)));
     }
 }

@@ -2,10 +2,11 @@
 //! Every mutation reads the chain first and sends nothing when the desired state already holds.
 
 use crate::api::amounts::to_native;
+use crate::api::big_int::to_u64;
 use crate::api::error::HostError;
 use crate::api::host::Host;
 use crate::api::json::{from_json, to_json};
-use crate::api::keys::SignerHandle;
+use crate::api::keys::{PubkeyArg, to_pubkey};
 use crate::api::outcome::{changed, unchanged, with};
 use crate::api::runs::{RunHandle, check_run_id, parse_state};
 use crate::psyche::accounts::BorshAccount;
@@ -17,6 +18,7 @@ use crate::psyche::fixed::FixedString;
 use crate::psyche::instructions::{coordinator, system, treasurer};
 use crate::psyche::model::{Checkpoint, HubRepo};
 use crate::psyche::pdas;
+use crate::psyche::report::RunReport;
 use crate::psyche::run_update;
 use crate::psyche::sizing::RunChange;
 use rhai::plugin::*;
@@ -98,17 +100,7 @@ fn pubkey_field(map: &Map, key: &str) -> Result<Option<Pubkey>, HostError> {
     match map.get(key) {
         None => Ok(None),
         Some(v) if v.is_unit() => Ok(None),
-        Some(v) => {
-            if let Some(k) = v.clone().try_cast::<Pubkey>() {
-                Ok(Some(k))
-            } else if let Some(s) = v.clone().try_cast::<SignerHandle>() {
-                Ok(Some(s.pubkey()))
-            } else if let Some(text) = v.clone().try_cast::<String>() {
-                crate::api::keys::parse_pubkey(&text).map(Some)
-            } else {
-                Err(HostError::input(format!("{key}: expected a pubkey, found {}", v.type_name())))
-            }
-        }
+        Some(v) => to_pubkey(v).map(Some).map_err(|e| HostError::input(format!("{key}: {}", e.message))),
     }
 }
 
@@ -122,12 +114,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
     let mint = pubkey_field(spec, "mint")?;
     let index = match spec.get("treasurer_index") {
         None => pdas::treasurer_index(&run_id),
-        Some(v) => v
-            .as_int()
-            .ok()
-            .and_then(|i| u64::try_from(i).ok())
-            .or_else(|| v.clone().try_cast::<String>().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| HostError::input("treasurer_index must be a non-negative integer"))?,
+        Some(v) => to_u64(v, "treasurer_index")?,
     };
     if spec.contains_key("treasurer_index") && mint.is_none() {
         return Err(HostError::input("treasurer_index needs a mint (a rewarded run)"));
@@ -576,15 +563,18 @@ pub mod run_api {
         }
     }
 
-    /// The run's report, with the shape and key names of upstream's `json-dump-run`.
+    /// The run's report, with the shape and key names of upstream's `json-dump-run`
+    /// (`info.coordinator_account.status.epoch`); shown as a summary in the REPL and text output.
     #[rhai_fn(name = "info", return_raw)]
-    pub fn info(ctx: NativeCallContext, r: &mut RunHandle) -> Res<Dynamic> {
-        Ok(from_json(&crate::api::inspect::run_report(&host_of(&ctx), r)?))
+    pub fn info(ctx: NativeCallContext, r: &mut RunHandle) -> Res<RunReport> {
+        Ok(crate::api::inspect::run_report(&host_of(&ctx), r)?)
     }
 
     /// A user's report in the shape of upstream's `json-dump-user`.
     #[rhai_fn(name = "user_info", return_raw)]
-    pub fn user_info(ctx: NativeCallContext, r: &mut RunHandle, user: Pubkey) -> Res<Dynamic> {
-        Ok(from_json(&crate::api::inspect::user_report(&host_of(&ctx), r, &user)?))
+    pub fn user_info(ctx: NativeCallContext, r: &mut RunHandle, user: PubkeyArg) -> Res<Map> {
+        let user = to_pubkey(&user)?;
+        let report = from_json(&crate::api::inspect::user_report(&host_of(&ctx), r, &user)?);
+        Ok(report.try_cast::<Map>().expect("a user report is a JSON object"))
     }
 }

@@ -167,6 +167,10 @@ pub fn parse_state(text: &str) -> Result<RunState, HostError> {
 pub fn register_types(engine: &mut rhai::Engine) {
     engine
         .register_type_with_name::<RunHandle>("Run")
-        .register_fn("to_string", |r: &mut RunHandle| format!("run \"{}\"", r.run_id))
-        .register_fn("to_debug", |r: &mut RunHandle| format!("Run({:?}, {})", r.run_id, r.instance));
+        .register_fn("to_string", |ctx: rhai::NativeCallContext, r: &mut RunHandle| {
+            crate::api::display::run_line(r, Some(&Host::of(&ctx)))
+        })
+        .register_fn("to_debug", |ctx: rhai::NativeCallContext, r: &mut RunHandle| {
+            crate::api::display::run_line(r, Some(&Host::of(&ctx)))
+        });
 }

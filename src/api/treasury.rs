@@ -6,7 +6,7 @@ use crate::api::amounts::{to_native, to_ui};
 use crate::api::error::HostError;
 use crate::api::host::Host;
 use crate::api::inspect::{funding, token_balance, treasury};
-use crate::api::keys::SignerHandle;
+use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
 use crate::api::outcome::{changed, unchanged, with};
 use crate::api::runs::RunHandle;
 use crate::psyche::accounts::BorshAccount;
@@ -16,7 +16,6 @@ use crate::psyche::pdas;
 use crate::psyche::report::Funding;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, FLOAT, INT, Map};
-use solana_sdk::pubkey::Pubkey;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
@@ -103,12 +102,14 @@ pub mod treasury_api {
     }
 
     /// The treasury's funding in UI units: `#{funded, claimable, claimed, unclaimed, missing,
-    /// surplus, burn_per_epoch, funded_epochs}` (`funded_epochs` is `()` when nothing burns).
+    /// surplus, burn_per_epoch, funded_epochs}` (`funded_epochs` is `()` when nothing burns),
+    /// and the same figures exactly, in native units (points), under `native`.
     #[rhai_fn(name = "funding", return_raw)]
     pub fn funding_report(ctx: NativeCallContext, r: &mut RunHandle) -> Res<Map> {
         let host = Host::of(&ctx);
         let (f, d) = funding(&host, r)?;
         let mut map = Map::new();
+        let mut native = Map::new();
         for (key, value) in [
             ("funded", f.funded),
             ("claimable", f.claimable),
@@ -119,7 +120,9 @@ pub mod treasury_api {
             ("burn_per_epoch", f.burn_per_epoch),
         ] {
             map.insert(key.into(), to_ui(value, d).into());
+            native.insert(key.into(), crate::api::big_int::from_u64(value));
         }
+        map.insert("native".into(), native.into());
         map.insert("funded_epochs".into(), f.funded_epochs.map_or(Dynamic::UNIT, |e| Dynamic::from_float(e as FLOAT)));
         Ok(map)
     }
@@ -174,7 +177,8 @@ pub mod treasury_api {
 
     /// The token balance (UI units) of `owner` for the run's collateral mint.
     #[rhai_fn(name = "collateral_balance", return_raw)]
-    pub fn collateral_balance(ctx: NativeCallContext, r: &mut RunHandle, owner: Pubkey) -> Res<FLOAT> {
+    pub fn collateral_balance(ctx: NativeCallContext, r: &mut RunHandle, owner: PubkeyArg) -> Res<FLOAT> {
+        let owner = to_pubkey(&owner)?;
         let host = Host::of(&ctx);
         let t = treasury(&host, r)?;
         let balance = token_balance(&host, &pdas::associated_token(&owner, &t.run.collateral_mint))?;

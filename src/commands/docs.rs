@@ -22,6 +22,7 @@ pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
         println!("{}", serde_json::to_string_pretty(&document).expect("JSON serializes"));
     } else {
         println!("Types: {}", types.iter().filter_map(|t| t["name"].as_str()).collect::<Vec<_>>().join(", "));
+        println!("A Pubkey parameter also takes a base58 string or a Signer (its public key).");
         println!();
         for f in &functions {
             let signature = f["signature"].as_str().unwrap_or_default();

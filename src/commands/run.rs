@@ -131,8 +131,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         println!("{}", serde_json::to_string_pretty(&document).expect("JSON document serializes"));
     } else if !log.quiet || !sent.is_empty() || result.is_err() {
         // Quiet means silent on a no-op, so cron mails only when something happened.
-        for (name, value) in &outputs {
-            println!("{name} = {value}");
+        for (name, text) in runtime.host.output_texts() {
+            println!("{name} = {text}");
         }
     }
     if args.dry_run && !log.json() {
@@ -189,10 +189,18 @@ fn error_json(d: &Diagnostic) -> serde_json::Value {
     serde_json::to_value(d).expect("diagnostics serialize")
 }
 
+/// Signatures listed in full when an error leaves this many or fewer; beyond, a count and the
+/// last few (`--output json` and the journal keep every one).
+const LISTED_SIGNATURES: usize = 3;
+
 /// Whether an error left anything on chain, so the operator knows where they stand.
 pub fn sent_note(sent: &[String]) -> String {
     match sent.len() {
         0 => "nothing was sent".to_string(),
-        n => format!("{n} transaction(s) were sent before the error: {}", sent.join(", ")),
+        n if n <= LISTED_SIGNATURES => format!("{n} transaction(s) were sent before the error: {}", sent.join(", ")),
+        n => format!(
+            "{n} transaction(s) were sent before the error, the last {LISTED_SIGNATURES}: {} (all of them: `psyche-runbook journal show --last`)",
+            sent[n - LISTED_SIGNATURES..].join(", ")
+        ),
     }
 }

@@ -1,9 +1,11 @@
 //! Static checks for `psyche-runbook check`: beyond parsing (with strict variables), find calls
 //! to functions that exist nowhere — not in the host API, Rhai's standard library, the script's
-//! own functions or Rhai's keywords — and imports that do not resolve.
+//! own functions or Rhai's keywords — and imports that do not resolve. An unknown name comes
+//! with the closest known ones.
 
 use crate::engine::Runtime;
 use crate::engine::errors::{Diagnostic, Location};
+use crate::engine::suggest::did_you_mean;
 use crate::exit::ExitCode;
 use rhai::{AST, ASTNode, Expr, Position, Stmt};
 use std::collections::{HashMap, HashSet};
@@ -48,7 +50,10 @@ pub fn check_ast(runtime: &Runtime, ast: &AST, file: &str) -> Vec<Diagnostic> {
                 }
                 let args = call.args.len();
                 match known.get(call.name.as_str()) {
-                    None => found.push(problem(format!("unknown function `{}`", call.name), *pos)),
+                    None => {
+                        let hint = did_you_mean(call.name.as_str(), known.keys().map(String::as_str));
+                        found.push(problem(format!("unknown function `{}`{hint}", call.name), *pos));
+                    }
                     Some(arities) if !(arities.contains(&args) || is_method && arities.contains(&(args + 1))) => {
                         let mut counts: Vec<_> = arities.iter().copied().collect();
                         counts.sort_unstable();

@@ -1,9 +1,10 @@
 //! The host API's catalogue, generated from the engine's own metadata so it cannot drift from
-//! the code: for `psyche-runbook docs` and the REPL's `:functions`.
+//! the code: for `psyche-runbook docs`, the REPL's `:functions` and completion, and the
+//! names "did you mean" suggests.
 
 use crate::engine::Runtime;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The first paragraph of a `///` doc comment, as one line.
 fn summary(doc_comments: &Value) -> String {
@@ -24,18 +25,24 @@ fn summary(doc_comments: &Value) -> String {
 }
 
 /// A Rust type as script authors know it: registered names for host types, `string`,
-/// `int`, no references, no `Result` wrapper.
-fn script_type(rust: &str, names: &HashMap<String, String>) -> String {
+/// `int`, no references, no `Result` wrapper. A `PubkeyArg` shows as `Pubkey` (it also takes
+/// a base58 string or a Signer, as the catalogue's header says).
+pub fn script_type(rust: &str, names: &HashMap<String, String>) -> String {
     let mut t = rust.trim().trim_start_matches("&mut ").trim_start_matches('&').trim().to_string();
     if let Some(inner) = t.strip_prefix("Result<").and_then(|r| r.split_once(',')).map(|(ok, _)| ok.trim().to_string())
     {
         t = inner;
+    }
+    // The API modules' `Res<T>` alias of `Result<T, Box<EvalAltResult>>`.
+    if let Some(inner) = t.strip_prefix("Res<").and_then(|r| r.strip_suffix('>')) {
+        t = inner.trim().to_string();
     }
     match t.as_str() {
         "str" | "String" | "ImmutableString" => "string".into(),
         "INT" | "i64" => "int".into(),
         "FLOAT" | "f64" => "float".into(),
         "Dynamic" => "any".into(),
+        "PubkeyArg" => "Pubkey".into(),
         "()" => "()".into(),
         other => names.get(other).cloned().unwrap_or_else(|| other.to_string()),
     }
@@ -61,12 +68,9 @@ fn signature(f: &Value, names: &HashMap<String, String>) -> String {
     if ret == "()" { format!("{name}({list})") } else { format!("{name}({list}) -> {ret}") }
 }
 
-/// `[{name, signature, description}]` for host functions, and the host types.
-pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
-    let json = runtime.engine.gen_fn_metadata_to_json(false).expect("metadata serializes");
-    let meta: Value = serde_json::from_str(&json).expect("metadata is JSON");
-    // Host types by their Rust name (last path segment) → the name scripts see.
-    let names: HashMap<String, String> = meta["customTypes"]
+/// Host types by their Rust name (last path segment) → the name scripts see.
+pub fn type_names(meta: &Value) -> HashMap<String, String> {
+    meta["customTypes"]
         .as_array()
         .into_iter()
         .flatten()
@@ -74,7 +78,14 @@ pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
             let rust = t["typeName"].as_str()?.rsplit("::").next()?.to_string();
             Some((rust, t["displayName"].as_str()?.to_string()))
         })
-        .collect();
+        .collect()
+}
+
+/// `[{name, signature, description}]` for host functions, and the host types.
+pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
+    let json = runtime.engine.gen_fn_metadata_to_json(false).expect("metadata serializes");
+    let meta: Value = serde_json::from_str(&json).expect("metadata is JSON");
+    let names = type_names(&meta);
     let mut functions: Vec<Value> = meta["functions"]
         .as_array()
         .into_iter()
@@ -97,4 +108,34 @@ pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
         .map(|t| json!({"name": t["displayName"], "rust_type": t["typeName"]}))
         .collect();
     (functions, types)
+}
+
+/// One spelling per type, whether it comes from metadata (`&mut Map`, `INT`) or a value (`map`,
+/// `i64`).
+pub fn type_key(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "immutablestring" | "str" | "string" | "&str" => "string".into(),
+        "i64" | "int" => "int".into(),
+        "f64" | "float" => "float".into(),
+        other => other.into(),
+    }
+}
+
+/// Method and property names by the type of their first parameter.
+pub fn members_by_type(runtime: &Runtime) -> HashMap<String, BTreeSet<String>> {
+    let json = runtime.engine.gen_fn_metadata_to_json(true).expect("metadata serializes");
+    let meta: serde_json::Value = serde_json::from_str(&json).expect("metadata is JSON");
+    let names = type_names(&meta);
+    let mut members: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for f in meta["functions"].as_array().into_iter().flatten() {
+        let (Some(name), Some(first)) = (f["name"].as_str(), f["params"].get(0)) else { continue };
+        let typ = script_type(first["type"].as_str().unwrap_or("any"), &names);
+        let member = name.strip_prefix("get$").unwrap_or(name);
+        // Operators, setters, indexers and anonymous functions are not typed after a dot.
+        if typ == "any" || !member.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        members.entry(type_key(&typ)).or_default().insert(member.to_string());
+    }
+    members
 }

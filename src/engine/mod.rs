@@ -2,12 +2,14 @@
 //! stderr, interruption, module resolution, the host API, and diagnostics with file:line:col.
 
 pub mod check;
+pub mod completion;
 pub mod docs;
 pub mod errors;
 pub mod interrupt;
 pub mod modules;
 pub mod repl;
 pub mod sources;
+pub mod suggest;
 pub mod values;
 
 use crate::api::host::Host;
@@ -96,14 +98,28 @@ impl Runtime {
 
     pub fn compile_text(&self, name: &str, text: &str, scope: &Scope) -> Result<AST, Diagnostic> {
         self.sources.insert(name, text);
-        let mut ast = self.engine.compile_with_scope(scope, text).map_err(|e| errors::from_parse_error(&e, name))?;
+        let mut ast = self.engine.compile_with_scope(scope, text).map_err(|e| {
+            let mut diagnostic = errors::from_parse_error(&e, name);
+            // A near miss of a known name is likelier a typo than a missing --set constant.
+            if let rhai::ParseErrorType::VariableUndefined(typed) = e.err_type() {
+                let hint = suggest::variable_hint(typed, text, scope);
+                if !hint.is_empty() {
+                    diagnostic.message = format!("undefined variable `{typed}`{hint}");
+                }
+            }
+            diagnostic
+        })?;
         ast.set_source(name);
         Ok(ast)
     }
 
     pub fn run(&self, scope: &mut Scope, ast: &AST) -> Result<Dynamic, Diagnostic> {
         let name = ast.source().unwrap_or("runbook").to_string();
-        self.engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| errors::from_eval_error(&e, &name))
+        self.engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| {
+            let mut diagnostic = errors::from_eval_error(&e, &name);
+            diagnostic.message += &suggest::hint(&e, self, ast.iter_functions().map(|f| f.name));
+            diagnostic
+        })
     }
 
     /// Checks that `path`, imported from the script named `importer`, resolves.

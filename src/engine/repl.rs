@@ -1,10 +1,12 @@
 //! The interactive REPL. A session keeps one scope, the functions defined so far and the
 //! imports made so far; each input runs on its own and its statements are then dropped, so
 //! functions and variables survive across lines. When stdin is not a terminal the same session
-//! reads statements from stdin, so the REPL can be driven by a pipe.
+//! reads statements from stdin, so the REPL can be driven by a pipe. Results are shown for
+//! people (`display`), with runs as they are on chain now.
 
-use crate::api::json::to_json;
+use crate::api::display::show;
 use crate::engine::Runtime;
+use crate::engine::completion::Completions;
 use crate::engine::errors::Diagnostic;
 use crate::exit::ExitCode;
 use rhai::{AST, Dynamic, Expr, Scope, Stmt};
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 const HELP: &str = "\
 Statements run as you enter them; variables, functions and imports persist.
 An incomplete statement (open bracket or string) continues on the next line.
+Tab completes names; after `value.` it offers that value's methods, properties and keys.
   :help          this text
   :functions     host functions and the functions defined in this session
   :load FILE     run a runbook into this session
@@ -152,17 +155,12 @@ impl Session {
         text
     }
 
-    /// Names for completion: host and standard functions, and variables in scope.
-    fn completion_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = crate::engine::check::known_functions(&self.runtime)
+    /// What Tab offers now: functions, variables and the members of each variable's value.
+    fn completions(&self) -> Completions {
+        let functions = crate::engine::check::known_functions(&self.runtime)
             .into_keys()
-            .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'))
-            .collect();
-        names.extend(self.scope.iter().map(|(name, ..)| name.to_string()));
-        names.extend(self.kept.iter_functions().map(|f| f.name.to_string()));
-        names.sort();
-        names.dedup();
-        names
+            .chain(self.kept.iter_functions().map(|f| f.name.to_string()));
+        Completions::gather(&self.runtime, &self.scope, functions)
     }
 }
 
@@ -223,31 +221,15 @@ pub fn is_incomplete(input: &str) -> bool {
 
 #[derive(Helper, Hinter, Highlighter)]
 struct ReplHelper {
-    names: Vec<String>,
+    completions: Completions,
 }
 
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
     fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let start = line[..pos].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).map_or(0, |i| i + 1);
-        let word = &line[start..pos];
-        let candidates = if word.starts_with(':') {
-            [":help", ":functions", ":load ", ":save ", ":quit"]
-                .iter()
-                .filter(|m| m.starts_with(word))
-                .map(|m| Pair { display: m.to_string(), replacement: m.to_string() })
-                .collect()
-        } else if word.is_empty() {
-            Vec::new()
-        } else {
-            self.names
-                .iter()
-                .filter(|n| n.starts_with(word))
-                .map(|n| Pair { display: n.clone(), replacement: n.clone() })
-                .collect()
-        };
-        Ok((start, candidates))
+        let (start, names) = self.completions.complete(line, pos);
+        Ok((start, names.into_iter().map(|n| Pair { display: n.clone(), replacement: n }).collect()))
     }
 }
 
@@ -278,7 +260,7 @@ fn print_outcome(session: &Session, result: Result<Outcome, Diagnostic>, prefix:
     match result {
         Ok(Outcome::Value(value)) => {
             if !value.is_unit() {
-                println!("{prefix}{}", to_json(&value));
+                println!("{prefix}{}", show(&value, Some(&session.runtime.host)));
             }
             Ok(true)
         }
@@ -305,7 +287,7 @@ pub fn interactive(mut session: Session) -> ExitCode {
     };
     // After the editor exists: it installs a SIGINT handler of its own, which ours chains to.
     session.runtime.interrupt.bind_to_signals();
-    editor.set_helper(Some(ReplHelper { names: session.completion_names() }));
+    editor.set_helper(Some(ReplHelper { completions: session.completions() }));
     let history = history_path();
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {
@@ -328,7 +310,7 @@ pub fn interactive(mut session: Session) -> ExitCode {
                     return ExitCode::Success;
                 }
                 if let Some(helper) = editor.helper_mut() {
-                    helper.names = session.completion_names();
+                    helper.completions = session.completions();
                 }
             }
             // Ctrl-C at the prompt clears the line; it never leaves the REPL.

@@ -1,5 +1,5 @@
-//! `--set KEY=VALUE` constants: typed the way an operator means them (integers, floats,
-//! true/false, otherwise text; wrap in double quotes to force text).
+//! `--set KEY=VALUE` constants: typed the way an operator means them (integers, exact beyond
+//! INT as a `BigInt`; floats; true/false; otherwise text; wrap in double quotes to force text).
 
 use crate::exit::Failure;
 use rhai::Dynamic;
@@ -28,6 +28,9 @@ fn typed(value: &str) -> Dynamic {
     if let Ok(i) = value.parse::<rhai::INT>() {
         return i.into();
     }
+    if let Ok(big) = value.parse::<i128>() {
+        return Dynamic::from(crate::api::big_int::BigInt(big));
+    }
     if let Ok(f) = value.parse::<rhai::FLOAT>()
         && f.is_finite()
     {
@@ -48,6 +51,8 @@ mod tests {
         assert_eq!(parse_set("s=\"42\"").unwrap().1.into_string().unwrap(), "42");
         assert_eq!(parse_set("id=my-run").unwrap().1.into_string().unwrap(), "my-run");
         assert_eq!(parse_set("e=").unwrap().1.into_string().unwrap(), "");
+        let index = parse_set("index=11211467328114996294").unwrap().1;
+        assert_eq!(crate::api::big_int::exact(&index), Some(11_211_467_328_114_996_294));
         assert!(parse_set("9x=1").is_err());
         assert!(parse_set("novalue").is_err());
     }

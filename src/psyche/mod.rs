@@ -16,3 +16,4 @@ pub mod report;
 pub mod run_update;
 pub mod serde_b58;
 pub mod sizing;
+pub mod summary;

@@ -1,10 +1,13 @@
 //! Run and user reports with the shape and key names of upstream's `json-dump-run` and
 //! `json-dump-user` (spec 7), built from decoded accounts. Keys come out sorted, as upstream's
-//! `serde_json` prints them.
+//! `serde_json` prints them. Clients are keyed by their full base58 signer, as upstream did
+//! before 2026-03-05: operators pass that key back to `user_info`, and HEAD's 8-hex prefix can
+//! collide. Every u64 stays a JSON integer.
 
 use crate::psyche::accounts::coordinator_account::{ClientState, CoordinatorAccount, EpochClient};
 use crate::psyche::accounts::instance::CoordinatorInstance;
 use crate::psyche::accounts::treasurer::{Participant, TreasurerRun};
+use crate::psyche::summary::RunSummary;
 use serde_json::{Map, Value, json};
 use solana_sdk::pubkey::Pubkey;
 
@@ -24,9 +27,11 @@ pub struct RunView<'a> {
     pub treasurer: Option<TreasurerView<'a>>,
 }
 
-/// Upstream's client id Display: the first 4 signer bytes as 8 hex characters.
-pub fn client_id(signer: &Pubkey) -> String {
-    signer.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
+/// A run's report: the upstream-shaped JSON, and the summary people read.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub json: Value,
+    pub summary: RunSummary,
 }
 
 pub fn ui_amount(native: u64, decimals: u8) -> f64 {
@@ -43,7 +48,7 @@ fn client_state(state: ClientState) -> &'static str {
 }
 
 fn epoch_clients(clients: &[EpochClient]) -> Map<String, Value> {
-    clients.iter().map(|c| (client_id(&c.signer), json!(client_state(c.state)))).collect()
+    clients.iter().map(|c| (c.signer.to_string(), json!(client_state(c.state)))).collect()
 }
 
 /// Funding figures derived from the registry and the treasury balance (native units).
@@ -81,12 +86,16 @@ impl Funding {
     }
 }
 
-pub fn run_report(view: &RunView) -> Value {
+pub fn run_report(view: &RunView) -> RunReport {
+    RunReport { json: run_json(view), summary: RunSummary::new(view) }
+}
+
+fn run_json(view: &RunView) -> Value {
     let a = view.account;
     let clients: Map<String, Value> = a
         .clients
         .iter()
-        .map(|c| (client_id(&c.signer), json!({"active": c.active, "earned": c.earned, "slashed": c.slashed})))
+        .map(|c| (c.signer.to_string(), json!({"active": c.active, "earned": c.earned, "slashed": c.slashed})))
         .collect();
     let coordinator_account = json!({
         "address": view.account_address.to_string(),
