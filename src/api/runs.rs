@@ -52,6 +52,7 @@ impl RunHandle {
         let ids = &host.settings.programs;
         let instance_key = pdas::coordinator_instance(ids, run_id);
         let Some(account) = host.account(&instance_key)? else { return Ok(None) };
+        host.touch_run(run_id);
         let instance = CoordinatorInstance::decode(&account.data)
             .map_err(|e| HostError::chain(format!("run \"{run_id}\": {e}")))?;
         let treasurer = match host.account(&instance.main_authority)? {
