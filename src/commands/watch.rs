@@ -37,11 +37,9 @@ fn publish(published: &Option<Published>, watch: &Watch, cluster: &str) {
         let mut e = Exposition::default();
         let rows: Vec<_> = watch.runs.iter().map(|r| r.row.clone()).collect();
         e.runs(&rows, cluster);
-        e.gauge(
-            "watch_refreshes",
-            "Refreshes watch has made.",
-            &[(vec![("cluster", cluster.to_string())], watch.refreshes as f64)],
-        );
+        let labels = || vec![("cluster", cluster.to_string())];
+        e.gauge("watch_refreshes", "Refreshes watch has made.", &[(labels(), watch.refreshes as f64)]);
+        e.gauge("watch_rpc_round_trips", "RPC requests of the last refresh.", &[(labels(), watch.round_trips as f64)]);
         *published.lock().expect("metrics lock") = e.text().to_string();
     }
 }

@@ -83,17 +83,14 @@ fn title_line(watch: &Watch, cluster: &str, theme: Theme) -> Line<'static> {
 
 fn draw_table(frame: &mut Frame, area: Rect, watch: &Watch, theme: Theme) {
     let rows: Vec<Row> = watch.runs.iter().map(|run| table_row(&run.row, theme)).collect();
-    let widths = [
-        Constraint::Min(10),
-        Constraint::Length(19),
-        Constraint::Length(5),
-        Constraint::Min(22),
-        Constraint::Length(13),
-        Constraint::Length(7),
-        Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Length(7),
-    ];
+    // Each column as wide as its widest cell, so nothing is cut while the terminal is wide enough.
+    let mut widths = HEADERS.map(|h| h.len() as u16);
+    for run in &watch.runs {
+        for (width, cell) in widths.iter_mut().zip(cells(&run.row)) {
+            *width = (*width).max(cell.chars().count() as u16);
+        }
+    }
+    let widths = widths.map(Constraint::Length);
     let header = Row::new(HEADERS).style(Style::default().add_modifier(Modifier::BOLD));
     let table = Table::new(rows, widths)
         .header(header)
