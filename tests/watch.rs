@@ -214,6 +214,17 @@ impl Live {
         }
     }
 
+    /// Resizes the terminal as a window manager would (the program gets SIGWINCH).
+    fn resize(&mut self, rows: NonZeroU16, cols: NonZeroU16) {
+        use std::os::fd::AsRawFd;
+        let pty = self.session.process().get_file_handle().unwrap();
+        let size = libc::winsize { ws_row: rows.get(), ws_col: cols.get(), ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer on an open pty descriptor.
+        assert_eq!(unsafe { libc::ioctl(pty.as_raw_fd(), libc::TIOCSWINSZ, &size) }, 0);
+        self.pump();
+        self.screen.screen_mut().set_size(rows, cols);
+    }
+
     fn key(&mut self, keys: &str) {
         self.session.send(keys).unwrap();
         self.session.flush().unwrap();
@@ -287,13 +298,19 @@ fn live_view_follows_training_runs_and_keys_and_q_restores_the_terminal() {
 }
 
 #[test]
-fn ctrl_c_restores_the_terminal_and_no_color_means_no_colour() {
+fn resize_redraws_ctrl_c_restores_and_no_color_means_no_colour() {
     let rb = trained();
     let mut live = Live::start(&rb, &["--interval", "0.3", "--runway-warn", "10"], false);
     live.wait_for("run 1/2: public-run");
     live.key("\r");
     live.wait_for("transitions seen");
     assert!(!String::from_utf8_lossy(&live.raw).contains("\x1b[38;5;"), "colour despite NO_COLOR");
+    // Smaller: the bottom rows are cut off until the view redraws itself at the new size.
+    live.resize(NonZeroU16::new(24).unwrap(), NonZeroU16::new(120).unwrap());
+    let screen = live.wait_for("up/down j/k select");
+    let last = screen.lines().last().unwrap_or_default().to_string();
+    assert!(last.starts_with("up/down j/k select"), "the key help is not on the last row:\n{screen}");
+    assert!(screen.contains("RUNWAY") && screen.contains("transitions seen"), "{screen}");
     let before = live.raw.len();
     live.session.send_control('c').unwrap();
     let (code, tail) = live.exit(before);
