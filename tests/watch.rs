@@ -317,3 +317,15 @@ fn resize_redraws_ctrl_c_restores_and_no_color_means_no_colour() {
     assert_eq!(code, 0);
     assert_restored(&tail);
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let rb = Runbook::new();
+    let mut live = Live::start(&rb, &[], false);
+    live.wait_for("0 run(s)");
+    let before = live.raw.len();
+    live.session.process_mut().signal(rexpect::process::Signal::SIGTERM).unwrap();
+    let (code, tail) = live.exit(before);
+    assert_eq!(code, 0);
+    assert_restored(&tail);
+}
