@@ -104,6 +104,7 @@ fn once_prints_every_run_as_json_and_text() {
     // One getProgramAccounts, one getMultipleAccounts, and once per new rewarded run its mint
     // and treasury account.
     assert_eq!(doc["rpc_round_trips"], 3);
+    assert_eq!((doc["missing"].clone(), doc["unreadable"].clone()), (serde_json::json!([]), serde_json::json!([])));
     let runs = doc["runs"].as_array().unwrap();
     let ids: Vec<&str> = runs.iter().map(|r| r["run_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["public-run", "quickstart"]);

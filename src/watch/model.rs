@@ -3,7 +3,7 @@
 //! and short histories of clients and steps for the sparklines. Keys change it through `key`.
 
 use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
-use crate::watch::read::Snapshot;
+use crate::watch::read::{Snapshot, Unreadable};
 use crate::watch::row::RunRow;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -63,6 +63,7 @@ pub struct Watch {
     pub detail: bool,
     pub slot: u64,
     pub missing: Vec<String>,
+    pub unreadable: Vec<Unreadable>,
     pub refreshes: u64,
     /// RPC round trips of the last refresh.
     pub round_trips: u64,
@@ -116,6 +117,7 @@ impl Watch {
         }
         self.slot = snapshot.slot;
         self.missing = snapshot.missing;
+        self.unreadable = snapshot.unreadable;
         self.refreshes += 1;
         self.round_trips = round_trips;
         self.updated_at = now;
@@ -203,7 +205,7 @@ mod tests {
                 }
             })
             .collect();
-        Snapshot { slot: 7, runs, missing: Vec::new() }
+        Snapshot { slot: 7, runs, missing: Vec::new(), unreadable: Vec::new() }
     }
 
     #[test]

@@ -43,6 +43,15 @@ pub struct Snapshot {
     pub runs: Vec<RunSnapshot>,
     /// Run ids asked for that do not exist.
     pub missing: Vec<String>,
+    /// Runs whose coordinator account is gone or does not decode (e.g. an older layout), with
+    /// why.
+    pub unreadable: Vec<Unreadable>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Unreadable {
+    pub run_id: String,
+    pub error: String,
 }
 
 #[derive(Debug, Clone)]
@@ -96,13 +105,21 @@ impl Reader {
             keys.iter().zip(accounts).filter_map(|(k, a)| a.map(|a| (*k, a))).collect();
         self.learn_mints(chain, &instances, &mut fetched)?;
         let mut runs = Vec::with_capacity(instances.len());
+        let mut unreadable = Vec::new();
         for (instance_address, instance) in instances {
-            let Some(account) = fetched.get(&instance.coordinator_account) else { continue };
-            let Ok(account) = CoordinatorAccount::decode(&account.data) else { continue };
-            let treasury = self.treasury(&instance.main_authority, &fetched);
-            runs.push(RunSnapshot { instance_address, instance, account, treasury });
+            let account = match fetched.get(&instance.coordinator_account) {
+                None => Err(format!("its coordinator account {} is gone", instance.coordinator_account)),
+                Some(a) => CoordinatorAccount::decode(&a.data).map_err(|e| e.to_string()),
+            };
+            match account {
+                Ok(account) => {
+                    let treasury = self.treasury(&instance.main_authority, &fetched);
+                    runs.push(RunSnapshot { instance_address, instance, account, treasury });
+                }
+                Err(error) => unreadable.push(Unreadable { run_id: instance.run_id, error }),
+            }
         }
-        Ok(Snapshot { slot, runs, missing })
+        Ok(Snapshot { slot, runs, missing, unreadable })
     }
 
     /// The selected runs' instances (address and account), and the named runs not found.
@@ -215,4 +232,63 @@ fn multiple_accounts(chain: &Chain, keys: &[Pubkey]) -> Result<(u64, Vec<Option<
         all.extend(response.value);
     }
     Ok((slot, all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::localnet::Localnet;
+    use crate::localnet::handle::Handle;
+    use solana_commitment_config::CommitmentConfig;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    /// Puts a run named `run_id` on `net` whose coordinator account holds `data`.
+    fn put_run(net: &mut Localnet, run_id: &str, data: Vec<u8>) -> Pubkey {
+        let ids = net.ids();
+        let account_key = Pubkey::new_unique();
+        let owned = |data: Vec<u8>| Account {
+            lamports: 1_000_000_000,
+            data,
+            owner: ids.coordinator,
+            executable: false,
+            rent_epoch: 0,
+        };
+        let instance = CoordinatorInstance {
+            bump: 255,
+            main_authority: Pubkey::new_unique(),
+            join_authority: Pubkey::new_unique(),
+            coordinator_account: account_key,
+            run_id: run_id.into(),
+        };
+        let instance_key = pdas::coordinator_instance(&ids, run_id);
+        net.set_account(instance_key, owned(instance.encode(instance::SIZE)));
+        net.set_account(account_key, owned(data));
+        instance_key
+    }
+
+    #[test]
+    fn reads_runs_in_two_round_trips_and_names_the_unreadable_ones() {
+        let mut net = Localnet::new();
+        let good = put_run(&mut net, "current", fixture("coordinator-account-v1.bin"));
+        put_run(&mut net, "old", fixture("coordinator-account-v0.bin"));
+        let chain = Chain::embedded(Handle::fork(net, std::path::Path::new(".")), CommitmentConfig::confirmed());
+        let mut reader = Reader::new(ProgramIds::default(), Selection::All);
+        let snapshot = reader.read(&chain).unwrap();
+        assert_eq!(chain.rpc().get_transport_stats().request_count, 2);
+        assert_eq!(snapshot.runs.len(), 1);
+        assert_eq!(snapshot.runs[0].instance_address, good);
+        assert_eq!(snapshot.runs[0].account.run_id.to_string(), "test");
+        assert!(snapshot.runs[0].treasury.is_none());
+        assert_eq!(snapshot.unreadable.len(), 1);
+        assert_eq!(snapshot.unreadable[0].run_id, "old");
+        assert!(snapshot.unreadable[0].error.contains("v0"), "{}", snapshot.unreadable[0].error);
+
+        let mut named = Reader::new(ProgramIds::default(), Selection::Runs(vec!["current".into(), "absent".into()]));
+        let snapshot = named.read(&chain).unwrap();
+        assert_eq!(snapshot.runs.len(), 1);
+        assert_eq!(snapshot.missing, vec!["absent".to_string()]);
+    }
 }

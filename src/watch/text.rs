@@ -71,6 +71,9 @@ pub fn table(watch: &Watch, cluster: &str) -> String {
     for id in &watch.missing {
         out += &format!("run \"{id}\" does not exist\n");
     }
+    for u in &watch.unreadable {
+        out += &format!("run \"{}\": {}\n", u.run_id, u.error);
+    }
     out
 }
 
@@ -93,6 +96,7 @@ pub fn document(watch: &Watch, cluster: &str) -> Value {
         "slot": watch.slot,
         "runs": runs,
         "missing": watch.missing,
+        "unreadable": watch.unreadable,
         "rpc_round_trips": watch.round_trips,
     })
 }

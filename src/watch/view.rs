@@ -75,6 +75,10 @@ fn title_line(watch: &Watch, cluster: &str, theme: Theme) -> Line<'static> {
     if let Some(error) = &watch.error {
         spans.push(Span::styled(format!(" · read failed: {error}"), theme.alarm()));
     }
+    if !watch.unreadable.is_empty() {
+        let names: Vec<&str> = watch.unreadable.iter().map(|u| u.run_id.as_str()).collect();
+        spans.push(Span::styled(format!(" · unreadable: {} (see --once)", names.join(", ")), theme.alarm()));
+    }
     if let Some(note) = &watch.note {
         spans.push(Span::styled(format!(" · {note}"), theme.fg(Color::Yellow)));
     }
