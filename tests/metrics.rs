@@ -130,6 +130,19 @@ fn failed_executions_report_their_exit_code() {
     assert!(!has(&scrape, "rpc_round_trips"));
     assert!(!has(&scrape, "run_state"));
 
+    // A transaction that never lands (every blockhash expires): counted as failed, exit 3.
+    std::fs::write(rb.path("grant.rhai"), "grant_public(payer());\n").unwrap();
+    let mut cmd = rb.command();
+    cmd.args(["run", "grant.rhai", "--metrics-file", "grant.prom"]).env("PSYCHE_RUNBOOK_FAULTS", "expire=1");
+    assert_eq!(cmd.output().unwrap().status.code(), Some(3));
+    let scrape = parse(&std::fs::read_to_string(rb.path("grant.prom")).unwrap());
+    let cluster = [("cluster", "embedded")];
+    assert_eq!(get(&scrape, "exit_code", &cluster), 3.0);
+    assert_eq!(get(&scrape, "transactions_sent", &cluster), 1.0);
+    assert_eq!(get(&scrape, "transactions_landed", &cluster), 0.0);
+    assert_eq!(get(&scrape, "transactions_failed", &cluster), 1.0);
+    assert!(get(&scrape, "rpc_round_trips", &cluster) > 1.0);
+
     // Stopped before running (no such runbook): exit 2, still reported.
     rb.run_args(["run", "missing.rhai", "--metrics-file", "missing.prom"]).code(2);
     let scrape = parse(&std::fs::read_to_string(rb.path("missing.prom")).unwrap());

@@ -119,6 +119,14 @@ fn once_prints_every_run_as_json_and_text() {
     assert_eq!(quickstart["clients"]["healthy"], 3);
     assert!(quickstart["registered_clients"].as_array().unwrap().iter().all(|c| c["earned"].as_u64().unwrap() > 0));
 
+    // The runs of one join authority (both runs have the payer's), and of another (none).
+    let payer = runs[0]["join_authority"].as_str().unwrap();
+    let mine = rb.run_args(["watch", "--once", "--output", "json", "--join-authority", payer]).success().json();
+    assert_eq!(mine["runs"], doc["runs"]);
+    let other = solana_sdk::pubkey::Pubkey::new_unique().to_string();
+    let none = rb.run_args(["watch", "--once", "--output", "json", "--join-authority", &other]).success().json();
+    assert_eq!(none["runs"], serde_json::json!([]));
+
     // Named runs only, and a run that does not exist exits 2 saying so.
     let one = rb.run_args(["watch", "--once", "--output", "json", "quickstart"]).success().json();
     assert_eq!(one["runs"].as_array().unwrap().len(), 1);
