@@ -8,7 +8,7 @@ use crate::exit::{ExitCode, Failure};
 use crate::metrics::Exposition;
 use crate::metrics::server::{self, Published};
 use crate::ui::Log;
-use crate::watch::live::{self, now};
+use crate::watch::live::{self, Update, now};
 use crate::watch::model::Watch;
 use crate::watch::read::{Reader, Selection};
 use crate::watch::source::Source;
@@ -18,6 +18,7 @@ use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 fn selection(args: &WatchArgs) -> Result<Selection, Failure> {
@@ -53,7 +54,7 @@ pub fn watch(args: &WatchArgs, settings: Settings, log: Log) -> Result<ExitCode,
     let source = Source::open(&settings).map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
     let mut reader = Reader::new(settings.programs, selection);
     let mut watch = Watch::default();
-    let published = match args.metrics_port {
+    let published = match args.metrics_port.filter(|_| !args.once) {
         Some(port) => {
             let published = Published::default();
             let address = server::start(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), Arc::clone(&published))
@@ -66,18 +67,22 @@ pub fn watch(args: &WatchArgs, settings: Settings, log: Log) -> Result<ExitCode,
     };
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     let interval = Duration::from_secs_f64(args.interval);
-    if terminal && !args.once && !log.json() {
-        let theme =
-            Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()), runway_warn: args.runway_warn };
+    let live = terminal && !args.once && !log.json();
+    if live || published.is_some() {
         let stop = Arc::new(AtomicBool::new(false));
         let refreshes = live::spawn_reader(source, reader, interval, Arc::clone(&stop));
-        let result = live::run(refreshes, &mut watch, &cluster, theme, &|w| publish(&published, w, &cluster));
+        let on_refresh = |w: &Watch| publish(&published, w, &cluster);
+        let result = if live {
+            let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let theme = Theme { color, runway_warn: args.runway_warn };
+            live::run(refreshes, &mut watch, &cluster, theme, &on_refresh)
+                .map_err(|e| Failure::new(ExitCode::Chain, format!("terminal: {e}")))
+        } else {
+            export(refreshes, &mut watch, &on_refresh, &log)
+        };
         stop.store(true, Ordering::Relaxed);
-        result.map_err(|e| Failure::new(ExitCode::Chain, format!("terminal: {e}")))?;
+        result?;
         return Ok(ExitCode::Success);
-    }
-    if published.is_some() && !args.once {
-        return export(source, reader, interval, &mut watch, &cluster, &published, &log);
     }
     let (snapshot, round_trips) =
         source.refresh(&mut reader).map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
@@ -93,31 +98,26 @@ pub fn watch(args: &WatchArgs, settings: Settings, log: Log) -> Result<ExitCode,
     Ok(if watch.missing.is_empty() { ExitCode::Success } else { ExitCode::Usage })
 }
 
-/// No terminal and `--metrics-port`: refresh and serve until SIGINT/SIGTERM.
+/// No terminal and `--metrics-port`: take in refreshes (published by `on_refresh`) until
+/// SIGINT/SIGTERM.
 fn export(
-    source: Source,
-    reader: Reader,
-    interval: Duration,
+    refreshes: Receiver<Update>,
     watch: &mut Watch,
-    cluster: &str,
-    published: &Option<Published>,
+    on_refresh: &dyn Fn(&Watch),
     log: &Log,
-) -> Result<ExitCode, Failure> {
+) -> Result<(), Failure> {
     let signalled = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&signalled)).map_err(|e| Failure::usage(e.to_string()))?;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let refreshes = live::spawn_reader(source, reader, interval, Arc::clone(&stop));
     while !signalled.load(Ordering::Relaxed) {
         if let Ok(refresh) = refreshes.recv_timeout(Duration::from_millis(100)) {
             live::apply(watch, refresh);
             if let Some(error) = &watch.error {
                 log.warn(&format!("read failed: {error}"));
             }
-            publish(published, watch, cluster);
+            on_refresh(watch);
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    Ok(ExitCode::Success)
+    Ok(())
 }

@@ -18,6 +18,8 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// One refresh's outcome, sent from the reader thread.
 pub type Refresh = Result<(Snapshot, u64), String>;
+/// A refresh with the source's note of the moment.
+pub type Update = (Refresh, Option<String>);
 
 /// Reads every `interval` on a thread until `stop` is set, sending each outcome.
 pub fn spawn_reader(
@@ -25,7 +27,7 @@ pub fn spawn_reader(
     mut reader: Reader,
     interval: Duration,
     stop: Arc<AtomicBool>,
-) -> mpsc::Receiver<(Refresh, Option<String>)> {
+) -> mpsc::Receiver<Update> {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
@@ -44,7 +46,7 @@ pub fn spawn_reader(
 }
 
 /// Applies a refresh to the model.
-pub fn apply(watch: &mut Watch, (refresh, note): (Refresh, Option<String>)) {
+pub fn apply(watch: &mut Watch, (refresh, note): Update) {
     match refresh {
         Ok((snapshot, round_trips)) => watch.update(snapshot, now(), round_trips),
         Err(error) => watch.fail(error),
@@ -83,7 +85,7 @@ fn key(event: &Event) -> Option<Key> {
 
 /// Runs the live view until the operator quits or a signal arrives.
 pub fn run(
-    refreshes: mpsc::Receiver<(Refresh, Option<String>)>,
+    refreshes: mpsc::Receiver<Update>,
     watch: &mut Watch,
     cluster: &str,
     theme: Theme,
