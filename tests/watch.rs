@@ -338,3 +338,25 @@ fn sigterm_restores_the_terminal() {
     assert_eq!(code, 0);
     assert_restored(&tail);
 }
+
+#[test]
+fn live_view_through_localnet_serve_sees_changes_as_they_land() {
+    let rb = trained();
+    let server = Server::start(&rb);
+    let mut live = Live::start(&rb, &["-u", &server.url, "--interval", "0.3"], false);
+    live.wait_for("run 1/2: public-run");
+    live.key("\r");
+    live.wait_for("transitions seen");
+    // The run's authority (the localnet's payer) pauses it through the server.
+    std::fs::write(rb.path("pause.rhai"), "run(\"public-run\").pause();\n").unwrap();
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    rb.run_args(["run", "pause.rhai", "-u", &server.url, "-k", &payer]).success();
+    let screen = live.wait_for("Waiting for members -> Paused");
+    assert!(screen.contains("phase Paused"), "{screen}");
+    let before = live.raw.len();
+    live.key("q");
+    let (code, tail) = live.exit(before);
+    assert_eq!(code, 0);
+    assert_restored(&tail);
+    assert_eq!(server.stop(), 0);
+}
