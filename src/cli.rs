@@ -125,6 +125,31 @@ pub enum Command {
     /// Show what executions sent, from the journal.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Watch runs: a live terminal view, or the table once without a terminal.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Runs to watch [default: every run of the cluster].
+    pub run_ids: Vec<String>,
+    /// Only the runs whose join authority is this key.
+    #[arg(long, value_name = "PUBKEY", conflicts_with = "run_ids")]
+    pub join_authority: Option<String>,
+    /// Seconds between refreshes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub interval: f64,
+    /// Print the table once (text, or one JSON document with --output json) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Flag treasuries that fund fewer epochs than this.
+    #[arg(long, value_name = "EPOCHS", default_value_t = 3.0)]
+    pub runway_warn: f64,
+    /// Serve the runs' Prometheus metrics at http://127.0.0.1:PORT/metrics while watching
+    /// (0 picks a free port; the address is printed on stderr). Without a terminal, keeps
+    /// refreshing and serving until SIGINT/SIGTERM.
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +192,10 @@ pub struct RunArgs {
     /// With --dry-run: exit 0 when nothing would change, 2 when changes are pending.
     #[arg(long, requires = "dry_run")]
     pub detailed_exitcode: bool,
+    /// Write Prometheus metrics of this execution to PATH (atomically; for node_exporter's
+    /// textfile collector, name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
     /// Arguments visible to the runbook as the ARGS array.
     #[arg(last = true)]
     pub args: Vec<String>,

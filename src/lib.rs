@@ -10,8 +10,11 @@ pub mod commands;
 pub mod engine;
 pub mod exit;
 pub mod localnet;
+pub mod metrics;
+pub mod notify;
 pub mod psyche;
 pub mod ui;
+pub mod watch;
 
 use crate::cli::Cli;
 use crate::ui::Log;

@@ -195,6 +195,7 @@ fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Re
                 }
             }
             Landing::Failed(error) => {
+                host.record_failed(1);
                 for i in who {
                     let mut entry = Map::new();
                     entry.insert("user".into(), Dynamic::from(step_users[i].0));

@@ -20,10 +20,10 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub struct Host {
@@ -47,6 +47,12 @@ pub struct Host {
     collateral_sent: Mutex<f64>,
     /// A rehearsal: the chain is a fork, nothing is journaled or sent to the cluster.
     dry_run: AtomicBool,
+    /// Transactions that failed or never landed, for `--metrics-file`.
+    failed: AtomicU64,
+    /// Run ids the runbook resolved, for the per-run gauges of `--metrics-file`.
+    touched_runs: Mutex<BTreeSet<String>>,
+    /// `notify` deliveries, for the `notifications` array of `--output json`.
+    notifications: Mutex<Vec<Value>>,
 }
 
 /// Journals and execution logs kept (the oldest beyond this are removed).
@@ -77,6 +83,9 @@ impl Host {
             mainnet_confirmed: OnceLock::new(),
             collateral_sent: Mutex::new(0.0),
             dry_run: AtomicBool::new(false),
+            failed: AtomicU64::new(0),
+            touched_runs: Mutex::default(),
+            notifications: Mutex::default(),
         })
     }
 
@@ -235,7 +244,10 @@ impl Host {
                 self.log.info(&format!("{prefix}{what}: {signature}"));
                 Ok(signature)
             }
-            Err(err) => Err(HostError::chain(format!("{what}: {err}"))),
+            Err(err) => {
+                self.record_failed(1);
+                Err(HostError::chain(format!("{what}: {err}")))
+            }
         }
     }
 
@@ -318,5 +330,41 @@ impl Host {
 
     pub fn sent(&self) -> Vec<String> {
         self.sent.lock().expect("sent lock").clone()
+    }
+
+    /// Counts transactions that failed or never landed.
+    pub fn record_failed(&self, count: u64) {
+        self.failed.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Notes a run the runbook works on.
+    pub fn touch_run(&self, run_id: &str) {
+        self.touched_runs.lock().expect("runs lock").insert(run_id.to_string());
+    }
+
+    pub fn touched_runs(&self) -> Vec<String> {
+        self.touched_runs.lock().expect("runs lock").iter().cloned().collect()
+    }
+
+    /// The chain client if the runbook connected to one (never connects).
+    pub fn opened_chain(&self) -> Option<Arc<Chain>> {
+        self.chain.get().and_then(|c| c.as_ref().ok()).cloned()
+    }
+
+    /// RPC requests made so far (every endpoint), `None` when no chain was reached.
+    pub fn rpc_round_trips(&self) -> Option<u64> {
+        self.round_trips().map(|r| r.total())
+    }
+
+    pub fn record_notification(&self, delivery: Value) {
+        self.notifications.lock().expect("notifications lock").push(delivery);
+    }
+
+    pub fn notifications(&self) -> Vec<Value> {
+        self.notifications.lock().expect("notifications lock").clone()
     }
 }

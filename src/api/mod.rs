@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod json;
 pub mod keys;
 pub mod localnet;
+pub mod notify;
 pub mod outcome;
 pub mod outputs;
 pub mod params;
@@ -41,4 +42,5 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(run_api::run_api).into());
     engine.register_global_module(exported_module!(authz::authz_api).into());
     engine.register_global_module(exported_module!(treasury::treasury_api).into());
+    engine.register_global_module(exported_module!(notify::notify_api).into());
 }

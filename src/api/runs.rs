@@ -59,6 +59,7 @@ impl RunHandle {
         let default_run = pdas::treasurer_run(ids, pdas::treasurer_index(run_id));
         let first = host.accounts(&[instance_key, default_run])?;
         let Some(account) = &first[0] else { return Ok(None) };
+        host.touch_run(run_id);
         let instance = CoordinatorInstance::decode(&account.data)
             .map_err(|e| HostError::chain(format!("run \"{run_id}\": {e}")))?;
         let mut keys = vec![instance.main_authority, instance.coordinator_account];

@@ -7,6 +7,7 @@ use crate::chain::signer::SignerSource;
 use crate::chain::solana_config::{self, SolanaConfig};
 use crate::cli::{Commitment, GlobalArgs};
 use crate::exit::Failure;
+use crate::notify::NotifyConfig;
 use crate::psyche::ids::{ProgramIds, ProgramOverrides, ProgramsTable};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,8 @@ pub struct Settings {
     pub limits: Limits,
     /// More RPC URLs for the same cluster (repeated `--url`), tried when the first fails.
     pub fallback_urls: Vec<String>,
+    /// Where `notify` posts alerts (`[notify]`).
+    pub notify: NotifyConfig,
 }
 
 /// `psyche-runbook.toml`.
@@ -42,6 +45,8 @@ struct ProjectConfig {
     programs: ProgramsTable,
     #[serde(default)]
     limits: LimitsTable,
+    #[serde(default)]
+    notify: NotifyConfig,
 }
 
 /// Safety limits, enforced before signing: `[limits]` for every cluster, `[limits.<cluster>]`
@@ -128,7 +133,7 @@ impl Settings {
 
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
-        let (mut programs, limits) = resolve_project(args, &cluster)?;
+        let (mut programs, limits, notify) = resolve_project(args, &cluster)?;
         // The embedded chain installs its programs at the upstream IDs.
         if cluster == Cluster::Embedded && programs != ProgramIds::default() {
             note(
@@ -151,6 +156,7 @@ impl Settings {
             compute_unit_price: args.with_compute_unit_price,
             limits,
             fallback_urls: fallback_urls(args)?,
+            notify,
         })
     }
 }
@@ -233,8 +239,8 @@ fn resolve_signer(
     Ok((SignerSource::File(default), "default".into()))
 }
 
-/// Program IDs and limits from the project config and flags.
-fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, Limits), Failure> {
+/// Program IDs, limits and notification targets from the project config and flags.
+fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, Limits, NotifyConfig), Failure> {
     let path = args.project_config.clone().unwrap_or_else(|| PathBuf::from(PROJECT_CONFIG));
     let project = match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str::<ProjectConfig>(&text)
@@ -263,7 +269,8 @@ fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, 
             cluster_limits.max_collateral_per_invocation.or(limits.max_collateral_per_invocation);
         limits.allowed_run_ids = cluster_limits.allowed_run_ids.clone().or(limits.allowed_run_ids);
     }
-    Ok((ids, limits))
+    project.notify.check(&name.to_string()).map_err(Failure::usage)?;
+    Ok((ids, limits, project.notify))
 }
 
 impl Settings {
@@ -293,6 +300,7 @@ impl Settings {
             compute_unit_price: None,
             limits: Limits::default(),
             fallback_urls: Vec::new(),
+            notify: NotifyConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod localnet;
 pub mod repl;
 pub mod run;
+pub mod watch;
 
 use crate::chain::settings::{ProcessEnv, Settings};
 use crate::cli::{Cli, Command, ConfigCommand, JournalCommand, LocalnetCommand};
@@ -19,7 +20,25 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
     let global = &cli.global;
     let settings = || Settings::resolve(global, &ProcessEnv, &mut |note| log.warn(&note));
     match &cli.command {
-        Command::Run(args) => run::run(global, args, settings()?, log),
+        Command::Run(args) => {
+            let started = std::time::Instant::now();
+            let settings = settings();
+            let cluster = settings.as_ref().map_or("unresolved".to_string(), |s| s.cluster.name().to_string());
+            let result = settings.and_then(|s| run::run(global, args, s, log.clone()));
+            // Executions that ended before running (bad flags, lock timeout) still report.
+            if let (Err(failure), Some(path)) = (&result, &args.metrics_file) {
+                let runbook = args.file.display().to_string();
+                crate::metrics::execution::write_early(
+                    path,
+                    &runbook,
+                    &cluster,
+                    failure.code.code(),
+                    started.elapsed(),
+                    &log,
+                );
+            }
+            result
+        }
         Command::Check(args) => check::check(global, args, log),
         Command::Repl => repl::repl(global, settings()?, log),
         Command::Docs => docs::docs(global, log),
@@ -32,6 +51,7 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         Command::Localnet(LocalnetCommand::Serve { port, bind }) => localnet::serve(&settings()?, *bind, *port, log),
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
+        Command::Watch(args) => watch::watch(args, settings()?, log),
         Command::Journal(JournalCommand::Show { last }) => {
             let dir = settings()?.state_dir().join("journal");
             print!("{}", crate::chain::journal::show(&dir, *last));

@@ -30,6 +30,7 @@ pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
 }
 
 pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
+    let started = std::time::Instant::now();
     let constants = constants(&args.set)?;
     if !args.file.is_file() {
         return Err(Failure::usage(format!("{}: no such runbook", args.file.display())));
@@ -110,6 +111,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         Err(d) => d.code,
     };
     runtime.host.end(code.code());
+    if let Some(path) = &args.metrics_file {
+        crate::metrics::execution::write(path, &runtime.host, code.code(), started.elapsed());
+    }
     if log.json() {
         let document = json!({
             "schema_version": SCHEMA_VERSION,
@@ -119,6 +123,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             "exit_code": code.code(),
             "outputs": outputs,
             "signatures": sent,
+            "notifications": runtime.host.notifications(),
             "error": result.as_ref().err().map(error_json),
             "rpc_round_trips": runtime.host.round_trips().map_or(0, |r| r.total()),
             "rpc_round_trips_by_method": runtime.host.round_trips().map(|r| r.by_method()).unwrap_or_default(),

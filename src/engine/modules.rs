@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 /// The standard library shipped inside the binary: (import path, source).
 pub const STDLIB: &[(&str, &str)] = &[
+    ("psyche/alerts", include_str!("../../stdlib/psyche/alerts.rhai")),
     ("psyche/allowlist", include_str!("../../stdlib/psyche/allowlist.rhai")),
     ("psyche/checks", include_str!("../../stdlib/psyche/checks.rhai")),
     ("psyche/runway", include_str!("../../stdlib/psyche/runway.rhai")),

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod webhook;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -171,5 +173,15 @@ impl Server {
     pub fn stop(mut self) -> i32 {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}
+
+/// A test that fails before `stop` must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

@@ -1,0 +1,73 @@
+//! Where `watch` reads from. A cluster (`localnet serve` included) is one RPC client kept for
+//! the whole session. The embedded localnet is read from its last saved state file without
+//! taking the localnet's lock — the file is replaced atomically, so a read never sees a torn
+//! state and never makes a runbook wait — through the same JSON-RPC dispatcher as any cluster.
+
+use crate::chain::client::{Chain, ChainError};
+use crate::chain::cluster::Cluster;
+use crate::chain::settings::Settings;
+use crate::cli::Commitment;
+use crate::localnet::Localnet;
+use crate::localnet::handle::Handle;
+use crate::watch::read::{Reader, Snapshot};
+use solana_commitment_config::CommitmentConfig;
+use std::fs::{OpenOptions, TryLockError};
+use std::path::PathBuf;
+
+pub enum Source {
+    Embedded { dir: PathBuf, commitment: CommitmentConfig },
+    Cluster(Chain),
+}
+
+impl Source {
+    pub fn open(settings: &Settings) -> Result<Self, ChainError> {
+        Ok(match &settings.cluster {
+            Cluster::Embedded => {
+                let commitment = match settings.commitment {
+                    Commitment::Processed => CommitmentConfig::processed(),
+                    Commitment::Confirmed => CommitmentConfig::confirmed(),
+                    Commitment::Finalized => CommitmentConfig::finalized(),
+                };
+                Source::Embedded { dir: settings.localnet_dir.clone(), commitment }
+            }
+            Cluster::Rpc { .. } => Source::Cluster(Chain::connect(settings, || {})?),
+        })
+    }
+
+    /// One refresh: the snapshot and the RPC round trips it took.
+    pub fn refresh(&self, reader: &mut Reader) -> Result<(Snapshot, u64), ChainError> {
+        match self {
+            Source::Embedded { dir, commitment } => {
+                let net = Localnet::load(dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                // A private copy: never locked, never saved.
+                let chain = Chain::embedded(Handle::fork(net, dir), *commitment);
+                let snapshot = reader.read(&chain)?;
+                Ok((snapshot, round_trips(&chain)))
+            }
+            Source::Cluster(chain) => {
+                let before = round_trips(chain);
+                let snapshot = reader.read(chain)?;
+                Ok((snapshot, round_trips(chain) - before))
+            }
+        }
+    }
+
+    /// Said when another process holds the embedded localnet (a runbook, `localnet serve`):
+    /// what it has not saved yet is not visible here.
+    pub fn note(&self) -> Option<String> {
+        let Source::Embedded { dir, .. } = self else { return None };
+        let file = OpenOptions::new().write(true).open(dir.join("lock")).ok()?;
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) => Some(format!(
+                "another process is using the localnet at {}: showing its last saved state (watch `localnet serve` with -u URL to see it live)",
+                dir.display()
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Requests the client has made so far.
+fn round_trips(chain: &Chain) -> u64 {
+    chain.rpc().get_transport_stats().request_count as u64
+}

@@ -1,0 +1,143 @@
+//! `notify` against webhook receivers on 127.0.0.1, one per format (generic JSON, Slack,
+//! Discord), including one that is down, one that is slow and one that fails once: the
+//! runbook always succeeds and every outcome is reported.
+
+mod common;
+
+use common::Runbook;
+use common::webhook::{Receiver, closed_port};
+use std::time::{Duration, Instant};
+
+const ALERTS: &str = r#"
+let plain = notify("plain message");
+let rich = notify(#{ level: "critical", message: "treasury low", fields: #{ run_id: "r1", epochs: 0.5 } });
+output("plain", plain);
+output("rich", rich);
+"#;
+
+fn project(webhook: &str, slack: &str, discord: &str) -> String {
+    format!(
+        "[notify]\nwebhook = \"{webhook}\"\nslack = \"{slack}\"\ndiscord = \"{discord}\"\ntimeout_seconds = 0.5\nretries = 1\n"
+    )
+}
+
+#[test]
+fn each_format_receives_its_payload() {
+    let (webhook, slack, discord) = (
+        Receiver::start(Duration::ZERO, &[200]),
+        Receiver::start(Duration::ZERO, &[200]),
+        Receiver::start(Duration::ZERO, &[204]),
+    );
+    let rb = Runbook::new().file("alerts.rhai", ALERTS).file(
+        "psyche-runbook.toml",
+        &project(&webhook.url("/hook"), &slack.url("/services/T0/B0/secret"), &discord.url("/api/webhooks/1/secret")),
+    );
+    let doc = rb.run_args(["run", "alerts.rhai", "--output", "json"]).success().json();
+    assert_eq!(doc["outputs"]["plain"], serde_json::json!({"delivered": 3, "failed": 0}));
+    assert_eq!(doc["outputs"]["rich"], serde_json::json!({"delivered": 3, "failed": 0}));
+
+    let hooks = webhook.received();
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(hooks[0].path, "/hook");
+    assert_eq!(hooks[0].body["level"], "warning");
+    assert_eq!(hooks[0].body["message"], "plain message");
+    assert_eq!(hooks[1].body["level"], "critical");
+    assert_eq!(hooks[1].body["fields"], serde_json::json!({"run_id": "r1", "epochs": 0.5}));
+    assert_eq!(hooks[1].body["cluster"], "embedded");
+    assert!(hooks[1].body["runbook"].as_str().unwrap().ends_with("alerts.rhai"));
+    assert!(hooks[1].body["timestamp"].as_u64().unwrap() > 1_700_000_000);
+
+    let slacks = slack.received();
+    assert_eq!(slacks.len(), 2);
+    assert_eq!(slacks[0].path, "/services/T0/B0/secret");
+    let text = slacks[1].body["text"].as_str().unwrap();
+    assert!(text.starts_with("[CRITICAL] treasury low\n"), "{text}");
+    assert!(text.contains("\nepochs: 0.5\nrun_id: r1"), "{text}");
+
+    let discords = discord.received();
+    assert_eq!(discords.len(), 2);
+    assert!(discords[0].body["content"].as_str().unwrap().starts_with("[WARNING] plain message"));
+    assert_eq!(discords[0].body["username"], "psyche-runbook");
+
+    // Reported under --output json, one entry per notification with one delivery per target.
+    let notifications = doc["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 2);
+    assert_eq!(notifications[1]["level"], "critical");
+    let targets: Vec<&str> =
+        notifications[1]["deliveries"].as_array().unwrap().iter().map(|d| d["target"].as_str().unwrap()).collect();
+    assert_eq!(targets, ["webhook", "slack", "discord"]);
+    for d in notifications[1]["deliveries"].as_array().unwrap() {
+        assert_eq!(
+            (d["ok"].clone(), d["attempts"].clone(), d["host"].clone()),
+            (true.into(), 1.into(), "127.0.0.1".into())
+        );
+    }
+}
+
+#[test]
+fn a_down_or_slow_webhook_never_fails_the_runbook() {
+    let slow = Receiver::start(Duration::from_secs(3), &[200]);
+    let flaky = Receiver::start(Duration::ZERO, &[503, 200]);
+    let down = format!("http://127.0.0.1:{}/hook", closed_port());
+    let rb = Runbook::new().file("alert.rhai", "output(\"outcome\", notify(\"runway low\"));\n").file(
+        "psyche-runbook.toml",
+        &project(&down, &slow.url("/services/T0/B0/secret"), &flaky.url("/api/webhooks/1/secret")),
+    );
+    let started = Instant::now();
+    let run = rb.run_args(["run", "alert.rhai", "--output", "json"]).success();
+    // Two attempts of 0.5 s at the slow one, at the same time as the others: well under the
+    // receiver's 3 s.
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    let doc = run.json();
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["outputs"]["outcome"], serde_json::json!({"delivered": 1, "failed": 2}));
+    let deliveries = doc["notifications"][0]["deliveries"].as_array().unwrap();
+    let (webhook, slack, discord) = (&deliveries[0], &deliveries[1], &deliveries[2]);
+    assert_eq!((webhook["ok"].as_bool(), webhook["attempts"].as_u64()), (Some(false), Some(2)));
+    assert!(webhook["error"].as_str().unwrap().contains("onnect"), "{webhook}");
+    assert_eq!((slack["ok"].as_bool(), slack["attempts"].as_u64()), (Some(false), Some(2)));
+    assert_eq!(slack["error"], "timed out after 0.5 s");
+    // The flaky one failed once (503) and took the retry.
+    assert_eq!(
+        (discord["ok"].as_bool(), discord["attempts"].as_u64(), discord["status"].as_u64()),
+        (Some(true), Some(2), Some(200))
+    );
+    assert_eq!(flaky.received().len(), 2);
+    // Failures are logged, without the secret part of the URLs.
+    assert!(run.stderr.contains("notify: webhook (127.0.0.1) failed after 2 attempt(s)"), "{}", run.stderr);
+    assert!(run.stderr.contains("notify: slack (127.0.0.1) failed after 2 attempt(s): timed out"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("secret") && !run.stdout.contains("secret"),
+        "a webhook URL leaked:\n{}\n{}",
+        run.stderr,
+        run.stdout
+    );
+}
+
+#[test]
+fn dry_runs_do_not_post_and_bad_urls_are_refused_up_front() {
+    let receiver = Receiver::start(Duration::ZERO, &[200]);
+    let rb = Runbook::new()
+        .file("alert.rhai", "notify(#{ level: \"info\", message: \"hello\" });\n")
+        .file("psyche-runbook.toml", &format!("[notify]\nwebhook = \"{}\"\n", receiver.url("/hook")));
+    let doc = rb.run_args(["run", "alert.rhai", "--dry-run", "--output", "json"]).success().json();
+    assert_eq!(doc["notifications"][0]["dry_run"], true);
+    assert_eq!(doc["notifications"][0]["deliveries"], serde_json::json!([]));
+    assert!(receiver.received().is_empty());
+
+    let bad = Runbook::new()
+        .file("alert.rhai", "notify(\"x\");\n")
+        .file("psyche-runbook.toml", "[notify]\nslack = \"hooks.slack.com/services/x\"\n")
+        .run_args(["run", "alert.rhai"])
+        .code(2);
+    assert!(
+        bad.stderr.contains("[notify] slack: \"hooks.slack.com/services/x\" is not an http(s) URL"),
+        "{}",
+        bad.stderr
+    );
+    let level = Runbook::new()
+        .file("alert.rhai", "notify(#{ level: \"loud\", message: \"x\" });\n")
+        .run_args(["run", "alert.rhai"])
+        .code(2);
+    assert!(level.stderr.contains("notification level \"loud\" is not info, warning or critical"), "{}", level.stderr);
+}
