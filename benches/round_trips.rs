@@ -86,6 +86,28 @@ fn main() {
         let again = run(&dir, &args);
         println!("| {name} | localnet serve (HTTP) | {} | {} |", cell(&first), cell(&again));
     }
+
+    // Single operations, beside Psyche run-manager's counts for the same operation (measured
+    // against `localnet serve` with a counting proxy; see BENCHMARKS.md).
+    let config =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/configs/quickstart.toml"));
+    std::fs::write(dir.join("changed.toml"), config.unwrap().replacen("warmup_time = 10", "warmup_time = 20", 1))
+        .unwrap();
+    let ops = [
+        ("create-run", "create_run(#{ run_id: \"bench-direct\" });", 5),
+        ("set-paused", "run(\"public-run\").pause();", 6),
+        ("update-config", "run(\"public-run\").update_config(\"changed.toml\");", 7),
+        ("set-future-epoch-rates", "run(\"quickstart\").set_rates(4.0, 0.5);", 8),
+        ("treasurer top-up", "run(\"quickstart\").top_up(1.0);", 8),
+    ];
+    println!();
+    println!("| operation | psyche-runbook | run-manager |");
+    println!("|---|---|---|");
+    for (name, script, run_manager) in ops {
+        std::fs::write(dir.join("op.rhai"), script).unwrap();
+        let doc = run(&dir, &["-u", &url, "-k", &payer, "run", "op.rhai"]);
+        println!("| {name} | {} | {run_manager} |", cell(&doc));
+    }
     let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
     let _ = server.wait();
 }

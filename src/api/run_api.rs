@@ -187,6 +187,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
         }
     };
     let signature = host.send(&format!("create run \"{run_id}\""), &[create, init], &[&coordinator_account])?;
+    host.touch_run(&run_id);
     // What was just created, without reading it back.
     let run = RunHandle {
         run_id,
