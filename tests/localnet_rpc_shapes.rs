@@ -74,6 +74,22 @@ fn shape_differences(expected: &Value, actual: &Value, path: &str, out: &mut Vec
     }
 }
 
+#[test]
+fn the_shape_comparison_sees_missing_keys_extra_keys_and_other_types() {
+    let mut out = Vec::new();
+    let validator = json!({"a": 1, "b": [{"c": "x"}], "d": null, "e": [0, {"Custom": 1}]});
+    shape_differences(
+        &validator,
+        &json!({"a": "1", "b": [{"c": "y", "z": 1}], "e": [0, {"Custom": 2}]}),
+        "r",
+        &mut out,
+    );
+    assert_eq!(
+        out,
+        ["r.d: missing", "r.a: string where the validator has number", "r.b[0].z: not in the validator's answer"]
+    );
+}
+
 fn wait_until_up(server: &Server) -> RpcClient {
     let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
     let started = Instant::now();
@@ -331,7 +347,15 @@ fn a_solana_rpc_client_reads_transactions_in_json_and_json_parsed() {
     ];
     let blockhash = client.get_latest_blockhash().unwrap();
     let tx = Transaction::new_signed_with_payer(&setup, Some(&payer.pubkey()), &[payer, &mint], blockhash);
-    client.send_and_confirm_transaction(&tx).unwrap();
+    let setup_signature = client.send_and_confirm_transaction(&tx).unwrap();
+    // Creating the associated accounts made CPIs: inner instructions, parsed where they can be.
+    let setup_read = server.call(
+        "getTransaction",
+        json!([setup_signature.to_string(), {"encoding": "jsonParsed", "maxSupportedTransactionVersion": 0}]),
+    );
+    let inner = &setup_read["result"]["meta"]["innerInstructions"];
+    assert_eq!(inner[0]["index"], 2, "{inner}");
+    assert!(inner[0]["instructions"].as_array().unwrap().iter().any(|i| i["program"] == "system"), "{inner}");
     let send = spl_token_interface::instruction::transfer_checked(
         &token,
         &source,
@@ -344,6 +368,29 @@ fn a_solana_rpc_client_reads_transactions_in_json_and_json_parsed() {
     )
     .unwrap();
     let tx = Transaction::new_signed_with_payer(&[send], Some(&payer.pubkey()), &[payer], blockhash);
+    // Simulated first, with the post-simulation target account parsed.
+    let simulated = server.call(
+        "simulateTransaction",
+        json!([encoded(&tx), {
+            "encoding": "base64",
+            "innerInstructions": true,
+            "accounts": {"addresses": [target.to_string()], "encoding": "jsonParsed"},
+        }]),
+    );
+    let value = &simulated["result"]["value"];
+    assert_eq!(value["err"], Value::Null, "{simulated}");
+    assert_eq!(value["accounts"][0]["data"]["parsed"]["info"]["tokenAmount"]["amount"], "1250000", "{simulated}");
+    assert_eq!(value["postTokenBalances"].as_array().unwrap().len(), 2, "{simulated}");
+    assert_eq!(value["innerInstructions"], json!([]));
+    // A stale blockhash: not found, unless the simulation is asked to replace it.
+    let mut stale = tx.clone();
+    stale.message.recent_blockhash = solana_sdk::hash::Hash::new_unique();
+    let refused = server.call("simulateTransaction", json!([encoded(&stale), {"encoding": "base64"}]));
+    assert_eq!(refused["result"]["value"]["err"], "BlockhashNotFound", "{refused}");
+    let replaced = server
+        .call("simulateTransaction", json!([encoded(&stale), {"encoding": "base64", "replaceRecentBlockhash": true}]));
+    assert_eq!(replaced["result"]["value"]["err"], Value::Null, "{replaced}");
+    assert!(replaced["result"]["value"]["replacementBlockhash"]["lastValidBlockHeight"].is_u64(), "{replaced}");
     let token_signature = client.send_and_confirm_transaction(&tx).unwrap();
     let read = client
         .get_transaction_with_config(
