@@ -66,9 +66,11 @@ fn two_hundred_transfers_with_one_blockhash_all_land() {
     let server = Server::start(&rb);
     let client = client_of(&server);
     let payer = funded(&client, 10);
-    let (blockhash, last_valid) = client.get_latest_blockhash_with_commitment(CommitmentConfig::confirmed()).unwrap();
+    let window = Instant::now();
     let first_slot = client.get_slot().unwrap();
-    assert_eq!(last_valid, client.get_block_height().unwrap() + 150);
+    let (blockhash, last_valid) = client.get_latest_blockhash_with_commitment(CommitmentConfig::confirmed()).unwrap();
+    // Valid for 150 slots after the one it was taken in.
+    assert!(last_valid >= first_slot + 150 && last_valid <= client.get_slot().unwrap() + 150);
     let started = Instant::now();
     let signatures: Vec<Signature> = (0..200)
         .map(|_| client.send_transaction(&transfer(&payer, &Pubkey::new_unique(), 1_000_000, blockhash)).unwrap())
@@ -77,9 +79,9 @@ fn two_hundred_transfers_with_one_blockhash_all_land() {
     let outcomes = statuses(&client, &signatures);
     assert!(outcomes.iter().all(Option::is_none), "every transfer succeeded: {outcomes:?}");
     let slots = client.get_slot().unwrap() - first_slot;
+    let elapsed = window.elapsed().as_millis() as u64;
     // Slots followed the clock (400 ms each), not the 200 transactions.
-    let expected = sent_in.as_millis() as u64 / 400;
-    assert!(slots <= expected + 3, "{slots} slots for {} ms of sending", sent_in.as_millis());
+    assert!(slots <= elapsed / 400 + 1, "{slots} slots in {elapsed} ms");
     assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
     eprintln!("200 transfers sent in {} ms across {slots} slot(s)", sent_in.as_millis());
     assert_eq!(server.stop(), 0);
@@ -123,17 +125,20 @@ fn skip_preflight_sends_land_and_fail_in_their_status() {
 #[test]
 fn blockhashes_expire_after_150_slots_of_wall_time() {
     let rb = Runbook::new();
-    let server = Server::start_with(&rb, &["--slot-ms", "10"]);
+    let server = Server::start_with(&rb, &["--slot-ms", "20"]);
     let client = client_of(&server);
     let payer = funded(&client, 1);
     let blockhash = client.get_latest_blockhash().unwrap();
+    let window = Instant::now();
     let slot = client.get_slot().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     let later = client.get_slot().unwrap();
-    assert!((30..=80).contains(&(later - slot)), "{} slots in 500 ms at 10 ms a slot", later - slot);
+    let elapsed = window.elapsed().as_millis() as u64;
+    let advanced = later - slot;
+    assert!(advanced >= 24 && advanced <= elapsed / 20 + 1, "{advanced} slots in {elapsed} ms at 20 ms a slot");
     assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
-    // 150 slots of 10 ms, and some margin.
-    std::thread::sleep(Duration::from_millis(1_200));
+    // 150 slots of 20 ms, and some margin.
+    std::thread::sleep(Duration::from_millis(2_700));
     assert!(!client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
     let err = client.send_transaction(&transfer(&payer, &Pubkey::new_unique(), 1_000_000, blockhash)).unwrap_err();
     assert!(err.to_string().contains("Blockhash not found"), "{err}");
@@ -147,15 +152,15 @@ fn slots_and_blockhashes_carry_over_to_the_next_invocation() {
     let client = client_of(&first);
     let payer = funded(&client, 1);
     let blockhash = client.get_latest_blockhash().unwrap();
+    let window = Instant::now();
     let slot = client.get_slot().unwrap();
     assert_eq!(first.stop(), 0);
-    let stopped = Instant::now();
 
     std::thread::sleep(Duration::from_millis(1_000));
     let second = Server::start(&rb);
     let client = client_of(&second);
-    let elapsed = stopped.elapsed().as_millis() as u64;
     let now = client.get_slot().unwrap();
+    let elapsed = window.elapsed().as_millis() as u64;
     // The chain kept producing slots while no process held it, as a validator would have.
     assert!(now >= slot + 2 && now <= slot + elapsed / 400 + 3, "slot {slot} then {now} after {elapsed} ms");
     assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());

@@ -138,7 +138,7 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
     })
 }
 
-/// Why the validator refuses a params value that is neither an array nor absent.
+/// The answer to a request that is not a call (no method) or an empty batch.
 pub fn invalid_request() -> RpcFailure {
     RpcFailure { code: -32600, message: "Invalid request".into(), data: None }
 }

@@ -97,16 +97,31 @@ mod tests {
         net.set_slot_ms(5);
         let start = net.slot();
         let first = net.latest_blockhash();
+        let started = std::time::Instant::now();
         std::thread::sleep(std::time::Duration::from_millis(60));
-        net.follow_clock();
+        // Catches up at 5 ms a slot, then practically stops, so the warps below are exact.
+        net.set_slot_ms(3_600_000);
+        let elapsed = started.elapsed().as_millis() as u64;
         let advanced = net.slot() - start;
-        assert!((10..=40).contains(&advanced), "{advanced} slots in 60 ms at 5 ms a slot");
+        assert!(advanced >= 11 && advanced <= elapsed / 5 + 1, "{advanced} slots in {elapsed} ms at 5 ms a slot");
         assert!(net.is_blockhash_valid(&first));
         net.warp_slots(BLOCKHASH_VALIDITY_SLOTS - advanced);
         assert!(net.is_blockhash_valid(&first), "still valid exactly 150 slots later");
         net.warp_slots(1);
         assert!(!net.is_blockhash_valid(&first));
         assert_eq!(net.recent_blockhashes.len() as u64, BLOCKHASH_VALIDITY_SLOTS + 1);
+    }
+
+    #[test]
+    fn advance_clock_moves_the_slots_with_it() {
+        let mut net = Localnet::new();
+        let (slot, time, first) = (net.slot(), net.clock().unix_timestamp, net.latest_blockhash());
+        net.advance_clock(60);
+        // 150 slots at 400 ms, plus any the test's own run time produced.
+        assert!((150..=152).contains(&(net.slot() - slot)), "{} slots", net.slot() - slot);
+        assert!(net.clock().unix_timestamp >= time + 60);
+        net.advance_clock(1);
+        assert!(!net.is_blockhash_valid(&first), "a minute and a bit later the blockhash expired");
     }
 
     #[test]
