@@ -1,11 +1,14 @@
 //! Slots follow the clock through `localnet serve`, as on a cluster: many transactions share a
 //! slot, a blockhash stays valid for 150 slots of wall time (about 60 s at 400 ms), slots and
-//! blockhashes carry over to the next invocation, and a send with `skipPreflight` answers with
-//! its signature while its failure shows in its status.
+//! blockhashes carry over to the next invocation, a send with `skipPreflight` answers with its
+//! signature while its failure shows in its status, and an operation repeated within one slot
+//! is re-signed with the next blockhash rather than taken for the first.
 
 mod common;
 
 use common::{Runbook, Server};
+use psyche_runbook::chain::client::Chain;
+use psyche_runbook::localnet::handle::Handle;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcTransactionConfig};
@@ -16,6 +19,7 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn client_of(server: &Server) -> RpcClient {
@@ -166,4 +170,33 @@ fn slots_and_blockhashes_carry_over_to_the_next_invocation() {
     assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
     client.send_and_confirm_transaction(&transfer(&payer, &Pubkey::new_unique(), 1_000_000, blockhash)).unwrap();
     assert_eq!(second.stop(), 0);
+}
+
+#[test]
+fn the_same_operation_twice_in_one_slot_runs_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = Handle::open(dir.path(), || {}).unwrap();
+    let payer = Keypair::new();
+    let to = Pubkey::new_unique();
+    {
+        let mut net = handle.lock();
+        net.airdrop(&payer.pubkey(), LAMPORTS_PER_SOL).unwrap();
+        // One long slot, ended by hand below: both sends meet the same blockhash.
+        net.set_slot_ms(3_600_000);
+    }
+    let chain = Chain::embedded(Arc::clone(&handle), CommitmentConfig::confirmed());
+    let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 2_000_000);
+    let first = chain.send(std::slice::from_ref(&ix), &payer, &[]).unwrap();
+    let next_slot = {
+        let handle = Arc::clone(&handle);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            handle.lock().end_slot_early();
+        })
+    };
+    // Identical bytes would be run once by a cluster: the second waits for the next blockhash.
+    let second = chain.send(&[ix], &payer, &[]).unwrap();
+    next_slot.join().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(handle.lock().balance(&to), 4_000_000);
 }
