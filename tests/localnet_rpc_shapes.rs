@@ -230,7 +230,7 @@ fn every_fixture_call_has_the_validators_shape() {
 fn bad_requests_get_the_validators_codes_and_messages() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    wait_until_up(&server);
+    let client = wait_until_up(&server);
     let error = |method: &str, params: Value| server.call(method, params)["error"].clone();
     assert_eq!(
         error("getBalance", json!([])),
@@ -261,6 +261,30 @@ fn bad_requests_get_the_validators_codes_and_messages() {
             .unwrap()
             .starts_with("failed to deserialize solana_transaction::versioned::VersionedTransaction: "),
         "{message}"
+    );
+    // An account of 200 bytes is larger than base58 carries.
+    let payer = transfer(&client).from;
+    let big = Keypair::new();
+    let rent = client.get_minimum_balance_for_rent_exemption(200).unwrap();
+    let create = solana_system_interface::instruction::create_account(
+        &payer.pubkey(),
+        &big.pubkey(),
+        rent,
+        200,
+        &payer.pubkey(),
+    );
+    let blockhash = client.get_latest_blockhash().unwrap();
+    let tx = Transaction::new_signed_with_payer(&[create], Some(&payer.pubkey()), &[&payer, &big], blockhash);
+    client.send_and_confirm_transaction(&tx).unwrap();
+    let big_key = big.pubkey().to_string();
+    assert_eq!(
+        error("getAccountInfo", json!([big_key])),
+        json!({"code": -32600, "message": "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding."})
+    );
+    assert_eq!(
+        error("getAccountInfo", json!([big_key, {"encoding": "jsonParsed", "dataSlice": {"offset": 0, "length": 4}}]))
+            ["code"],
+        json!(-32600)
     );
     let parse = server.post(&json!("not a request"));
     assert_eq!(parse["error"], json!({"code": -32600, "message": "Invalid request"}));

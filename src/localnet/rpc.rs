@@ -25,6 +25,7 @@ const SLOTS_PER_EPOCH: u64 = 432_000;
 /// Most accounts `getRecentPrioritizationFees` takes.
 const MAX_PRIORITIZATION_ACCOUNTS: usize = 128;
 
+pub const INVALID_REQUEST: i64 = -32600;
 pub const INVALID_PARAMS: i64 = -32602;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INTERNAL_ERROR: i64 = -32603;
@@ -140,7 +141,7 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
 
 /// The answer to a request that is not a call (no method) or an empty batch.
 pub fn invalid_request() -> RpcFailure {
-    RpcFailure { code: -32600, message: "Invalid request".into(), data: None }
+    RpcFailure { code: INVALID_REQUEST, message: "Invalid request".into(), data: None }
 }
 
 #[cfg(test)]

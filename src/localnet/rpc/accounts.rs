@@ -6,7 +6,7 @@
 
 use crate::localnet::Localnet;
 use crate::localnet::rpc::params::{args, at_most, invalid, parsed};
-use crate::localnet::rpc::{RpcFailure, with_context};
+use crate::localnet::rpc::{INVALID_REQUEST, RpcFailure, with_context};
 use serde_json::{Value, json};
 use solana_account_decoder::parse_account_data::{AccountAdditionalDataV3, SplTokenAdditionalDataV2};
 use solana_account_decoder::parse_token::token_amount_to_ui_amount_v3;
@@ -22,8 +22,6 @@ const MAX_BASE58_BYTES: usize = 128;
 /// Most keys `getMultipleAccounts` takes, and most filters `getProgramAccounts` takes.
 const MAX_MULTIPLE_ACCOUNTS: usize = 100;
 const MAX_FILTERS: usize = 4;
-/// An invalid request (the code the validator gives for impossible encodings).
-const INVALID_REQUEST: i64 = -32600;
 
 /// One account in `encoding`, refused as the validator refuses impossible combinations.
 pub fn encode(
