@@ -82,7 +82,13 @@ fn decode<T: DeserializeOwned>(encoded: &str, encoding: TransactionBinaryEncodin
             bytes.len()
         )));
     }
-    bincode::deserialize(&bytes).map_err(|e| invalid(format!("failed to deserialize {name}: {e}")))
+    use bincode::Options as _;
+    bincode::options()
+        .with_limit(PACKET_DATA_SIZE as u64)
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .deserialize(&bytes)
+        .map_err(|e| invalid(format!("failed to deserialize {name}: {e}")))
 }
 
 fn sanitized(tx: &VersionedTransaction) -> Result<(), RpcFailure> {
@@ -129,8 +135,7 @@ fn simulation_result(simulated: &Simulated) -> RpcSimulateTransactionResult {
 }
 
 /// What a failed preflight carries in its error data (the validator leaves out balances).
-fn preflight_failure(simulated: &Simulated) -> RpcFailure {
-    let err = simulated.executed.err.clone().unwrap_or(TransactionError::AccountNotFound);
+fn preflight_failure(simulated: &Simulated, err: &TransactionError) -> RpcFailure {
     let data = RpcSimulateTransactionResult {
         pre_balances: None,
         post_balances: None,
@@ -169,8 +174,8 @@ pub fn send_transaction(net: &mut Localnet, params: &Value) -> Result<Value, Rpc
             Ok(()) => net.simulate(&tx, true),
             Err(err) => refused(&tx, err),
         };
-        if simulated.executed.err.is_some() {
-            return Err(preflight_failure(&simulated));
+        if let Some(err) = &simulated.executed.err {
+            return Err(preflight_failure(&simulated, err));
         }
     }
     // Without preflight a cluster answers with the signature whatever happens next: an unknown
