@@ -96,13 +96,12 @@ pub fn token_balances(keys: &[Pubkey], account: impl Fn(&Pubkey) -> Option<Accou
         let found = account(key).filter(|a| TOKEN_PROGRAMS.contains(&a.owner))?;
         // Token-2022 accounts carry extensions after the classic layout.
         let base = found.data.get(..spl_token_interface::state::Account::LEN)?;
-        let state = spl_token_interface::state::Account::unpack_from_slice(base).ok()?;
+        let state = spl_token_interface::state::Account::unpack(base).ok()?;
         let mint = account(&state.mint)?;
-        let decimals = spl_token_interface::state::Mint::unpack_from_slice(
-            mint.data.get(..spl_token_interface::state::Mint::LEN)?,
-        )
-        .ok()?
-        .decimals;
+        let decimals =
+            spl_token_interface::state::Mint::unpack(mint.data.get(..spl_token_interface::state::Mint::LEN)?)
+                .ok()?
+                .decimals;
         Some((state, found.owner, decimals))
     };
     keys.iter()
