@@ -171,6 +171,9 @@ pub enum LocalnetCommand {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// Milliseconds per slot (a validator's 400 by default; blockhashes last 150 slots).
+        #[arg(long, default_value_t = crate::localnet::slots::DEFAULT_SLOT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        slot_ms: u64,
     },
     /// Show the localnet's slot, clock, runs and payer.
     Status,

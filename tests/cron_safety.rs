@@ -206,7 +206,12 @@ fn mainnet_needs_yes_and_limits_hold() {
     assert!(refused.stderr.ends_with("nothing was sent\n"), "{}", refused.stderr);
 
     // At a terminal the operator sees the plan first; declining sends nothing.
-    let client = solana_rpc_client::rpc_client::RpcClient::new(url.clone());
+    // Confirmed, not the client's default finalized: like a validator, serve roots a slot only
+    // 32 slots (about 13 s) later.
+    let client = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(
+        url.clone(),
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    );
     let airdrop = client.request_airdrop(&solana_sdk::signer::Signer::pubkey(&key), 10_000_000_000).unwrap();
     assert!(client.confirm_transaction(&airdrop).unwrap());
     let mut cmd = rb.command();

@@ -60,7 +60,8 @@ pub mod localnet_api {
         Ok(net.mint_to(&mint, &owner, native).map_err(|e| HostError::chain(e.to_string()))?)
     }
 
-    /// Localnet only: moves the chain clock forward by `seconds` (runs advance on the clock).
+    /// Localnet only: moves the chain clock forward by `seconds` (runs advance on the clock),
+    /// and the slots with it (2.5 a second), so blockhashes older than about 60 s expire.
     #[rhai_fn(return_raw)]
     pub fn advance_clock(ctx: NativeCallContext, seconds: INT) -> Result<(), Box<EvalAltResult>> {
         let seconds = u64::try_from(seconds)

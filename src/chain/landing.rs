@@ -1,6 +1,8 @@
 //! Landing one transaction. Sign with a fresh blockhash, journal the intent (signature first),
 //! send, and poll its status, resending the same bytes until it lands or its blockhash
-//! expires; only a transaction known not to have landed is re-signed. On real clusters a
+//! expires; only a transaction known not to have landed is re-signed, and so is one whose
+//! bytes repeat an earlier transaction (the same operation twice within one blockhash, which a
+//! cluster would run once), with the next slot's blockhash. On real clusters a
 //! compute-unit limit from simulation (plus a margin) and a compute-unit price (from
 //! `--with-compute-unit-price`, or recent prioritization fees for the written accounts, capped)
 //! are added. Transport failures (timeouts, 429) back off and retry; program failures are final.
@@ -127,25 +129,33 @@ fn sign_and_land(
     all_instructions.extend_from_slice(instructions);
     let mut simulated_blockhash = budget.blockhash;
 
+    // A blockhash whose signing repeated a transaction already processed.
+    let mut repeated: Option<Hash> = None;
     for _ in 0..MAX_SIGNINGS {
+        // The first signing uses the blockhash the compute-unit simulation ran with.
         let (blockhash, last_valid) = match simulated_blockhash.take() {
             Some(pair) => pair,
-            None => chain.read(|rpc| async move {
-                let commitment = rpc.commitment();
-                rpc.get_latest_blockhash_with_commitment(commitment).await
-            })?,
+            None => newer_blockhash(chain, repeated)?,
         };
         let tx = Transaction::new_signed_with_payer(&all_instructions, Some(&payer.pubkey()), &all_signers, blockhash);
         let signature = tx.signatures[0];
         let id = chain.journal().map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()));
         match land(chain, &tx, blockhash) {
-            Ok(Outcome::Landed) => {
+            Ok(Signing::Repeated) => {
+                // The same operation again within one blockhash signs the same bytes, which a
+                // cluster runs once: this signing never lands as a new transaction.
+                if let (Some(j), Some(id)) = (chain.journal(), id) {
+                    j.expired(id, &signature.to_string());
+                }
+                repeated = Some(blockhash);
+            }
+            Ok(Signing::Done(Outcome::Landed)) => {
                 if let (Some(j), Some(id)) = (chain.journal(), id) {
                     j.landed(id, &signature.to_string());
                 }
                 return Ok(signature);
             }
-            Ok(Outcome::Expired) => {
+            Ok(Signing::Done(Outcome::Expired)) => {
                 if let (Some(j), Some(id)) = (chain.journal(), id) {
                     j.expired(id, &signature.to_string());
                 }
@@ -172,7 +182,36 @@ pub enum Outcome {
     Expired,
 }
 
-fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, ChainError> {
+/// What one signing of a transaction came to.
+enum Signing {
+    Done(Outcome),
+    /// Its first send was refused as already processed: identical bytes (the same operation
+    /// earlier, with the same blockhash) ran before it was ever sent.
+    Repeated,
+}
+
+/// Polls for a newer blockhash than one whose signing repeated an earlier transaction (a new
+/// one comes with the next slot); gives up waiting after a while and returns the latest.
+fn newer_blockhash(chain: &Chain, avoid: Option<Hash>) -> Result<(Hash, u64), ChainError> {
+    const POLLS: usize = 100;
+    let latest = || {
+        chain.read(|rpc| async move {
+            let commitment = rpc.commitment();
+            rpc.get_latest_blockhash_with_commitment(commitment).await
+        })
+    };
+    let mut found = latest()?;
+    for _ in 0..POLLS {
+        if Some(found.0) != avoid {
+            break;
+        }
+        std::thread::sleep(poll_interval(chain));
+        found = latest()?;
+    }
+    Ok(found)
+}
+
+fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Signing, ChainError> {
     let signature = tx.signatures[0];
     let interval = poll_interval(chain);
     let mut preflight = true;
@@ -190,7 +229,11 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
                 match &err {
                     // An earlier send of these bytes may have landed before the blockhash expired.
                     ChainError::Transaction(f) if f.error == Some(TransactionError::BlockhashNotFound) => {
-                        return confirm_not_landed(chain, signature);
+                        return confirm_not_landed(chain, signature).map(Signing::Done);
+                    }
+                    // Before this signing was ever sent: an earlier, identical transaction.
+                    ChainError::Transaction(f) if preflight && f.error == Some(TransactionError::AlreadyProcessed) => {
+                        return Ok(Signing::Repeated);
                     }
                     // A resend of a transaction that already landed: its status says how.
                     ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {}
@@ -205,13 +248,13 @@ fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Outcome, Cha
             if let Ok(response) = status
                 && let Some(Some(status)) = response.value.into_iter().next()
             {
-                return status_outcome(signature, status.err);
+                return status_outcome(signature, status.err).map(Signing::Done);
             }
             std::thread::sleep(interval);
         }
         let commitment = rpc.commitment();
         if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
-            return confirm_not_landed(chain, signature);
+            return confirm_not_landed(chain, signature).map(Signing::Done);
         }
     }
 }

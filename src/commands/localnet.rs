@@ -20,8 +20,9 @@ fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
         .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))
 }
 
-pub fn serve(settings: &Settings, bind: IpAddr, port: u16, log: Log) -> Result<ExitCode, Failure> {
+pub fn serve(settings: &Settings, bind: IpAddr, port: u16, slot_ms: u64, log: Log) -> Result<ExitCode, Failure> {
     let handle = open(settings, &log)?;
+    handle.lock().set_slot_ms(slot_ms);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
@@ -48,7 +49,8 @@ pub fn serve(settings: &Settings, bind: IpAddr, port: u16, log: Log) -> Result<E
 
 pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
     let handle = open(settings, &log)?;
-    let net = handle.lock();
+    let mut net = handle.lock();
+    net.follow_clock();
     let clock = net.clock();
     let runs: Vec<_> = net
         .program_accounts(&net.ids().coordinator)

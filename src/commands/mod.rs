@@ -48,7 +48,9 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Decode { kind, file } => decode::decode(*kind, file, log),
         Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
-        Command::Localnet(LocalnetCommand::Serve { port, bind }) => localnet::serve(&settings()?, *bind, *port, log),
+        Command::Localnet(LocalnetCommand::Serve { port, bind, slot_ms }) => {
+            localnet::serve(&settings()?, *bind, *port, *slot_ms, log)
+        }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
         Command::Watch(args) => watch::watch(args, settings()?, log),

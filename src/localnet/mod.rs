@@ -1,7 +1,8 @@
 //! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at their
-//! upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, a clock that
-//! follows wall time (plus any advance a runbook asks for), recent blockhashes that stay valid
-//! for 150 slots, and a history of transaction results. `store` persists it; `rpc` serves it.
+//! upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, slots that follow
+//! wall time (plus any advance a runbook asks for, see `slots`), recent blockhashes that stay
+//! valid for 150 slots, and a history of transaction results with what a validator records
+//! about them (`status_meta`). `store` persists it; `rpc` serves it.
 
 pub mod handle;
 pub mod lock;
@@ -12,6 +13,8 @@ pub mod sender;
 pub mod server;
 pub mod services;
 pub mod simulator;
+pub mod slots;
+pub mod status_meta;
 pub mod store;
 
 use crate::psyche::ids::ProgramIds;
@@ -20,10 +23,12 @@ use litesvm::types::TransactionMetadata;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
 use solana_sdk::clock::Clock;
 use solana_sdk::hash::Hash;
+use solana_sdk::message::inner_instruction::InnerInstructionsList;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{TransactionError, VersionedTransaction};
+use solana_transaction_context::TransactionReturnData;
 use std::collections::{HashMap, VecDeque};
 
 /// Blockhashes stay valid this many slots, as on a cluster.
@@ -47,6 +52,8 @@ pub struct TxRecord {
     pub post_balances: Vec<u64>,
     /// The transaction as sent (bincode), for `getTransaction`.
     pub transaction: Vec<u8>,
+    /// What a validator records beyond the result (inner instructions, token balances, costs).
+    pub status: status_meta::StatusMeta,
 }
 
 /// The outcome of executing a transaction: its metadata, and the error if it failed.
@@ -57,6 +64,8 @@ pub struct Executed {
     pub logs: Vec<String>,
     pub compute_units: u64,
     pub fee: u64,
+    pub inner_instructions: InnerInstructionsList,
+    pub return_data: TransactionReturnData,
 }
 
 impl Executed {
@@ -65,14 +74,44 @@ impl Executed {
             Ok(meta) => (meta, None),
             Err(failed) => (failed.meta, Some(failed.err)),
         };
+        Self::from_meta(meta, err)
+    }
+
+    fn from_meta(meta: TransactionMetadata, err: Option<TransactionError>) -> Self {
         Executed {
             signature: meta.signature,
             err,
             logs: meta.logs,
             compute_units: meta.compute_units_consumed,
             fee: meta.fee,
+            inner_instructions: meta.inner_instructions,
+            return_data: meta.return_data,
         }
     }
+
+    /// A transaction refused before it ran (an unknown blockhash, a repeat).
+    pub fn refused(signature: Signature, err: TransactionError) -> Self {
+        Executed {
+            signature,
+            err: Some(err),
+            logs: Vec::new(),
+            compute_units: 0,
+            fee: 0,
+            inner_instructions: Vec::new(),
+            return_data: TransactionReturnData::default(),
+        }
+    }
+}
+
+/// A simulation: the execution, and the balances and token balances around it.
+#[derive(Debug, Clone)]
+pub struct Simulated {
+    pub executed: Executed,
+    pub pre_balances: Vec<u64>,
+    pub post_balances: Vec<u64>,
+    pub status: status_meta::StatusMeta,
+    /// The transaction's accounts as the simulation left them.
+    pub post_accounts: HashMap<Pubkey, Account>,
 }
 
 pub struct Localnet {
@@ -82,6 +121,14 @@ pub struct Localnet {
     /// Seconds the clock runs ahead of wall time (from `advance_clock`).
     clock_offset: i64,
     recent_blockhashes: VecDeque<(Hash, u64)>,
+    /// Seeds every slot's blockhash (also the genesis hash).
+    blockhash_seed: Hash,
+    /// Wall-clock milliseconds at which the current slot began.
+    slot_started_ms: u64,
+    /// Wall-clock milliseconds per slot (not persisted: each process chooses).
+    slot_ms: u64,
+    /// Transactions executed since genesis (`getEpochInfo`).
+    transaction_count: u64,
     history: HashMap<Signature, TxRecord>,
     history_order: VecDeque<Signature>,
     /// Changed since the last save.
@@ -109,13 +156,18 @@ impl Localnet {
             faucet,
             clock_offset: 0,
             recent_blockhashes: VecDeque::new(),
+            // Random, so a reset chain never accepts a blockhash signed for the old one.
+            blockhash_seed: Hash::new_from_array(Keypair::new().pubkey().to_bytes()),
+            slot_started_ms: slots::wall_ms(),
+            slot_ms: slots::DEFAULT_SLOT_MS,
+            transaction_count: 0,
             history: HashMap::new(),
             history_order: VecDeque::new(),
             dirty: true,
             fetched: Default::default(),
             plan: None,
         };
-        net.advance_slot();
+        net.warp_slots(1);
         net
     }
 
@@ -152,38 +204,28 @@ impl Localnet {
         self.slot() + BLOCKHASH_VALIDITY_SLOTS
     }
 
-    /// Moves to the next slot: a new blockhash, and the clock caught up with wall time.
-    fn advance_slot(&mut self) {
-        let mut clock = self.clock();
-        clock.slot += 1;
-        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        clock.unix_timestamp = clock.unix_timestamp.max(wall + self.clock_offset);
-        self.svm.set_sysvar(&clock);
-        let previous = self.latest_blockhash();
-        let hash = solana_sdk::hash::hashv(&[previous.as_ref(), &clock.slot.to_le_bytes()]);
-        self.recent_blockhashes.push_back((hash, clock.slot));
-        while self.recent_blockhashes.front().is_some_and(|(_, s)| s + BLOCKHASH_VALIDITY_SLOTS < clock.slot) {
-            self.recent_blockhashes.pop_front();
-        }
-        self.dirty = true;
+    /// The hash a fresh chain is identified by (`getGenesisHash`).
+    pub fn genesis_hash(&self) -> Hash {
+        self.blockhash_seed
+    }
+
+    pub fn transaction_count(&self) -> u64 {
+        self.transaction_count
     }
 
     /// Lets every recent blockhash expire (fault injection: a slow network).
     pub fn expire_blockhashes(&mut self) {
-        let mut clock = self.clock();
-        clock.slot += BLOCKHASH_VALIDITY_SLOTS + 1;
-        self.svm.set_sysvar(&clock);
-        self.advance_slot();
+        self.warp_slots(BLOCKHASH_VALIDITY_SLOTS + 1);
     }
 
-    /// Moves the clock forward (time-driven run transitions need it), one slot per 400 ms.
+    /// Moves the clock forward (time-driven run transitions need it), and the slots with it.
     pub fn advance_clock(&mut self, seconds: u64) {
+        self.follow_clock();
         self.clock_offset += seconds as i64;
         let mut clock = self.clock();
         clock.unix_timestamp += seconds as i64;
-        clock.slot += seconds * 5 / 2;
         self.svm.set_sysvar(&clock);
-        self.advance_slot();
+        self.warp_slots((seconds * 1000 / self.slot_ms).max(1));
     }
 
     pub fn account(&self, key: &Pubkey) -> Option<Account> {
@@ -230,28 +272,34 @@ impl Localnet {
 
     /// Runs a transaction without committing anything; `sig_verify: false` (as the RPC's
     /// `simulateTransaction` allows) checks no signatures.
-    pub fn simulate(&self, tx: &VersionedTransaction, sig_verify: bool) -> Executed {
+    pub fn simulate(&self, tx: &VersionedTransaction, sig_verify: bool) -> Simulated {
         let unverified;
-        let svm = if sig_verify {
+        // Signatures that verify need no unverified copy of the chain.
+        let svm = if sig_verify || tx.verify_with_results().iter().all(|ok| *ok) {
             &self.svm
         } else {
             // Rare (clients estimating compute units): a copy with signature checks off.
             unverified = self.svm.clone().with_sigverify(false);
             &unverified
         };
-        match svm.simulate_transaction(tx.clone()) {
-            Ok(info) => Executed {
-                signature: info.meta.signature,
-                err: None,
-                logs: info.meta.logs,
-                compute_units: info.meta.compute_units_consumed,
-                fee: info.meta.fee,
-            },
-            Err(failed) => Executed::from_result(Err(failed)),
-        }
+        let keys = tx.message.static_account_keys();
+        let before = |key: &Pubkey| self.account(key);
+        let pre_balances = keys.iter().map(|k| self.balance(k)).collect();
+        let pre_token_balances = status_meta::token_balances(keys, before);
+        let loaded = status_meta::loaded_accounts_data_size(keys, before);
+        let (executed, post_accounts) = match svm.simulate_transaction(tx.clone()) {
+            Ok(info) => (Executed::from_meta(info.meta, None), info.post_accounts),
+            Err(failed) => (Executed::from_meta(failed.meta, Some(failed.err)), Vec::new()),
+        };
+        let post: HashMap<Pubkey, Account> = post_accounts.into_iter().map(|(k, a)| (k, a.into())).collect();
+        let after = |key: &Pubkey| post.get(key).cloned().or_else(|| self.account(key)).filter(|a| a.lamports > 0);
+        let post_balances = keys.iter().map(|k| after(k).map_or(0, |a| a.lamports)).collect();
+        let post_token_balances = status_meta::token_balances(keys, after);
+        let status =
+            status_meta::StatusMeta::new(&tx.message, &executed, pre_token_balances, post_token_balances, loaded);
+        Simulated { executed, pre_balances, post_balances, status, post_accounts: post }
     }
 
-    /// Executes a transaction in a new slot and records its result.
     /// Starts recording a plan of every executed transaction (for dry-runs).
     pub fn record_plan(&mut self) {
         self.plan = Some(Vec::new());
@@ -274,6 +322,7 @@ impl Localnet {
         }
     }
 
+    /// Executes a transaction in the current slot and records its result.
     pub fn execute(&mut self, tx: &VersionedTransaction) -> Executed {
         let before = self.plan.is_some().then(|| plan::snapshot(self, tx));
         let executed = self.execute_unrecorded(tx);
@@ -287,11 +336,14 @@ impl Localnet {
     }
 
     fn execute_unrecorded(&mut self, tx: &VersionedTransaction) -> Executed {
-        self.advance_slot();
+        self.follow_clock();
         let keys = tx.message.static_account_keys();
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
+        let pre_token_balances = status_meta::token_balances(keys, |k| self.account(k));
+        let loaded = status_meta::loaded_accounts_data_size(keys, |k| self.account(k));
         let executed = Executed::from_result(self.svm.send_transaction(tx.clone()));
         let post_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
+        let post_token_balances = status_meta::token_balances(keys, |k| self.account(k));
         let record = TxRecord {
             pre_balances,
             post_balances,
@@ -302,8 +354,18 @@ impl Localnet {
             fee: executed.fee,
             compute_units: executed.compute_units,
             transaction: bincode::serialize(tx).expect("transactions serialize"),
+            status: status_meta::StatusMeta::new(
+                &tx.message,
+                &executed,
+                pre_token_balances,
+                post_token_balances,
+                loaded,
+            ),
         };
-        self.remember(executed.signature, record);
+        if !is_dropped(&executed.err) {
+            self.transaction_count += 1;
+            self.remember(executed.signature, record);
+        }
         executed
     }
 
@@ -324,6 +386,29 @@ impl Localnet {
         self.svm.set_account(key, account).expect("plain accounts can be set");
         self.dirty = true;
     }
+}
+
+/// Errors a cluster refuses a transaction with before it reaches a block: no fee is taken and
+/// no status is ever recorded for it.
+fn is_dropped(err: &Option<TransactionError>) -> bool {
+    use TransactionError::*;
+    matches!(
+        err,
+        Some(
+            SignatureFailure
+                | AccountNotFound
+                | InsufficientFundsForFee
+                | InvalidAccountForFee
+                | AlreadyProcessed
+                | BlockhashNotFound
+                | SanitizeFailure
+                | AccountLoadedTwice
+                | TooManyAccountLocks
+                | MissingSignatureForFee
+                | UnsupportedVersion
+                | AccountInUse
+        )
+    )
 }
 
 /// Lamports the faucet starts with.

@@ -1,9 +1,11 @@
 //! `localnet serve`: the embedded chain as a Solana JSON-RPC HTTP endpoint. It takes a bound
 //! listener and a shutdown future, answers single and batch requests through the shared
-//! dispatcher, and persists the chain when it stops.
+//! dispatcher (malformed JSON and requests with the validator's -32700 / -32600), and persists
+//! the chain when it stops.
 
 use crate::localnet::handle::Handle;
-use crate::localnet::rpc::dispatch;
+use crate::localnet::rpc::{INTERNAL_ERROR, RpcFailure, dispatch, invalid_request};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -11,37 +13,50 @@ use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
 
+const PARSE_ERROR: i64 = -32700;
+
+fn error_response(id: Value, failure: RpcFailure) -> Value {
+    let mut error = json!({"code": failure.code, "message": failure.message});
+    if let Some(data) = failure.data {
+        error["data"] = data;
+    }
+    json!({"jsonrpc": "2.0", "id": id, "error": error})
+}
+
 fn answer(handle: &Handle, request: &Value) -> Value {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = request.get("method").and_then(Value::as_str) else {
-        return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600, "message": "Invalid request"}});
+        return error_response(Value::Null, invalid_request());
     };
-    let params = request.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
+    let params = request.get("params").cloned().unwrap_or(Value::Null);
     let result = {
         let mut net = handle.lock();
         dispatch(&mut net, method, &params)
     };
     match result {
         Ok(value) => json!({"jsonrpc": "2.0", "id": id, "result": value}),
-        Err(failure) => {
-            let mut error = json!({"code": failure.code, "message": failure.message});
-            if let Some(data) = failure.data {
-                error["data"] = data;
-            }
-            json!({"jsonrpc": "2.0", "id": id, "error": error})
-        }
+        Err(failure) => error_response(id, failure),
     }
 }
 
-async fn rpc(State(handle): State<Arc<Handle>>, Json(body): Json<Value>) -> Json<Value> {
+fn respond(handle: &Handle, body: &[u8]) -> Value {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        let failure = RpcFailure { code: PARSE_ERROR, message: "Parse error".into(), data: None };
+        return error_response(Value::Null, failure);
+    };
+    match &request {
+        Value::Array(batch) if batch.is_empty() => error_response(Value::Null, invalid_request()),
+        Value::Array(batch) => Value::Array(batch.iter().map(|r| answer(handle, r)).collect()),
+        single => answer(handle, single),
+    }
+}
+
+async fn rpc(State(handle): State<Arc<Handle>>, body: Bytes) -> Json<Value> {
     let handle = Arc::clone(&handle);
     // Execution is CPU work on the chain; keep it off the async workers.
-    let response = tokio::task::spawn_blocking(move || match &body {
-        Value::Array(batch) => Value::Array(batch.iter().map(|r| answer(&handle, r)).collect()),
-        single => answer(&handle, single),
-    })
-    .await
-    .unwrap_or_else(|e| json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32603, "message": e.to_string()}}));
+    let response = tokio::task::spawn_blocking(move || respond(&handle, &body)).await.unwrap_or_else(|e| {
+        error_response(Value::Null, RpcFailure { code: INTERNAL_ERROR, message: e.to_string(), data: None })
+    });
     Json(response)
 }
 

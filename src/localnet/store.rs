@@ -1,8 +1,12 @@
-//! Persistence of the whole chain (accounts, clock, slot, recent blockhashes, transaction
-//! history, faucet key) in one file: a magic, a version byte and a bincode body. Saved through a
-//! temp file, fsync and rename, so a process killed mid-write leaves the previous state intact.
-//! Older versions load through the upgrade chain in `load`; newer ones are refused by name.
+//! Persistence of the whole chain (accounts, clock, slot and when it began, recent blockhashes
+//! and their seed, transaction history, faucet key) in one file: a magic, a version byte and a
+//! bincode body. Saved through a temp file, fsync and rename, so a process killed mid-write
+//! leaves the previous state intact. Older versions load through the upgrade chain in `load`
+//! (version 1, from before slots followed the clock, gains a seed, a slot start and empty
+//! status extras); newer ones are refused by name.
 
+use crate::localnet::slots::{DEFAULT_SLOT_MS, wall_ms};
+use crate::localnet::status_meta::StatusMeta;
 use crate::localnet::{Localnet, TxRecord, new_svm};
 use serde::{Deserialize, Serialize};
 use solana_sdk::account::{Account, ReadableAccount};
@@ -15,7 +19,7 @@ use std::path::Path;
 
 pub const STATE_FILE: &str = "state.bin";
 const MAGIC: &[u8; 8] = b"PSYRBLN\0";
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 /// Owners of accounts a fresh chain already has (programs, sysvars, features): not saved.
 const BUILT_IN_OWNERS: [Pubkey; 7] = [
@@ -39,6 +43,22 @@ struct StoredAccount {
 }
 
 #[derive(Serialize, Deserialize)]
+struct SnapshotV2 {
+    slot: u64,
+    /// Wall-clock milliseconds at which `slot` began.
+    slot_started_ms: u64,
+    unix_timestamp: i64,
+    clock_offset: i64,
+    blockhash_seed: [u8; 32],
+    blockhashes: Vec<([u8; 32], u64)>,
+    transaction_count: u64,
+    faucet: Vec<u8>,
+    accounts: Vec<StoredAccount>,
+    history: Vec<(Vec<u8>, TxRecord)>,
+}
+
+/// Version 1: one slot per transaction, no status extras.
+#[derive(Serialize, Deserialize)]
 struct SnapshotV1 {
     slot: u64,
     unix_timestamp: i64,
@@ -46,7 +66,58 @@ struct SnapshotV1 {
     blockhashes: Vec<([u8; 32], u64)>,
     faucet: Vec<u8>,
     accounts: Vec<StoredAccount>,
-    history: Vec<(Vec<u8>, TxRecord)>,
+    history: Vec<(Vec<u8>, TxRecordV1)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TxRecordV1 {
+    slot: u64,
+    block_time: i64,
+    err: Option<solana_sdk::transaction::TransactionError>,
+    logs: Vec<String>,
+    fee: u64,
+    compute_units: u64,
+    pre_balances: Vec<u64>,
+    post_balances: Vec<u64>,
+    transaction: Vec<u8>,
+}
+
+impl SnapshotV1 {
+    /// The chain as it was, its current slot starting now; blockhashes already handed out stay
+    /// valid (new ones derive from a seed taken from the latest).
+    fn upgrade(self) -> SnapshotV2 {
+        let seed = self.blockhashes.last().map_or([7; 32], |(h, _)| *h);
+        SnapshotV2 {
+            slot: self.slot,
+            slot_started_ms: wall_ms(),
+            unix_timestamp: self.unix_timestamp,
+            clock_offset: self.clock_offset,
+            blockhash_seed: seed,
+            blockhashes: self.blockhashes,
+            transaction_count: self.history.len() as u64,
+            faucet: self.faucet,
+            accounts: self.accounts,
+            history: self
+                .history
+                .into_iter()
+                .map(|(signature, r)| {
+                    let record = TxRecord {
+                        slot: r.slot,
+                        block_time: r.block_time,
+                        err: r.err,
+                        logs: r.logs,
+                        fee: r.fee,
+                        compute_units: r.compute_units,
+                        pre_balances: r.pre_balances,
+                        post_balances: r.post_balances,
+                        transaction: r.transaction,
+                        status: StatusMeta::default(),
+                    };
+                    (signature, record)
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +133,7 @@ pub enum StoreError {
 }
 
 impl Localnet {
-    fn to_snapshot(&self) -> SnapshotV1 {
+    fn to_snapshot(&self) -> SnapshotV2 {
         let clock = self.clock();
         let mut accounts: Vec<StoredAccount> = self
             .svm
@@ -80,11 +151,14 @@ impl Localnet {
             })
             .collect();
         accounts.sort_by_key(|a| a.key);
-        SnapshotV1 {
+        SnapshotV2 {
             slot: clock.slot,
+            slot_started_ms: self.slot_started_ms,
             unix_timestamp: clock.unix_timestamp,
             clock_offset: self.clock_offset,
+            blockhash_seed: self.blockhash_seed.to_bytes(),
             blockhashes: self.recent_blockhashes.iter().map(|(h, s)| (h.to_bytes(), *s)).collect(),
+            transaction_count: self.transaction_count,
             faucet: self.faucet.to_bytes().to_vec(),
             accounts,
             history: self
@@ -95,7 +169,7 @@ impl Localnet {
         }
     }
 
-    fn from_snapshot(s: SnapshotV1) -> Result<Self, String> {
+    fn from_snapshot(s: SnapshotV2) -> Result<Self, String> {
         let mut svm = new_svm();
         let faucet = Keypair::try_from(s.faucet.as_slice()).map_err(|_| "faucet key is not a keypair")?;
         let mut clock: Clock = svm.get_sysvar();
@@ -119,6 +193,10 @@ impl Localnet {
             faucet,
             clock_offset: s.clock_offset,
             recent_blockhashes,
+            blockhash_seed: Hash::new_from_array(s.blockhash_seed),
+            slot_started_ms: s.slot_started_ms,
+            slot_ms: DEFAULT_SLOT_MS,
+            transaction_count: s.transaction_count,
             history: Default::default(),
             history_order: Default::default(),
             dirty: false,
@@ -169,6 +247,13 @@ impl Localnet {
         match bytes[MAGIC.len()] {
             1 => {
                 let snapshot: SnapshotV1 = bincode::deserialize(body).map_err(|e| corrupt(e.to_string()))?;
+                let mut net = Localnet::from_snapshot(snapshot.upgrade()).map_err(corrupt)?;
+                // Saved in the current version at the next save, even if nothing else changes.
+                net.dirty = true;
+                Ok(net)
+            }
+            2 => {
+                let snapshot: SnapshotV2 = bincode::deserialize(body).map_err(|e| corrupt(e.to_string()))?;
                 Localnet::from_snapshot(snapshot).map_err(corrupt)
             }
             found => Err(StoreError::UnknownVersion { path: name, found }),
@@ -193,6 +278,50 @@ mod tests {
         assert_eq!(loaded.balance(&key), 4_200_000);
         assert_eq!(loaded.slot(), net.slot());
         assert_eq!(loaded.latest_blockhash(), net.latest_blockhash());
+    }
+
+    #[test]
+    fn version_1_state_upgrades_keeping_balances_history_and_blockhashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut net = Localnet::new();
+        let key = Pubkey::new_unique();
+        let signature = net.airdrop(&key, 1_000_000).unwrap();
+        let current = net.to_snapshot();
+        let v1 = SnapshotV1 {
+            slot: current.slot,
+            unix_timestamp: current.unix_timestamp,
+            clock_offset: current.clock_offset,
+            blockhashes: current.blockhashes,
+            faucet: current.faucet,
+            accounts: current.accounts,
+            history: current
+                .history
+                .into_iter()
+                .map(|(signature, r)| {
+                    let old = TxRecordV1 {
+                        slot: r.slot,
+                        block_time: r.block_time,
+                        err: r.err,
+                        logs: r.logs,
+                        fee: r.fee,
+                        compute_units: r.compute_units,
+                        pre_balances: r.pre_balances,
+                        post_balances: r.post_balances,
+                        transaction: r.transaction,
+                    };
+                    (signature, old)
+                })
+                .collect(),
+        };
+        let mut bytes = MAGIC.to_vec();
+        bytes.push(1);
+        bytes.extend(bincode::serialize(&v1).unwrap());
+        std::fs::write(dir.path().join(STATE_FILE), bytes).unwrap();
+        let loaded = Localnet::load(dir.path()).unwrap();
+        assert_eq!(loaded.balance(&key), 1_000_000);
+        assert!(loaded.record(&signature).is_some());
+        assert!(loaded.is_blockhash_valid(&net.latest_blockhash()), "blockhashes handed out stay valid");
+        assert!(loaded.is_dirty(), "the upgrade is saved at the next save");
     }
 
     #[test]

@@ -154,10 +154,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(rb: &Runbook) -> Self {
+        Self::start_with(rb, &[])
+    }
+
+    /// `start` with more `localnet serve` flags (`--slot-ms 10`).
+    pub fn start_with(rb: &Runbook, flags: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = rb
             .command()
             .args(["localnet", "serve", "--port", "0"])
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -167,6 +173,31 @@ impl Server {
         let url = line.trim().rsplit(' ').next().unwrap().to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{line}");
         Self { child, url }
+    }
+
+    /// One raw JSON-RPC exchange over loopback (HTTP/1.1, as any client sends it): the whole
+    /// response document, errors included.
+    pub fn post(&self, body: &serde_json::Value) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to localnet serve");
+        let payload = body.to_string();
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+            payload.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+    }
+
+    /// `post` of one call.
+    pub fn call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.post(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
     }
 
     /// SIGTERM, as an operator stops it; returns the exit code.

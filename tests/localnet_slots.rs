@@ -1,0 +1,202 @@
+//! Slots follow the clock through `localnet serve`, as on a cluster: many transactions share a
+//! slot, a blockhash stays valid for 150 slots of wall time (about 60 s at 400 ms), slots and
+//! blockhashes carry over to the next invocation, a send with `skipPreflight` answers with its
+//! signature while its failure shows in its status, and an operation repeated within one slot
+//! is re-signed with the next blockhash rather than taken for the first.
+
+mod common;
+
+use common::{Runbook, Server};
+use psyche_runbook::chain::client::Chain;
+use psyche_runbook::localnet::handle::Handle;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcTransactionConfig};
+use solana_sdk::hash::Hash;
+use solana_sdk::instruction::InstructionError;
+use solana_sdk::native_token::LAMPORTS_PER_SOL;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::Signer;
+use solana_sdk::transaction::{Transaction, TransactionError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn client_of(server: &Server) -> RpcClient {
+    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
+    let started = Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    client
+}
+
+fn funded(client: &RpcClient, sol: u64) -> Keypair {
+    let key = Keypair::new();
+    let signature = client.request_airdrop(&key.pubkey(), sol * LAMPORTS_PER_SOL).unwrap();
+    assert!(client.confirm_transaction(&signature).unwrap());
+    key
+}
+
+fn transfer(from: &Keypair, to: &Pubkey, lamports: u64, blockhash: Hash) -> Transaction {
+    let ix = solana_system_interface::instruction::transfer(&from.pubkey(), to, lamports);
+    Transaction::new_signed_with_payer(&[ix], Some(&from.pubkey()), &[from], blockhash)
+}
+
+/// Waits until every signature has a status; returns them.
+fn statuses(client: &RpcClient, signatures: &[Signature]) -> Vec<Option<TransactionError>> {
+    let started = Instant::now();
+    let mut found = vec![None; signatures.len()];
+    loop {
+        for (chunk, slots) in signatures.chunks(256).zip(found.chunks_mut(256)) {
+            for (slot, status) in slots.iter_mut().zip(client.get_signature_statuses(chunk).unwrap().value) {
+                if let Some(status) = status {
+                    *slot = Some(status.err);
+                }
+            }
+        }
+        if found.iter().all(Option::is_some) {
+            return found.into_iter().map(Option::unwrap).collect();
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "not every transaction landed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_hundred_transfers_with_one_blockhash_all_land() {
+    let rb = Runbook::new();
+    let server = Server::start(&rb);
+    let client = client_of(&server);
+    let payer = funded(&client, 10);
+    let window = Instant::now();
+    let first_slot = client.get_slot().unwrap();
+    let (blockhash, last_valid) = client.get_latest_blockhash_with_commitment(CommitmentConfig::confirmed()).unwrap();
+    // Valid for 150 slots after the one it was taken in.
+    assert!(last_valid >= first_slot + 150 && last_valid <= client.get_slot().unwrap() + 150);
+    let started = Instant::now();
+    let signatures: Vec<Signature> = (0..200)
+        .map(|_| client.send_transaction(&transfer(&payer, &Pubkey::new_unique(), 1_000_000, blockhash)).unwrap())
+        .collect();
+    let sent_in = started.elapsed();
+    let outcomes = statuses(&client, &signatures);
+    assert!(outcomes.iter().all(Option::is_none), "every transfer succeeded: {outcomes:?}");
+    let slots = client.get_slot().unwrap() - first_slot;
+    let elapsed = window.elapsed().as_millis() as u64;
+    // Slots followed the clock (400 ms each), not the 200 transactions.
+    assert!(slots <= elapsed / 400 + 1, "{slots} slots in {elapsed} ms");
+    assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
+    eprintln!("200 transfers sent in {} ms across {slots} slot(s)", sent_in.as_millis());
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn skip_preflight_sends_land_and_fail_in_their_status() {
+    let rb = Runbook::new();
+    let server = Server::start(&rb);
+    let client = client_of(&server);
+    let payer = funded(&client, 1);
+    let blockhash = client.get_latest_blockhash().unwrap();
+    let too_much = transfer(&payer, &Pubkey::new_unique(), 5 * LAMPORTS_PER_SOL, blockhash);
+
+    // With preflight: refused, nothing lands.
+    let err = client.send_transaction(&too_much).unwrap_err();
+    assert!(err.to_string().contains("Transaction simulation failed"), "{err}");
+    assert!(client.get_signature_status(&too_much.signatures[0]).unwrap().is_none());
+
+    // Without: the signature comes back, and the failure is in the status and the transaction.
+    let skip = RpcSendTransactionConfig { skip_preflight: true, ..Default::default() };
+    let signature = client.send_transaction_with_config(&too_much, skip).unwrap();
+    let failed = Some(TransactionError::InstructionError(0, InstructionError::Custom(1)));
+    assert_eq!(statuses(&client, &[signature]), vec![failed.clone()]);
+    let read = client
+        .get_transaction_with_config(
+            &signature,
+            RpcTransactionConfig { max_supported_transaction_version: Some(0), ..Default::default() },
+        )
+        .unwrap();
+    assert_eq!(read.transaction.meta.unwrap().err, failed.map(Into::into));
+
+    // An unknown blockhash is dropped as a cluster drops it: a signature, and never a status.
+    let stale = transfer(&payer, &Pubkey::new_unique(), 1_000_000, Hash::new_unique());
+    let dropped = client.send_transaction_with_config(&stale, skip).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(client.get_signature_status(&dropped).unwrap().is_none());
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn blockhashes_expire_after_150_slots_of_wall_time() {
+    let rb = Runbook::new();
+    let server = Server::start_with(&rb, &["--slot-ms", "20"]);
+    let client = client_of(&server);
+    let payer = funded(&client, 1);
+    let blockhash = client.get_latest_blockhash().unwrap();
+    let window = Instant::now();
+    let slot = client.get_slot().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let later = client.get_slot().unwrap();
+    let elapsed = window.elapsed().as_millis() as u64;
+    let advanced = later - slot;
+    assert!(advanced >= 24 && advanced <= elapsed / 20 + 1, "{advanced} slots in {elapsed} ms at 20 ms a slot");
+    assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
+    // 150 slots of 20 ms, and some margin.
+    std::thread::sleep(Duration::from_millis(2_700));
+    assert!(!client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
+    let err = client.send_transaction(&transfer(&payer, &Pubkey::new_unique(), 1_000_000, blockhash)).unwrap_err();
+    assert!(err.to_string().contains("Blockhash not found"), "{err}");
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn slots_and_blockhashes_carry_over_to_the_next_invocation() {
+    let rb = Runbook::new();
+    let first = Server::start(&rb);
+    let client = client_of(&first);
+    let payer = funded(&client, 1);
+    let blockhash = client.get_latest_blockhash().unwrap();
+    let window = Instant::now();
+    let slot = client.get_slot().unwrap();
+    assert_eq!(first.stop(), 0);
+
+    std::thread::sleep(Duration::from_millis(1_000));
+    let second = Server::start(&rb);
+    let client = client_of(&second);
+    let now = client.get_slot().unwrap();
+    let elapsed = window.elapsed().as_millis() as u64;
+    // The chain kept producing slots while no process held it, as a validator would have.
+    assert!(now >= slot + 2 && now <= slot + elapsed / 400 + 3, "slot {slot} then {now} after {elapsed} ms");
+    assert!(client.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed()).unwrap());
+    client.send_and_confirm_transaction(&transfer(&payer, &Pubkey::new_unique(), 1_000_000, blockhash)).unwrap();
+    assert_eq!(second.stop(), 0);
+}
+
+#[test]
+fn the_same_operation_twice_in_one_slot_runs_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = Handle::open(dir.path(), || {}).unwrap();
+    let payer = Keypair::new();
+    let to = Pubkey::new_unique();
+    {
+        let mut net = handle.lock();
+        net.airdrop(&payer.pubkey(), LAMPORTS_PER_SOL).unwrap();
+        // One long slot, ended by hand below: both sends meet the same blockhash.
+        net.set_slot_ms(3_600_000);
+    }
+    let chain = Chain::embedded(Arc::clone(&handle), CommitmentConfig::confirmed());
+    let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 2_000_000);
+    let first = chain.send(std::slice::from_ref(&ix), &payer, &[]).unwrap();
+    let next_slot = {
+        let handle = Arc::clone(&handle);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            handle.lock().end_slot_early();
+        })
+    };
+    // Identical bytes would be run once by a cluster: the second waits for the next blockhash.
+    let second = chain.send(&[ix], &payer, &[]).unwrap();
+    next_slot.join().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(handle.lock().balance(&to), 4_000_000);
+}
