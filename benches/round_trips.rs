@@ -71,9 +71,10 @@ fn main() {
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
     let payer = dir.join(".psyche-runbook/localnet/payer.json").display().to_string();
 
+    let users_set = format!("users={users}");
     let cases: [(&str, Vec<&str>); 5] = [
         ("create-public-run.rhai", vec![]),
-        ("create-private-run.rhai", vec!["--set", &format!("users={users}")]),
+        ("create-private-run.rhai", vec!["--set", &users_set]),
         ("top-up-cron.rhai", vec!["--set", "epochs=10"]),
         ("pause-update-resume.rhai", vec!["--set", "config=configs/quickstart.toml"]),
         ("inspect.rhai", vec![]),
