@@ -16,8 +16,12 @@ use std::sync::Arc;
 
 fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
     let dir = &settings.localnet_dir;
-    Handle::open(dir, || log.info(&format!("waiting for another process to release the localnet at {}", dir.display())))
-        .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))
+    let handle = Handle::open(dir, || {
+        log.info(&format!("waiting for another process to release the localnet at {}", dir.display()))
+    })
+    .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
+    handle.lock().use_program_ids(settings.programs);
+    Ok(handle)
 }
 
 pub fn serve(settings: &Settings, bind: IpAddr, port: u16, log: Log) -> Result<ExitCode, Failure> {

@@ -1,5 +1,5 @@
-//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at their
-//! upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, a clock that
+//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at the
+//! program IDs the settings resolve (upstream's by default), the SPL Token and Associated Token programs LiteSVM bundles, a clock that
 //! follows wall time (plus any advance a runbook asks for), recent blockhashes that stay valid
 //! for 150 slots, and a history of transaction results. `store` persists it; `rpc` serves it.
 
@@ -77,6 +77,8 @@ impl Executed {
 
 pub struct Localnet {
     svm: LiteSVM,
+    /// Where the Psyche programs are installed; their checks and CPIs use these IDs.
+    ids: ProgramIds,
     /// Pays for localnet services and is the mint authority of the mints they create.
     faucet: Keypair,
     /// Seconds the clock runs ahead of wall time (from `advance_clock`).
@@ -106,6 +108,7 @@ impl Localnet {
         svm.airdrop(&faucet.pubkey(), FAUCET_LAMPORTS).expect("the genesis airdrop succeeds");
         let mut net = Self {
             svm,
+            ids: ProgramIds::default(),
             faucet,
             clock_offset: 0,
             recent_blockhashes: VecDeque::new(),
@@ -120,7 +123,22 @@ impl Localnet {
     }
 
     pub fn ids(&self) -> ProgramIds {
-        ProgramIds::default()
+        self.ids
+    }
+
+    /// Installs the Psyche programs at `ids` (the IDs a runbook will use on its cluster), so
+    /// that rehearsals address, check and CPI into the same IDs. Accounts are kept: those
+    /// created under other IDs stay owned by them.
+    pub fn use_program_ids(&mut self, ids: ProgramIds) {
+        if ids == self.ids {
+            return;
+        }
+        // The previous IDs hold no program any more, as on a cluster that deployed elsewhere.
+        for old in [self.ids.coordinator, self.ids.authorizer, self.ids.treasurer] {
+            self.svm.add_builtin(old, programs::Undeployed::vm);
+        }
+        install_programs(&mut self.svm, ids);
+        self.ids = ids;
     }
 
     pub fn is_dirty(&self) -> bool {
@@ -239,6 +257,7 @@ impl Localnet {
             unverified = self.svm.clone().with_sigverify(false);
             &unverified
         };
+        let _installed = programs::context::InstalledIds::set(self.ids);
         match svm.simulate_transaction(tx.clone()) {
             Ok(info) => Executed {
                 signature: info.meta.signature,
@@ -290,7 +309,9 @@ impl Localnet {
         self.advance_slot();
         let keys = tx.message.static_account_keys();
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
+        let installed = programs::context::InstalledIds::set(self.ids);
         let executed = Executed::from_result(self.svm.send_transaction(tx.clone()));
+        drop(installed);
         let post_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
         let record = TxRecord {
             pre_balances,
@@ -333,13 +354,12 @@ const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SO
 /// check, and the Psyche-compatible programs installed.
 fn new_svm() -> LiteSVM {
     let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
-    install_programs(&mut svm);
+    install_programs(&mut svm, ProgramIds::default());
     svm
 }
 
-/// Installs the three Psyche-compatible programs as builtins at their upstream IDs.
-fn install_programs(svm: &mut LiteSVM) {
-    let ids = ProgramIds::default();
+/// Installs the three Psyche-compatible programs as builtins at `ids`.
+fn install_programs(svm: &mut LiteSVM, ids: ProgramIds) {
     svm.add_builtin(ids.coordinator, programs::coordinator::Entrypoint::vm);
     svm.add_builtin(ids.authorizer, programs::authorizer::Entrypoint::vm);
     svm.add_builtin(ids.treasurer, programs::treasurer::Entrypoint::vm);

@@ -4,6 +4,7 @@
 //! Older versions load through the upgrade chain in `load`; newer ones are refused by name.
 
 use crate::localnet::{Localnet, TxRecord, new_svm};
+use crate::psyche::ids::ProgramIds;
 use serde::{Deserialize, Serialize};
 use solana_sdk::account::{Account, ReadableAccount};
 use solana_sdk::clock::Clock;
@@ -116,6 +117,7 @@ impl Localnet {
         let recent_blockhashes = s.blockhashes.into_iter().map(|(h, slot)| (Hash::new_from_array(h), slot)).collect();
         let net = Localnet {
             svm,
+            ids: ProgramIds::default(),
             faucet,
             clock_offset: s.clock_offset,
             recent_blockhashes,
