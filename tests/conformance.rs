@@ -1026,3 +1026,81 @@ fn configured_program_ids_are_used_by_the_localnet() {
     let alloc = net.create_account_ix(&account.pubkey());
     assert_eq!(net.code(&[alloc, create], &[&account]), 3008);
 }
+
+#[test]
+fn multi_epoch_points_and_claims_follow_upstream_formulas() {
+    let mut net = Net::new();
+    let (run, mint, keys) = net.create_rewarded("multi");
+    let config = fixture_config();
+    let params = treasurer::RunUpdateParams {
+        config: Some(config.config),
+        model: Some(config.model.clone()),
+        epoch_earning_rate_total_shared: Some(RATE),
+        epoch_slashing_rate_per_client: Some(7),
+        paused: Some(false),
+        ..Default::default()
+    };
+    let ix = net.run_update(run, keys, params);
+    net.ok(&[ix], &[]);
+    let treasury = pdas::associated_token(&run, &mint);
+    let funded = 100 * RATE;
+    let source = net.local.mint_to(&mint, &net.operator.pubkey(), funded).unwrap();
+    let ix = psyche_runbook::psyche::instructions::system::token_transfer(
+        &source,
+        &treasury,
+        &net.operator.pubkey(),
+        funded,
+    );
+    net.ok(&[ix], &[]);
+    net.grant(&PERMISSIONLESS_GRANTEE);
+    let clients = sim_clients(&[Behaviour::Healthy, Behaviour::Healthy, Behaviour::Unhealthy, Behaviour::Healthy]);
+    let epochs = 3;
+    for epoch in 1..=epochs {
+        // The third epoch runs at a new rate, set for the future during the second.
+        if epoch == 3 {
+            let ix = net.run_update(
+                run,
+                keys,
+                treasurer::RunUpdateParams { epoch_earning_rate_total_shared: Some(2 * RATE), ..Default::default() },
+            );
+            net.ok(&[ix], &[]);
+        }
+        let summary = net.local.simulate_epoch_with("multi", &clients).unwrap();
+        assert_eq!(summary.epoch, epoch);
+        assert_eq!(summary.dropped, vec![clients[2].keypair.pubkey()], "epoch {epoch}");
+        // Upstream: earning_rate_total_shared / clients still in the epoch, to each healthy one.
+        let rate = if epoch == 3 { 2 * RATE } else { RATE };
+        let expected: Vec<u64> =
+            clients.iter().map(|c| if c.behaviour == Behaviour::Healthy { rate / 3 } else { 0 }).collect();
+        assert_eq!(summary.earned.iter().map(|(_, e)| *e).collect::<Vec<_>>(), expected, "epoch {epoch}");
+    }
+    let acc = net.coordinator(keys);
+    let total_healthy = 2 * (RATE / 3) + (2 * RATE) / 3;
+    for (client, registered) in clients.iter().zip(&acc.clients) {
+        assert_eq!(registered.signer, client.keypair.pubkey());
+        let expected = if client.behaviour == Behaviour::Healthy { total_healthy } else { 0 };
+        assert_eq!(registered.earned, expected);
+        // Dropped clients are not ejected: no slashing.
+        assert_eq!(registered.slashed, 0);
+    }
+    // Claims: one collateral unit per point, up to what was earned.
+    let mut claimed = 0;
+    for client in &clients {
+        let user = &client.keypair;
+        let ix = net.participant_create(run, &user.pubkey());
+        net.ok(&[ix], &[user]);
+        let user_collateral = net.local.mint_to(&mint, &user.pubkey(), 0).unwrap();
+        let earned = acc.clients.iter().find(|c| c.signer == user.pubkey()).unwrap().earned;
+        let too_much = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, earned + 1);
+        assert_eq!(net.code(&[too_much], &[user]), 6000);
+        let ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, earned);
+        net.ok(&[ix], &[user]);
+        claimed += earned;
+        assert_eq!(net.local.token_balance(&user_collateral).unwrap().0, earned);
+    }
+    assert_eq!(net.local.token_balance(&treasury).unwrap().0, funded - claimed);
+    let stored =
+        psyche_runbook::psyche::accounts::treasurer::TreasurerRun::decode(&net.local.account(&run).unwrap().data)
+            .unwrap();
+    assert_eq!((stored.total_claimed_earned_points, stored.total_claimed_collateral_amount), (claimed, claimed));
+}
