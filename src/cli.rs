@@ -146,6 +146,18 @@ pub enum LocalnetCommand {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// Keep this many simulated clients training (joining, witnessing, ticking on the clock).
+        #[arg(long, default_value_t = 0)]
+        clients: usize,
+        /// A run the clients train (repeatable; default: every run that can train).
+        #[arg(long = "run", value_name = "RUN_ID", requires = "clients")]
+        runs: Vec<String>,
+        /// Of the clients, how many stop witnessing.
+        #[arg(long, default_value_t = 0, requires = "clients")]
+        silent_clients: usize,
+        /// Of the clients, how many go unhealthy (health checks drop them).
+        #[arg(long, default_value_t = 0, requires = "clients")]
+        unhealthy_clients: usize,
     },
     /// Show the localnet's slot, clock, runs and payer.
     Status,

@@ -29,7 +29,14 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Decode { kind, file } => decode::decode(*kind, file, log),
         Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
-        Command::Localnet(LocalnetCommand::Serve { port, bind }) => localnet::serve(&settings()?, *bind, *port, log),
+        Command::Localnet(LocalnetCommand::Serve { port, bind, clients, runs, silent_clients, unhealthy_clients }) => {
+            let crew = crate::localnet::trainer::Crew {
+                clients: *clients,
+                silent: *silent_clients,
+                unhealthy: *unhealthy_clients,
+            };
+            localnet::serve(&settings()?, *bind, *port, (runs.clone(), crew), log)
+        }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
         Command::Journal(JournalCommand::Show { last }) => {

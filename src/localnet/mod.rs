@@ -13,6 +13,7 @@ pub mod server;
 pub mod services;
 pub mod simulator;
 pub mod store;
+pub mod trainer;
 
 use crate::psyche::ids::ProgramIds;
 use litesvm::LiteSVM;

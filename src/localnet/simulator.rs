@@ -83,7 +83,7 @@ pub struct EpochSummary {
 /// A run's instance, as the simulator addresses it.
 pub struct RunRef {
     instance_key: Pubkey,
-    instance: CoordinatorInstance,
+    pub instance: CoordinatorInstance,
 }
 
 impl Localnet {
@@ -225,30 +225,16 @@ impl Localnet {
         acc: &CoordinatorAccount,
         clients: &[SimClient],
     ) -> Result<Option<Pubkey>, SimulationError> {
+        match self.send_due_message(run, acc, clients)? {
+            Some(Sent::HealthCheck(accused)) => return Ok(Some(accused)),
+            Some(Sent::Witness) => return Ok(None),
+            None => {}
+        }
         let config = acc.config;
         match acc.run_state {
             RunState::WaitingForMembers => self.advance_clock(u64::from(config.waiting_for_members_extra_time) + 1),
-            RunState::Warmup => {
-                if let Some((index, client)) = pending_warmup_witness(acc, clients) {
-                    let ix = self.permissionless_ix(run, client.pubkey(), warmup_witness(acc, index).data());
-                    self.execute_signed("warmup_witness", &[ix], &[client])?;
-                    return Ok(None);
-                }
-                self.advance_clock(config.warmup_time + 1);
-            }
-            RunState::RoundTrain => {
-                if let Some((index, client)) = pending_witness(acc, clients) {
-                    let ix = self.permissionless_ix(run, client.pubkey(), round_witness(acc, index, clients).data());
-                    self.execute_signed("witness", &[ix], &[client])?;
-                    return Ok(None);
-                }
-                if let Some((reporter, check)) = due_health_check(acc, clients) {
-                    let ix = self.permissionless_ix(run, reporter.pubkey(), check.data());
-                    self.execute_signed("health_check", &[ix], &[reporter])?;
-                    return Ok(Some(check.id.signer));
-                }
-                self.advance_clock(config.max_round_train_time + 1);
-            }
+            RunState::Warmup => self.advance_clock(config.warmup_time + 1),
+            RunState::RoundTrain => self.advance_clock(config.max_round_train_time + 1),
             RunState::RoundWitness => {
                 // Let the epoch's time run out so it ends in a few rounds.
                 let epoch_end = acc.epoch_state.start_timestamp + config.epoch_time;
@@ -261,6 +247,47 @@ impl Localnet {
         self.tick_run(run)?;
         Ok(None)
     }
+
+    /// Sends the next message a simulated client owes the run in its current state, if any:
+    /// a warmup witness, a round witness, or a health check against an unhealthy client.
+    pub fn send_due_message(
+        &mut self,
+        run: &RunRef,
+        acc: &CoordinatorAccount,
+        clients: &[SimClient],
+    ) -> Result<Option<Sent>, SimulationError> {
+        match acc.run_state {
+            RunState::Warmup => {
+                if let Some((index, client)) = pending_warmup_witness(acc, clients) {
+                    let ix = self.permissionless_ix(run, client.pubkey(), warmup_witness(acc, index).data());
+                    self.execute_signed("warmup_witness", &[ix], &[client])?;
+                    return Ok(Some(Sent::Witness));
+                }
+            }
+            RunState::RoundTrain => {
+                if let Some((index, client)) = pending_witness(acc, clients) {
+                    let ix = self.permissionless_ix(run, client.pubkey(), round_witness(acc, index, clients).data());
+                    self.execute_signed("witness", &[ix], &[client])?;
+                    return Ok(Some(Sent::Witness));
+                }
+                if let Some((reporter, check)) = due_health_check(acc, clients) {
+                    let ix = self.permissionless_ix(run, reporter.pubkey(), check.data());
+                    self.execute_signed("health_check", &[ix], &[reporter])?;
+                    return Ok(Some(Sent::HealthCheck(check.id.signer)));
+                }
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+}
+
+/// A message `send_due_message` sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Witness,
+    /// A health check against this client.
+    HealthCheck(Pubkey),
 }
 
 fn earned_by(acc: &CoordinatorAccount, key: &Pubkey) -> u64 {

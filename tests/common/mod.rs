@@ -154,10 +154,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(rb: &Runbook) -> Self {
+        Self::start_with(rb, &[])
+    }
+
+    /// `start` with more `localnet serve` arguments (for example `--clients 3`).
+    pub fn start_with(rb: &Runbook, extra: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = rb
             .command()
             .args(["localnet", "serve", "--port", "0"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
