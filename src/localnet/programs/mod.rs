@@ -1,7 +1,7 @@
 //! Psyche-compatible programs compiled for the host and installed as runtime builtins at the
-//! upstream program IDs: decode and dispatch, check the accounts, log before every error,
-//! named account indices. They store accounts through the wire layer's encoders, so what they
-//! write decodes like a real account.
+//! configured program IDs (upstream's by default): decode and dispatch, check the accounts, log
+//! before every error, named account indices. They store accounts through the wire layer's
+//! encoders, so what they write decodes like a real account.
 
 pub mod authorizer;
 pub mod context;
