@@ -172,3 +172,60 @@ fn an_embedded_runbook_trains_its_run_in_the_background() {
         rb.run_args(["run", &runbook("inspect.rhai"), "--set", "run_id=embedded-live", "--output", "json"]).success();
     assert!(info.stdout.contains("24000"), "{}", info.stdout);
 }
+
+#[test]
+fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
+    let key = Keypair::new();
+    let rb = Runbook::new()
+        .file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap())
+        .file("fast.toml", &fast_config(25_000))
+        .file("fast-v2.toml", &fast_config(24_000));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(rb.path("id.json"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // Every run that can train gets the clients.
+    let server = Server::start_with(&rb, &["--clients", "2"]);
+    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
+    let started = Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let airdrop = client.request_airdrop(&key.pubkey(), 10 * LAMPORTS_PER_SOL).unwrap();
+    assert!(client.confirm_transaction(&airdrop).unwrap());
+    let url = server.url.clone();
+    let run = |args: &[String]| {
+        let mut all: Vec<String> = vec!["run".into()];
+        all.extend_from_slice(args);
+        all.extend(["-u", url.as_str(), "-k", "id.json", "--output", "json"].map(String::from));
+        let doc = rb.run_args(all).success().json();
+        assert_eq!(doc["ok"], true, "{doc}");
+        doc
+    };
+    let path = |name: &str| rb.path(name).display().to_string();
+    run(&[runbook("create-public-run.rhai"), "--set".into(), format!("config={}", path("fast.toml"))]);
+    wait_until(&client, "public-run", 60, "the public run trains", is_active);
+    run(&[
+        runbook("create-private-run.rhai"),
+        "--set".into(),
+        format!("users={}", runbook("users.example.txt")),
+        "--set".into(),
+        format!("config={}", path("fast.toml")),
+    ]);
+    let paused = run(&[
+        runbook("pause-update-resume.rhai"),
+        "--set".into(),
+        format!("config={}", path("fast-v2.toml")),
+        "--set".into(),
+        "timeout=60".into(),
+    ]);
+    assert_eq!(paused["outputs"]["state"], "Waiting for members");
+    let info = run(&[runbook("inspect.rhai"), "--set".into(), "run_id=public-run".into()]);
+    assert_eq!(info["outputs"]["run"]["coordinator_account"]["setup"]["config"]["total_steps"], 24_000, "{info}");
+    // Both runs share the payer as join authority, so the public grant lets the clients into
+    // the private run as well, as it would on a cluster.
+    wait_until(&client, "private-run", 60, "the private run trains", |acc| acc.clients.len() == 2);
+    assert_eq!(server.stop(), 0);
+}
