@@ -348,11 +348,13 @@ fn pending_witness<'c>(acc: &CoordinatorAccount, clients: &'c [SimClient]) -> Op
     })
 }
 
-/// Bloom keys for one witness: distinct per round and client, as a real client's random ones.
+/// Bloom keys for one witness: distinct per round, client and bloom, as a real client's
+/// random ones are.
 fn bloom_keys(round: &Round, index: usize, salt: u8) -> [u64; 8] {
-    let seed = solana_sdk::hash::hashv(&[&round.random_seed.to_le_bytes(), &index.to_le_bytes(), &[salt]]);
-    let bytes = seed.to_bytes();
-    std::array::from_fn(|k| u64::from(bytes[k * 4]) << 32 | u64::from(bytes[k * 4 + 1]) << 8 | k as u64)
+    std::array::from_fn(|k| {
+        let hash = solana_sdk::hash::hashv(&[&round.random_seed.to_le_bytes(), &index.to_le_bytes(), &[salt, k as u8]]);
+        u64::from_le_bytes(hash.to_bytes()[..8].try_into().expect("8 bytes"))
+    })
 }
 
 /// The participant bloom a witness sends: every client of the epoch it saw (all but the
