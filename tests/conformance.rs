@@ -347,6 +347,14 @@ fn coordinator_operator_errors_carry_upstream_codes() {
     });
     let create = net.create_account_ix(&account.pubkey());
     assert_eq!(net.code(&[create, init], &[&account]), 6023);
+    // 6000: any update of a finished run (three steps, all trained in one epoch).
+    let short = config_with(|c| c.config.total_steps = 3);
+    let finished = net.running("finished", &short);
+    net.grant(&PERMISSIONLESS_GRANTEE);
+    let summary = net.local.simulate_epoch_with("finished", &sim_clients(&[Behaviour::Healthy])).unwrap();
+    assert_eq!(summary.final_state, RunState::Finished);
+    let ix = net.owner_ix(finished, &coordinator::Update { metadata: Some(Default::default()), ..Default::default() });
+    assert_eq!(net.code(&[ix], &[]), 6000);
 }
 
 #[test]
@@ -497,6 +505,29 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
     );
     // Authorizer 6000: still active.
     assert_eq!(net.code(std::slice::from_ref(&close), &[&join_authority]), 6000);
+    // Authorizer 6001: inactive, but with delegates and a grantor update less than 30 days ago.
+    let grantee_key = Keypair::new();
+    let delegated = net.grant(&grantee_key.pubkey());
+    let add = authorizer::instruction(
+        &net.ids,
+        &authorizer::GranteeUpdateAccounts {
+            payer: net.operator.pubkey(),
+            grantee: grantee_key.pubkey(),
+            authorization: delegated,
+        },
+        &authorizer::AuthorizationGranteeUpdate {
+            params: authorizer::AuthorizationGranteeUpdateParams {
+                delegates_clear: false,
+                delegates_added: vec![Pubkey::new_unique()],
+            },
+        },
+    );
+    net.ok(&[add], &[&grantee_key]);
+    let deactivate = net.grantor_update(delegated, false);
+    net.ok(&[deactivate], &[&join_authority]);
+    let mut close_delegated = close.clone();
+    close_delegated.accounts[2].pubkey = delegated;
+    assert_eq!(net.code(&[close_delegated], &[&join_authority]), 6001);
     // 2003: someone else updating it; 3010: the grantor did not sign.
     let intruder = net.new_funded();
     let mut update = net.grantor_update(auth, false);
@@ -872,6 +903,12 @@ fn program_accounts_are_checked_with_anchor_codes() {
         let alloc = net.create_account_ix(&account.pubkey());
         assert_eq!(net.code(&[alloc, create], &[&account]), 3008, "program account {slot}");
     }
+    // 3014: a run collateral account that is not the run's associated token account.
+    let account = Keypair::new();
+    let mut create = net.run_create("programs-ata", &mint, &account.pubkey());
+    create.accounts[2].pubkey = Pubkey::new_unique();
+    let alloc = net.create_account_ix(&account.pubkey());
+    assert_eq!(net.code(&[alloc, create], &[&account]), 3014);
     // 3011: a spill account that the system program does not own; 2000: one passed read-only.
     let run = net.create_run("spill");
     let (ids, operator) = (net.ids, net.operator.pubkey());
