@@ -1141,3 +1141,19 @@ fn multi_epoch_points_and_claims_follow_upstream_formulas() {
             .unwrap();
     assert_eq!((stored.total_claimed_earned_points, stored.total_claimed_collateral_amount), (claimed, claimed));
 }
+
+#[test]
+fn a_warmup_witness_naming_no_client_fails_the_next_one_as_a_panic() {
+    // Upstream does not check a warmup witness's index, then indexes the clients with it when
+    // the next warmup witness arrives: that one fails as a panicking program's transaction.
+    let mut net = Net::new();
+    let config = config_with(|c| c.config.witness_nodes = 0);
+    let run = net.running("foreign-index", &config);
+    let clients = join_clients(&mut net, run, 3);
+    to_warmup(&mut net, run);
+    let ix = warmup_witness_ix(&net, run, &clients[0], 99);
+    net.ok(&[ix], &[&clients[0]]);
+    let ix = warmup_witness_ix(&net, run, &clients[1], 1);
+    assert_eq!(net.fails(&[ix], &[&clients[1]]), InstructionError::ProgramFailedToComplete);
+    assert_eq!(net.coordinator(run).run_state, RunState::Warmup);
+}
