@@ -229,3 +229,33 @@ fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
     wait_until(&client, "private-run", 60, "the private run trains", |acc| acc.clients.len() == 2);
     assert_eq!(server.stop(), 0);
 }
+
+#[test]
+fn the_quickstart_run_trains_under_serve_while_top_up_cron_keeps_it_funded() {
+    // The quickstart on the embedded chain, then the same chain served with training clients.
+    let rb = Runbook::new();
+    let quick = rb.run_args(["run", &runbook("quickstart.rhai"), "--output", "json"]).success().json();
+    assert_eq!(quick["ok"], true);
+    let server = Server::start_with(&rb, &["--clients", "3", "--run", "quickstart"]);
+    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
+    let started = Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_until(&client, "quickstart", 60, "the quickstart run trains", is_active);
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    let run = |name: &str| {
+        let args = ["run", &runbook(name), "-u", &server.url, "-k", &payer, "--output", "json"];
+        let doc = rb.run_args(args).success().json();
+        assert_eq!(doc["ok"], true, "{name}: {doc}");
+        doc
+    };
+    let topped = run("top-up-cron.rhai");
+    assert!(topped["outputs"]["funded_epochs"].as_f64().unwrap() >= 10.0, "{topped}");
+    let info = run("inspect.rhai");
+    assert_eq!(info["outputs"]["run"]["coordinator_account"]["status"]["epoch"], 1);
+    let acc = coordinator(&client, "quickstart");
+    assert_eq!(acc.clients.len(), 6, "the quickstart's three clients and the three training ones");
+    assert_eq!(server.stop(), 0);
+}
