@@ -1,7 +1,8 @@
 //! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at the
-//! program IDs the settings resolve (upstream's by default), the SPL Token and Associated Token programs LiteSVM bundles, a clock that
-//! follows wall time (plus any advance a runbook asks for), recent blockhashes that stay valid
-//! for 150 slots, and a history of transaction results. `store` persists it; `rpc` serves it.
+//! program IDs the settings resolve (upstream's by default), the SPL Token and Associated Token
+//! programs LiteSVM bundles, a clock that follows wall time (plus any advance a runbook asks
+//! for), recent blockhashes that stay valid for 150 slots, and a history of transaction
+//! results. `store` persists it; `rpc` serves it; `simulator` and `trainer` play its clients.
 
 pub mod handle;
 pub mod lock;

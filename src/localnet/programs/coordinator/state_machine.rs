@@ -131,9 +131,6 @@ impl Now {
 /// What a tick did at an epoch boundary: `Some(true)` for a completed epoch.
 pub type EpochEnd = Option<bool>;
 
-/// A witness message as `witness` and `warmup_witness` carry it.
-pub type WitnessMessage = Witness;
-
 /// One `health_check`: the accused client's signer and its committee proof.
 #[derive(Debug, Clone, Copy)]
 pub struct HealthCheck {
