@@ -155,6 +155,12 @@ impl Localnet {
         self.svm.get_sysvar::<Clock>()
     }
 
+    /// The unix time the next slot will carry: wall time plus any advance, never going back.
+    pub fn next_slot_time(&self) -> i64 {
+        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        self.clock().unix_timestamp.max(wall + self.clock_offset)
+    }
+
     pub fn slot(&self) -> u64 {
         self.clock().slot
     }

@@ -1,9 +1,10 @@
 //! Live training: simulated clients that keep runs training on the localnet's own clock (wall
 //! time), epoch after epoch, the way real clients keep a devnet run busy. Each pass joins the
 //! clients a run is waiting for, sends every witness or health check they owe, then ticks, all
-//! as real signed transactions; the clock is never moved, so pauses take effect at the end of
-//! an epoch and config updates fail with 6001 until then, as on a cluster. A background thread
-//! runs passes until the chain it trains is dropped.
+//! as real signed transactions, the tick only once the state's timeout has passed; the clock is
+//! never moved, so pauses take effect at the end of an epoch and config updates fail with 6001
+//! until then, as on a cluster. A background thread runs passes until the chain it trains is
+//! dropped.
 
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
@@ -98,7 +99,7 @@ impl Trainer {
                 break;
             }
         }
-        if !net.coordinator(&run)?.run_state.is_halted() {
+        if tick_due(&net.coordinator(&run)?, now(net)) {
             net.tick_run(&run)?;
         }
         joined
@@ -116,6 +117,33 @@ impl Trainer {
         }
         Ok(())
     }
+}
+
+/// The time a tick would see: the chain's clock catches up with wall time at its next slot.
+fn now(net: &Localnet) -> u64 {
+    net.next_slot_time().max(0) as u64
+}
+
+/// Whether a tick would move the run on: its state's timeout has passed (as clients do, the
+/// trainer ticks only then, so the chain's history is not filled with idle ticks).
+fn tick_due(acc: &CoordinatorAccount, now: u64) -> bool {
+    let config = &acc.config;
+    let limit = match acc.run_state {
+        RunState::Uninitialized | RunState::Paused | RunState::Finished => return false,
+        RunState::WaitingForMembers => {
+            let pending = acc.clients.iter().filter(|c| c.active == acc.next_active).count();
+            if pending < usize::from(config.init_min_clients) {
+                return false;
+            }
+            u64::from(config.waiting_for_members_extra_time)
+        }
+        RunState::Warmup => config.warmup_time,
+        RunState::RoundTrain => config.max_round_train_time,
+        RunState::RoundWitness => config.round_witness_time,
+        RunState::Cooldown => config.cooldown_time,
+    };
+    let start = acc.run_state_start_unix_timestamp;
+    now != start && now >= start + limit
 }
 
 /// Runs `trainer` every `period` on the chain behind `handle` until it is dropped, reporting
