@@ -181,3 +181,13 @@ impl Server {
         self.child.wait().unwrap().code().unwrap_or(-1)
     }
 }
+
+impl Drop for Server {
+    /// A test that fails before `stop` must not leave its server running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
