@@ -174,6 +174,18 @@ pub enum LocalnetCommand {
         /// Milliseconds per slot (a validator's 400 by default; blockhashes last 150 slots).
         #[arg(long, default_value_t = crate::localnet::slots::DEFAULT_SLOT_MS, value_parser = clap::value_parser!(u64).range(1..))]
         slot_ms: u64,
+        /// Keep this many simulated clients training (joining, witnessing, ticking on the clock).
+        #[arg(long, default_value_t = 0)]
+        clients: usize,
+        /// A run the clients train (repeatable; default: every run that can train).
+        #[arg(long = "run", value_name = "RUN_ID", requires = "clients")]
+        runs: Vec<String>,
+        /// Of the clients, how many stop witnessing.
+        #[arg(long, default_value_t = 0, requires = "clients")]
+        silent_clients: usize,
+        /// Of the clients, how many go unhealthy (health checks drop them).
+        #[arg(long, default_value_t = 0, requires = "clients")]
+        unhealthy_clients: usize,
     },
     /// Show the localnet's slot, clock, runs and payer.
     Status,

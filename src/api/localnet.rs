@@ -1,16 +1,44 @@
-//! Localnet services for runbooks: airdrops, mints, the clock, throwaway keys and the epoch
-//! simulator. Each is refused on real clusters.
+//! Localnet services for runbooks: airdrops, mints, the clock, throwaway keys, the epoch
+//! simulator and background training clients. Each is refused on real clusters.
 
 use crate::api::amounts::{to_native, to_ui};
 use crate::api::error::HostError;
 use crate::api::host::Host;
 use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
 use crate::api::runs::RunHandle;
+use crate::localnet::trainer::{self, Crew, Trainer};
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, FLOAT, INT, Map};
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
+
+/// How often background simulated clients act (about a slot).
+const TRAINER_PERIOD: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// `train`'s clients argument: a count or `#{clients, silent, unhealthy}`.
+fn crew_of(value: &Dynamic) -> Result<Crew, Box<EvalAltResult>> {
+    let count = |v: &Dynamic, what: &str| {
+        v.as_int()
+            .ok()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| HostError::input(format!("train: {what} must be a count, not {v}")))
+    };
+    let crew = if let Some(map) = value.clone().try_cast::<Map>() {
+        let get = |key: &str| map.get(key).map_or(Ok(0), |v| count(v, key));
+        Crew { clients: get("clients")?, silent: get("silent")?, unhealthy: get("unhealthy")? }
+    } else {
+        Crew { clients: count(value, "clients")?, ..Crew::default() }
+    };
+    if crew.clients == 0 || crew.silent + crew.unhealthy > crew.clients {
+        return Err(HostError::input(format!(
+            "train: {} clients, of which {} silent and {} unhealthy, is not a crew",
+            crew.clients, crew.silent, crew.unhealthy
+        ))
+        .into());
+    }
+    Ok(crew)
+}
 
 #[export_module]
 pub mod localnet_api {
@@ -106,6 +134,37 @@ pub mod localnet_api {
         map.insert("state".into(), summary.final_state.display().to_string().into());
         map.insert("earned".into(), earned.into());
         Ok(map)
+    }
+
+    /// Localnet only: starts `clients` simulated clients training `run_id` in the background,
+    /// on the chain's clock, until the runbook ends: they join, witness and tick epoch after
+    /// epoch, so a `pause` waits for the epoch's end as on a cluster (see `wait_for`).
+    /// `clients` is a count, or `#{clients: 4, silent: 1, unhealthy: 1}` where `silent` clients
+    /// stop witnessing and `unhealthy` ones are dropped by health checks. Returns the clients'
+    /// public keys. The run must accept them (for example `grant_public`).
+    ///
+    /// ```rhai
+    /// train("my-run", 3);
+    /// run("my-run").wait_for("Training", 60);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn train(ctx: NativeCallContext, run_id: &str, clients: Dynamic) -> Result<Array, Box<EvalAltResult>> {
+        let crew = crew_of(&clients)?;
+        let handle = Host::of(&ctx).localnet()?;
+        let trainer = Trainer::new(vec![run_id.to_string()], crew);
+        let keys =
+            trainer.clients().iter().map(|c| Dynamic::from(solana_sdk::signer::Signer::pubkey(&c.keypair))).collect();
+        trainer::spawn(std::sync::Arc::downgrade(&handle), trainer, TRAINER_PERIOD, |problem| {
+            eprintln!("warning: simulated clients: {problem}")
+        });
+        Ok(keys)
+    }
+
+    /// Localnet only: `train` as a method of a run.
+    #[rhai_fn(name = "train", return_raw)]
+    pub fn train_run(ctx: NativeCallContext, r: &mut RunHandle, clients: Dynamic) -> Result<Array, Box<EvalAltResult>> {
+        let run_id = r.run_id.clone();
+        train(ctx, &run_id, clients)
     }
 
     /// Localnet only: `simulate_epoch` as a method of a run.

@@ -157,6 +157,7 @@ impl Chain {
             Cluster::Embedded => {
                 let handle =
                     Handle::open(&settings.localnet_dir, waiting).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                handle.lock().use_program_ids(settings.programs);
                 let faults = Faults::from_env().map_err(ChainError::Localnet)?;
                 let sender = LocalSender::new(Arc::clone(&handle)).with_faults(faults);
                 Ok(Self::embedded_with_sender(sender, handle, commitment))
@@ -188,12 +189,16 @@ impl Chain {
         let commitment = commitment_config(settings.commitment);
         match &settings.cluster {
             Cluster::Embedded => {
-                let net = Localnet::load(&settings.localnet_dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                let mut net =
+                    Localnet::load(&settings.localnet_dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                net.use_program_ids(settings.programs);
                 let handle = Handle::fork(net, &settings.localnet_dir);
                 Ok(Self::embedded_with_sender(LocalSender::new(Arc::clone(&handle)), handle, commitment))
             }
             Cluster::Rpc { url } => {
-                let handle = Handle::fork(Localnet::new(), &settings.localnet_dir);
+                let mut net = Localnet::new();
+                net.use_program_ids(settings.programs);
+                let handle = Handle::fork(net, &settings.localnet_dir);
                 let upstream = Arc::new(RpcClient::new_with_commitment(url.clone(), commitment));
                 let sender = LocalSender::new(Arc::clone(&handle)).with_upstream(upstream);
                 Ok(Self::embedded_with_sender(sender, handle, commitment))

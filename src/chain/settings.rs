@@ -133,15 +133,8 @@ impl Settings {
 
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
-        let (mut programs, limits, notify) = resolve_project(args, &cluster)?;
-        // The embedded chain installs its programs at the upstream IDs.
-        if cluster == Cluster::Embedded && programs != ProgramIds::default() {
-            note(
-                "program id overrides do not apply to the embedded localnet, which runs the upstream program IDs"
-                    .into(),
-            );
-            programs = ProgramIds::default();
-        }
+        // The embedded chain installs its programs at these IDs too.
+        let (programs, limits, notify) = resolve_project(args, &cluster)?;
 
         Ok(Settings {
             cluster,

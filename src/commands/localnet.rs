@@ -4,6 +4,7 @@ use crate::chain::settings::Settings;
 use crate::exit::{ExitCode, Failure};
 use crate::localnet::handle::Handle;
 use crate::localnet::store::STATE_FILE;
+use crate::localnet::trainer::{self, Crew, Trainer};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
 use crate::psyche::accounts::instance::{self, CoordinatorInstance};
@@ -14,15 +15,45 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+/// How often the simulated clients of `serve --clients` act (about a slot).
+const TRAINER_PERIOD: std::time::Duration = std::time::Duration::from_millis(400);
+
 fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
     let dir = &settings.localnet_dir;
-    Handle::open(dir, || log.info(&format!("waiting for another process to release the localnet at {}", dir.display())))
-        .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))
+    let handle = Handle::open(dir, || {
+        log.info(&format!("waiting for another process to release the localnet at {}", dir.display()))
+    })
+    .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
+    handle.lock().use_program_ids(settings.programs);
+    Ok(handle)
 }
 
-pub fn serve(settings: &Settings, bind: IpAddr, port: u16, slot_ms: u64, log: Log) -> Result<ExitCode, Failure> {
+/// Serves the chain; with clients in `crew`, they train `runs` (every run when empty).
+pub fn serve(
+    settings: &Settings,
+    bind: IpAddr,
+    port: u16,
+    slot_ms: u64,
+    (runs, crew): (Vec<String>, Crew),
+    log: Log,
+) -> Result<ExitCode, Failure> {
     let handle = open(settings, &log)?;
     handle.lock().set_slot_ms(slot_ms);
+    if crew.silent + crew.unhealthy > crew.clients {
+        return Err(Failure::usage(format!(
+            "--silent-clients {} and --unhealthy-clients {} are more than the {} --clients",
+            crew.silent, crew.unhealthy, crew.clients
+        )));
+    }
+    let start_training = || {
+        if crew.clients > 0 {
+            let warn = log.clone();
+            trainer::spawn(Arc::downgrade(&handle), Trainer::new(runs, crew), TRAINER_PERIOD, move |problem| {
+                warn.warn(&format!("simulated clients: {problem}"))
+            });
+            log.info(&format!("{} simulated clients are training", crew.clients));
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
@@ -31,6 +62,7 @@ pub fn serve(settings: &Settings, bind: IpAddr, port: u16, slot_ms: u64, log: Lo
         let address = listener.local_addr().map_err(|e| Failure::usage(e.to_string()))?;
         // Always printed (even with -q): scripts and tests read the address from here.
         eprintln!("serving the localnet at {} on http://{address}", settings.localnet_dir.display());
+        start_training();
         let shutdown = async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .expect("SIGTERM can be watched");
@@ -39,7 +71,7 @@ pub fn serve(settings: &Settings, bind: IpAddr, port: u16, slot_ms: u64, log: Lo
                 _ = term.recv() => {}
             }
         };
-        crate::localnet::server::serve(listener, handle, shutdown)
+        crate::localnet::server::serve(listener, Arc::clone(&handle), shutdown)
             .await
             .map_err(|e| Failure::new(ExitCode::Chain, format!("localnet server: {e}")))
     })?;

@@ -48,8 +48,13 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Decode { kind, file } => decode::decode(*kind, file, log),
         Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
-        Command::Localnet(LocalnetCommand::Serve { port, bind, slot_ms }) => {
-            localnet::serve(&settings()?, *bind, *port, *slot_ms, log)
+        Command::Localnet(LocalnetCommand::Serve { port, bind, slot_ms, clients, runs, silent_clients, unhealthy_clients }) => {
+            let crew = crate::localnet::trainer::Crew {
+                clients: *clients,
+                silent: *silent_clients,
+                unhealthy: *unhealthy_clients,
+            };
+            localnet::serve(&settings()?, *bind, *port, *slot_ms, (runs.clone(), crew), log)
         }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),

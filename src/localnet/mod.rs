@@ -1,8 +1,9 @@
-//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at their
-//! upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, slots that follow
-//! wall time (plus any advance a runbook asks for, see `slots`), recent blockhashes that stay
-//! valid for 150 slots, and a history of transaction results with what a validator records
-//! about them (`status_meta`). `store` persists it; `rpc` serves it.
+//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at the
+//! program IDs the settings resolve (upstream's by default), the SPL Token and Associated Token
+//! programs LiteSVM bundles, slots that follow wall time (plus any advance a runbook asks for,
+//! see `slots`), recent blockhashes that stay valid for 150 slots, and a history of transaction
+//! results with what a validator records about them (`status_meta`). `store` persists it;
+//! `rpc` serves it; `simulator` and `trainer` play its clients.
 
 pub mod handle;
 pub mod lock;
@@ -16,6 +17,7 @@ pub mod simulator;
 pub mod slots;
 pub mod status_meta;
 pub mod store;
+pub mod trainer;
 
 use crate::psyche::ids::ProgramIds;
 use litesvm::LiteSVM;
@@ -116,6 +118,8 @@ pub struct Simulated {
 
 pub struct Localnet {
     svm: LiteSVM,
+    /// Where the Psyche programs are installed; their checks and CPIs use these IDs.
+    ids: ProgramIds,
     /// Pays for localnet services and is the mint authority of the mints they create.
     faucet: Keypair,
     /// Seconds the clock runs ahead of wall time (from `advance_clock`).
@@ -153,6 +157,7 @@ impl Localnet {
         svm.airdrop(&faucet.pubkey(), FAUCET_LAMPORTS).expect("the genesis airdrop succeeds");
         let mut net = Self {
             svm,
+            ids: ProgramIds::default(),
             faucet,
             clock_offset: 0,
             recent_blockhashes: VecDeque::new(),
@@ -172,7 +177,22 @@ impl Localnet {
     }
 
     pub fn ids(&self) -> ProgramIds {
-        ProgramIds::default()
+        self.ids
+    }
+
+    /// Installs the Psyche programs at `ids` (the IDs a runbook will use on its cluster), so
+    /// that rehearsals address, check and CPI into the same IDs. Accounts are kept: those
+    /// created under other IDs stay owned by them.
+    pub fn use_program_ids(&mut self, ids: ProgramIds) {
+        if ids == self.ids {
+            return;
+        }
+        // The previous IDs hold no program any more, as on a cluster that deployed elsewhere.
+        for old in [self.ids.coordinator, self.ids.authorizer, self.ids.treasurer] {
+            self.svm.add_builtin(old, programs::Undeployed::vm);
+        }
+        install_programs(&mut self.svm, ids);
+        self.ids = ids;
     }
 
     pub fn is_dirty(&self) -> bool {
@@ -185,6 +205,12 @@ impl Localnet {
 
     pub fn clock(&self) -> Clock {
         self.svm.get_sysvar::<Clock>()
+    }
+
+    /// The unix time the next slot will carry: wall time plus any advance, never going back.
+    pub fn next_slot_time(&self) -> i64 {
+        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        self.clock().unix_timestamp.max(wall + self.clock_offset)
     }
 
     pub fn slot(&self) -> u64 {
@@ -287,10 +313,12 @@ impl Localnet {
         let pre_balances = keys.iter().map(|k| self.balance(k)).collect();
         let pre_token_balances = status_meta::token_balances(keys, before);
         let loaded = status_meta::loaded_accounts_data_size(keys, before);
+        let installed = programs::context::InstalledIds::set(self.ids);
         let (executed, post_accounts) = match svm.simulate_transaction(tx.clone()) {
             Ok(info) => (Executed::from_meta(info.meta, None), info.post_accounts),
             Err(failed) => (Executed::from_meta(failed.meta, Some(failed.err)), Vec::new()),
         };
+        drop(installed);
         let post: HashMap<Pubkey, Account> = post_accounts.into_iter().map(|(k, a)| (k, a.into())).collect();
         let after = |key: &Pubkey| post.get(key).cloned().or_else(|| self.account(key)).filter(|a| a.lamports > 0);
         let post_balances = keys.iter().map(|k| after(k).map_or(0, |a| a.lamports)).collect();
@@ -341,7 +369,9 @@ impl Localnet {
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
         let pre_token_balances = status_meta::token_balances(keys, |k| self.account(k));
         let loaded = status_meta::loaded_accounts_data_size(keys, |k| self.account(k));
+        let installed = programs::context::InstalledIds::set(self.ids);
         let executed = Executed::from_result(self.svm.send_transaction(tx.clone()));
+        drop(installed);
         let post_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
         let post_token_balances = status_meta::token_balances(keys, |k| self.account(k));
         let record = TxRecord {
@@ -418,13 +448,12 @@ const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SO
 /// check, and the Psyche-compatible programs installed.
 fn new_svm() -> LiteSVM {
     let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
-    install_programs(&mut svm);
+    install_programs(&mut svm, ProgramIds::default());
     svm
 }
 
-/// Installs the three Psyche-compatible programs as builtins at their upstream IDs.
-fn install_programs(svm: &mut LiteSVM) {
-    let ids = ProgramIds::default();
+/// Installs the three Psyche-compatible programs as builtins at `ids`.
+fn install_programs(svm: &mut LiteSVM, ids: ProgramIds) {
     svm.add_builtin(ids.coordinator, programs::coordinator::Entrypoint::vm);
     svm.add_builtin(ids.authorizer, programs::authorizer::Entrypoint::vm);
     svm.add_builtin(ids.treasurer, programs::treasurer::Entrypoint::vm);

@@ -8,6 +8,7 @@
 use crate::localnet::slots::{DEFAULT_SLOT_MS, wall_ms};
 use crate::localnet::status_meta::StatusMeta;
 use crate::localnet::{Localnet, TxRecord, new_svm};
+use crate::psyche::ids::ProgramIds;
 use serde::{Deserialize, Serialize};
 use solana_sdk::account::{Account, ReadableAccount};
 use solana_sdk::clock::Clock;
@@ -190,6 +191,7 @@ impl Localnet {
         let recent_blockhashes = s.blockhashes.into_iter().map(|(h, slot)| (Hash::new_from_array(h), slot)).collect();
         let net = Localnet {
             svm,
+            ids: ProgramIds::default(),
             faucet,
             clock_offset: s.clock_offset,
             recent_blockhashes,

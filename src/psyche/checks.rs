@@ -129,9 +129,9 @@ fn model_rules(v: &mut Collector, m: &Model) {
     }
     let data = "model.LLM.data_location";
     match &llm.data_location {
-        DataLocation::Dummy => {}
+        // Upstream accepts any local path, the empty one included.
+        DataLocation::Dummy | DataLocation::Local(_) => {}
         DataLocation::Server(s) => v.rule(!s.is_empty(), &format!("{data}.Server"), "\"\"", "must not be empty"),
-        DataLocation::Local(s) => v.rule(!s.is_empty(), &format!("{data}.Local"), "\"\"", "must not be empty"),
         DataLocation::WeightedHttp(s) => {
             v.rule(!s.is_empty(), &format!("{data}.WeightedHttp"), "\"\"", "must not be empty")
         }

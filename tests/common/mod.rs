@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod webhook;
+pub mod programs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -157,13 +158,13 @@ impl Server {
         Self::start_with(rb, &[])
     }
 
-    /// `start` with more `localnet serve` flags (`--slot-ms 10`).
-    pub fn start_with(rb: &Runbook, flags: &[&str]) -> Self {
+    /// `start` with more `localnet serve` arguments (for example `--clients 3`).
+    pub fn start_with(rb: &Runbook, extra: &[&str]) -> Self {
         use std::io::BufRead;
         let mut child = rb
             .command()
             .args(["localnet", "serve", "--port", "0"])
-            .args(flags)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -207,8 +208,8 @@ impl Server {
     }
 }
 
-/// A test that fails before `stop` must not leave its server running.
 impl Drop for Server {
+    /// A test that fails before `stop` must not leave its server running.
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();

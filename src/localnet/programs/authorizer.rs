@@ -5,11 +5,15 @@ use crate::localnet::programs::context::{Ctx, Result};
 use crate::localnet::programs::{args, discriminator_of};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
+use crate::psyche::ids::SYSTEM;
 use crate::psyche::instructions::authorizer::{
     AuthorizationClose, AuthorizationCreate, AuthorizationGranteeUpdate, AuthorizationGrantorUpdate,
 };
 use anchor_lang::Discriminator;
 use solana_sdk::pubkey::Pubkey;
+
+/// Anchor's `MAX_PERMITTED_DATA_INCREASE`: how much one instruction may grow an account.
+const MAX_REALLOC_GROWTH: usize = 10 * 1024;
 
 /// Closing an authorization with delegates waits this long after the last grantor update.
 const DELEGATES_CLOSE_DELAY_SECONDS: i64 = 30 * 24 * 60 * 60;
@@ -17,7 +21,7 @@ const DELEGATES_CLOSE_DELAY_SECONDS: i64 = 30 * 24 * 60 * 60;
 solana_program_runtime::declare_process_instruction!(Entrypoint, 3_000, |invoke_context| {
     let mut ctx = Ctx::new(invoke_context);
     let data = ctx.data()?;
-    match discriminator_of(&data)? {
+    match discriminator_of(&ctx, &data)? {
         d if d == AuthorizationCreate::DISCRIMINATOR => {
             let ix: AuthorizationCreate = args(&ctx, &data)?;
             create(&mut ctx, ix)
@@ -59,13 +63,20 @@ fn create(ctx: &mut Ctx, ix: AuthorizationCreate) -> Result<()> {
     const PAYER: u16 = 0;
     const GRANTOR: u16 = 1;
     const AUTHORIZATION: u16 = 2;
+    const SYSTEM_PROGRAM: u16 = 3;
     ctx.expect_accounts(4)?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(GRANTOR, "grantor")?;
+    ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    ctx.require_writable(PAYER, "payer")?;
     let program = ctx.program_id()?;
     let (payer, grantor, address) = (ctx.key(PAYER)?, ctx.key(GRANTOR)?, ctx.key(AUTHORIZATION)?);
     let seeds: [&[u8]; 4] = [b"Authorization", grantor.as_ref(), ix.params.grantee.as_ref(), &ix.params.scope];
-    let (expected, bump) = Pubkey::find_program_address(&seeds, &program);
+    // Upstream derives the address with `find_program_address`, which panics on a seed over
+    // 32 bytes (a scope that long): the transaction fails as a panicking program's does.
+    let Some((expected, bump)) = Pubkey::try_find_program_address(&seeds, &program) else {
+        return Err(ctx.panic("Unable to find a viable program address bump seed"));
+    };
     if expected != address {
         return Err(ctx.constraint_seeds("authorization"));
     }
@@ -88,6 +99,8 @@ fn grantor_update(ctx: &mut Ctx, ix: AuthorizationGrantorUpdate) -> Result<()> {
     const AUTHORIZATION: u16 = 1;
     ctx.expect_accounts(2)?;
     ctx.require_signer(GRANTOR, "grantor")?;
+    load(ctx, AUTHORIZATION)?;
+    ctx.require_writable(AUTHORIZATION, "authorization")?;
     let mut auth = load_for(ctx, AUTHORIZATION, GRANTOR, |a| a.grantor)?;
     auth.active = ix.params.active;
     auth.grantor_update_unix_timestamp = ctx.clock()?.unix_timestamp;
@@ -98,39 +111,66 @@ fn grantee_update(ctx: &mut Ctx, ix: AuthorizationGranteeUpdate) -> Result<()> {
     const PAYER: u16 = 0;
     const GRANTEE: u16 = 1;
     const AUTHORIZATION: u16 = 2;
+    const SYSTEM_PROGRAM: u16 = 3;
     ctx.expect_accounts(4)?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(GRANTEE, "grantee")?;
+    load(ctx, AUTHORIZATION)?;
+    ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    ctx.require_writable(PAYER, "payer")?;
+    ctx.require_writable(AUTHORIZATION, "authorization")?;
     let mut auth = load_for(ctx, AUTHORIZATION, GRANTEE, |a| a.grantee)?;
     if ix.params.delegates_clear {
         auth.delegates.clear();
     }
     auth.delegates.extend(ix.params.delegates_added);
-    // Anchor's `realloc`, paid by the payer, zero-initialized.
-    let space = Authorization::space(auth.scope.len(), auth.delegates.len());
-    let current = ctx.account(AUTHORIZATION)?;
+    realloc(ctx, AUTHORIZATION, PAYER, Authorization::space(auth.scope.len(), auth.delegates.len()))?;
+    store(ctx, AUTHORIZATION, &auth)
+}
+
+/// Anchor's `realloc` with `realloc::payer` and `realloc::zero`: growth (at most 10 KiB per
+/// instruction, else 3016) is paid by the payer up to rent exemption; shrinking refunds the
+/// lamports above rent exemption to the payer.
+fn realloc(ctx: &mut Ctx, index: u16, payer: u16, space: usize) -> Result<()> {
+    let current = ctx.account(index)?;
+    if space > current.data.len() && space - current.data.len() > MAX_REALLOC_GROWTH {
+        return Err(ctx.fail(
+            3016,
+            "AccountReallocExceedsLimit",
+            "The account reallocation exceeds the MAX_PERMITTED_DATA_INCREASE limit",
+        ));
+    }
     let needed = ctx.rent()?.minimum_balance(space);
     if needed > current.lamports {
         let transfer =
-            solana_system_interface::instruction::transfer(&ctx.key(PAYER)?, &current.key, needed - current.lamports);
+            solana_system_interface::instruction::transfer(&ctx.key(payer)?, &current.key, needed - current.lamports);
         ctx.invoke(transfer, &[])?;
+    } else if needed < current.lamports {
+        ctx.move_lamports(index, payer, current.lamports - needed)?;
     }
-    ctx.set_data_length(AUTHORIZATION, space)?;
-    store(ctx, AUTHORIZATION, &auth)
+    ctx.set_data_length(index, space)
 }
 
 fn close(ctx: &mut Ctx) -> Result<()> {
     const GRANTOR: u16 = 0;
     const SPILL: u16 = 1;
     const AUTHORIZATION: u16 = 2;
+    const SYSTEM_PROGRAM: u16 = 3;
     ctx.expect_accounts(4)?;
     ctx.require_signer(GRANTOR, "grantor")?;
+    ctx.require_system_owned(SPILL, "spill")?;
+    load(ctx, AUTHORIZATION)?;
+    ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    ctx.require_writable(SPILL, "spill")?;
+    ctx.require_writable(AUTHORIZATION, "authorization")?;
     let auth = load_for(ctx, AUTHORIZATION, GRANTOR, |a| a.grantor)?;
     if auth.active {
         return Err(ctx.fail(6000, "AuthorizationActiveIsTrue", "Authorization is still active"));
     }
     let now = ctx.clock()?.unix_timestamp;
-    if !auth.delegates.is_empty() && now < auth.grantor_update_unix_timestamp + DELEGATES_CLOSE_DELAY_SECONDS {
+    if !auth.delegates.is_empty()
+        && now < auth.grantor_update_unix_timestamp.saturating_add(DELEGATES_CLOSE_DELAY_SECONDS)
+    {
         return Err(ctx.fail(
             6001,
             "AuthorizationClosingConditionsNotReachedYet",

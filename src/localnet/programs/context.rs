@@ -2,6 +2,7 @@
 //! instruction data and accounts, writes back through borrowed accounts, sysvars, logs and CPI.
 //! Every borrow ends inside one method, so a CPI (`invoke`) never overlaps a borrow.
 
+use crate::psyche::ids::ProgramIds;
 use solana_program_runtime::invoke_context::InvokeContext;
 use solana_program_runtime::stable_log;
 use solana_sdk::clock::Clock;
@@ -10,6 +11,28 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::rent::Rent;
 
 pub type Result<T> = std::result::Result<T, InstructionError>;
+
+thread_local! {
+    /// The program IDs of the chain executing on this thread (builtins are plain functions,
+    /// so the chain says which IDs it installed them at for the length of each execution).
+    static INSTALLED_IDS: std::cell::Cell<Option<ProgramIds>> = const { std::cell::Cell::new(None) };
+}
+
+/// While alive, `ids` are the installed program IDs on this thread (held around each
+/// transaction execution).
+pub struct InstalledIds(Option<ProgramIds>);
+
+impl InstalledIds {
+    pub fn set(ids: ProgramIds) -> Self {
+        Self(INSTALLED_IDS.with(|cell| cell.replace(Some(ids))))
+    }
+}
+
+impl Drop for InstalledIds {
+    fn drop(&mut self) {
+        INSTALLED_IDS.with(|cell| cell.set(self.0));
+    }
+}
 
 /// A copy of an instruction account.
 #[derive(Debug, Clone)]
@@ -46,15 +69,28 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         Ok(*ix.get_program_key()?)
     }
 
-    /// Fails with `NotEnoughAccountKeys` unless at least `n` accounts were passed.
+    /// Anchor's `AccountNotEnoughKeys` (3005) unless at least `n` accounts were passed.
     pub fn expect_accounts(&self, n: u16) -> Result<()> {
         let ix = self.ic.transaction_context.get_current_instruction_context()?;
-        ix.check_number_of_instruction_accounts(n)
+        if ix.get_number_of_instruction_accounts() >= n {
+            return Ok(());
+        }
+        Err(self.fail(3005, "AccountNotEnoughKeys", "Not enough account keys given to the instruction"))
     }
 
     pub fn key(&self, index: u16) -> Result<Pubkey> {
         let ix = self.ic.transaction_context.get_current_instruction_context()?;
         Ok(*ix.get_key_of_instruction_account(index)?)
+    }
+
+    /// The IDs the three Psyche programs are installed at on this chain.
+    pub fn ids(&self) -> ProgramIds {
+        INSTALLED_IDS.with(|cell| cell.get()).unwrap_or_default()
+    }
+
+    pub fn is_writable(&self, index: u16) -> Result<bool> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        ix.is_instruction_account_writable(index)
     }
 
     pub fn is_signer(&self, index: u16) -> Result<bool> {
@@ -126,6 +162,46 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         let kind = if code >= 6000 { "AnchorError occurred" } else { "AnchorError thrown" };
         self.log(&format!("{kind}. Error Code: {name}. Error Number: {code}. Error Message: {message}."));
         InstructionError::Custom(code)
+    }
+
+    /// What a client sees when an SBF program panics: the panic message in the logs and
+    /// `ProgramFailedToComplete`. Used where upstream's program panics.
+    pub fn panic(&self, message: &str) -> InstructionError {
+        self.log(&format!("panicked at {message}"));
+        InstructionError::ProgramFailedToComplete
+    }
+
+    /// Anchor's `#[account(mut)]` on an account passed read-only (2000).
+    pub fn require_writable(&self, index: u16, account: &str) -> Result<()> {
+        if self.is_writable(index)? {
+            return Ok(());
+        }
+        Err(self.fail(2000, "ConstraintMut", &format!("A mut constraint was violated (account: {account})")))
+    }
+
+    /// Anchor's `Program<T>`: the account must be the program itself (3008).
+    pub fn require_program(&self, index: u16, expected: &Pubkey, account: &str) -> Result<()> {
+        if self.key(index)? == *expected {
+            return Ok(());
+        }
+        Err(self.fail(3008, "InvalidProgramId", &format!("Program ID was not as expected (account: {account})")))
+    }
+
+    /// Anchor's `SystemAccount`: owned by the system program (3011).
+    pub fn require_system_owned(&self, index: u16, account: &str) -> Result<()> {
+        if self.account(index)?.owner == solana_system_interface::program::ID {
+            return Ok(());
+        }
+        Err(self.fail(
+            3011,
+            "AccountNotSystemOwned",
+            &format!("The given account is not owned by the system program (account: {account})"),
+        ))
+    }
+
+    /// Anchor's `owner = …` constraint (2004).
+    pub fn constraint_owner(&self, account: &str) -> InstructionError {
+        self.fail(2004, "ConstraintOwner", &format!("An owner constraint was violated (account: {account})"))
     }
 
     /// Anchor's built-in constraint errors.

@@ -1,7 +1,7 @@
 //! Psyche-compatible programs compiled for the host and installed as runtime builtins at the
-//! upstream program IDs: decode and dispatch, check the accounts, log before every error,
-//! named account indices. They store accounts through the wire layer's encoders, so what they
-//! write decodes like a real account.
+//! configured program IDs (upstream's by default): decode and dispatch, check the accounts, log
+//! before every error, named account indices. They store accounts through the wire layer's
+//! encoders, so what they write decodes like a real account.
 
 pub mod authorizer;
 pub mod context;
@@ -12,14 +12,28 @@ use crate::localnet::programs::context::{Ctx, Result};
 use anchor_lang::AnchorDeserialize;
 use solana_sdk::instruction::InstructionError;
 
-/// The 8-byte Anchor discriminator at the start of instruction data.
-pub fn discriminator_of(data: &[u8]) -> Result<&[u8]> {
-    data.get(..8).ok_or(InstructionError::InvalidInstructionData)
+/// The 8-byte Anchor discriminator at the start of instruction data (Anchor's 100 when the
+/// data is shorter).
+pub fn discriminator_of<'d>(ctx: &Ctx, data: &'d [u8]) -> Result<&'d [u8]> {
+    data.get(..8).ok_or_else(|| ctx.fail(100, "InstructionMissing", "8 byte instruction identifier not provided"))
 }
 
 /// The Borsh arguments after the discriminator (trailing bytes ignored, as Anchor does).
 pub fn args<T: AnchorDeserialize>(ctx: &Ctx, data: &[u8]) -> Result<T> {
-    T::deserialize(&mut &data[8..]).map_err(|_| {
-        ctx.fail(102, "InstructionDidNotDeserialize", "The program could not deserialize the given instruction")
-    })
+    T::deserialize(&mut &data[8..]).map_err(|_| did_not_deserialize(ctx))
 }
+
+/// Anchor's 102, for arguments that do not decode.
+pub fn did_not_deserialize(ctx: &Ctx) -> InstructionError {
+    ctx.fail(102, "InstructionDidNotDeserialize", "The program could not deserialize the given instruction")
+}
+
+// Stands at program IDs the localnet moved its programs away from: LiteSVM keeps a builtin
+// once added, so the old address answers every instruction with a failure.
+solana_program_runtime::declare_process_instruction!(Undeployed, 1, |invoke_context| {
+    let ctx = Ctx::new(invoke_context);
+    ctx.log(
+        "no Psyche program is deployed at this address on this localnet: it runs them at the configured program IDs",
+    );
+    Err(InstructionError::UnsupportedProgramId)
+});

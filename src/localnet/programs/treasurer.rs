@@ -6,7 +6,7 @@ use crate::localnet::programs::{args, discriminator_of};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
 use crate::psyche::accounts::treasurer::{PARTICIPANT_SIZE, Participant, RUN_SIZE, TreasurerRun};
-use crate::psyche::ids::{ProgramIds, TOKEN};
+use crate::psyche::ids::{ASSOCIATED_TOKEN, SYSTEM, TOKEN};
 use crate::psyche::instructions::coordinator::{
     self, InitCoordinator, InitCoordinatorAccounts, OwnerAccounts, SetFutureEpochRates, SetPaused, Update,
     UpdateClientVersion,
@@ -21,7 +21,7 @@ use solana_sdk::pubkey::Pubkey;
 solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_context| {
     let mut ctx = Ctx::new(invoke_context);
     let data = ctx.data()?;
-    match discriminator_of(&data)? {
+    match discriminator_of(&ctx, &data)? {
         d if d == RunCreate::DISCRIMINATOR => {
             let ix: RunCreate = args(&ctx, &data)?;
             run_create(&mut ctx, ix)
@@ -54,8 +54,28 @@ fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
     const COLLATERAL_MINT: u16 = 3;
     const INSTANCE: u16 = 4;
     const ACCOUNT: u16 = 5;
+    const COORDINATOR_PROGRAM: u16 = 6;
+    const ASSOCIATED_TOKEN_PROGRAM: u16 = 7;
+    const TOKEN_PROGRAM: u16 = 8;
+    const SYSTEM_PROGRAM: u16 = 9;
     ctx.expect_accounts(10)?;
     ctx.require_signer(PAYER, "payer")?;
+    let ids = ctx.ids();
+    let mint = ctx.account(COLLATERAL_MINT)?;
+    if mint.is_empty() {
+        return Err(ctx.not_initialized("collateral_mint"));
+    }
+    if mint.owner != TOKEN {
+        return Err(ctx.wrong_owner("collateral_mint"));
+    }
+    spl_token_interface::state::Mint::unpack(&mint.data).map_err(|_| {
+        ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account (collateral_mint)")
+    })?;
+    ctx.require_program(COORDINATOR_PROGRAM, &ids.coordinator, "coordinator_program")?;
+    ctx.require_program(ASSOCIATED_TOKEN_PROGRAM, &ASSOCIATED_TOKEN, "associated_token_program")?;
+    ctx.require_program(TOKEN_PROGRAM, &TOKEN, "token_program")?;
+    ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    ctx.require_writable(PAYER, "payer")?;
     let params = ix.params;
     if params.run_id.len() > MAX_RUN_ID_LEN {
         return Err(ctx.fail(6001, "RunIdInvalidLength", "Run id is longer than 32 bytes"));
@@ -66,23 +86,21 @@ fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
     if expected != run {
         return Err(ctx.constraint_seeds("run"));
     }
-    let mint = ctx.account(COLLATERAL_MINT)?;
-    if mint.owner != TOKEN {
-        return Err(ctx.wrong_owner("collateral_mint"));
-    }
-    spl_token_interface::state::Mint::unpack(&mint.data).map_err(|_| {
-        ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account (collateral_mint)")
-    })?;
     if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &mint.key) {
-        return Err(ctx.constraint_raw("run_collateral"));
+        return Err(ctx.fail(
+            3014,
+            "AccountNotAssociatedTokenAccount",
+            "The given account is not the associated token account (account: run_collateral)",
+        ));
     }
+    ctx.require_writable(INSTANCE, "coordinator_instance")?;
+    ctx.require_writable(ACCOUNT, "coordinator_account")?;
     ctx.create_pda(payer, run, RUN_SIZE, &program)?;
     let create_ata = spl_associated_token_account_interface::instruction::create_associated_token_account(
         &payer, &run, &mint.key, &TOKEN,
     );
     ctx.invoke(create_ata, &[])?;
     let (instance, account) = (ctx.key(INSTANCE)?, ctx.key(ACCOUNT)?);
-    let ids = ProgramIds::default();
     let init = InitCoordinator {
         params: coordinator::InitCoordinatorParams {
             main_authority: run,
@@ -112,9 +130,14 @@ fn run_update(ctx: &mut Ctx, ix: RunUpdate) -> Result<()> {
     const RUN: u16 = 1;
     const INSTANCE: u16 = 2;
     const ACCOUNT: u16 = 3;
+    const COORDINATOR_PROGRAM: u16 = 4;
     ctx.expect_accounts(5)?;
     ctx.require_signer(AUTHORITY, "authority")?;
     let state = load_run(ctx, RUN)?;
+    let ids = ctx.ids();
+    check_coordinator_owned(ctx, INSTANCE, &ids.coordinator, "coordinator_instance")?;
+    check_coordinator_owned(ctx, ACCOUNT, &ids.coordinator, "coordinator_account")?;
+    ctx.require_program(COORDINATOR_PROGRAM, &ids.coordinator, "coordinator_program")?;
     if state.main_authority != ctx.key(AUTHORITY)? {
         return Err(ctx.constraint_raw("run"));
     }
@@ -122,8 +145,8 @@ fn run_update(ctx: &mut Ctx, ix: RunUpdate) -> Result<()> {
     if state.coordinator_instance != instance || state.coordinator_account != account {
         return Err(ctx.constraint_raw("run"));
     }
+    ctx.require_writable(ACCOUNT, "coordinator_account")?;
     let run = ctx.key(RUN)?;
-    let ids = ProgramIds::default();
     let owner = OwnerAccounts { authority: run, coordinator_instance: instance, coordinator_account: account };
     let p = ix.params;
     // The program's fixed order: update, rates, paused, client version.
@@ -152,10 +175,13 @@ fn participant_create(ctx: &mut Ctx) -> Result<()> {
     const USER: u16 = 1;
     const RUN: u16 = 2;
     const PARTICIPANT: u16 = 3;
+    const SYSTEM_PROGRAM: u16 = 4;
     ctx.expect_accounts(5)?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(USER, "user")?;
     load_run(ctx, RUN)?;
+    ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    ctx.require_writable(PAYER, "payer")?;
     let program = ctx.program_id()?;
     let (payer, user, run, participant) = (ctx.key(PAYER)?, ctx.key(USER)?, ctx.key(RUN)?, ctx.key(PARTICIPANT)?);
     let (expected, bump) = Pubkey::find_program_address(&[b"Participant", run.as_ref(), user.as_ref()], &program);
@@ -167,6 +193,33 @@ fn participant_create(ctx: &mut Ctx) -> Result<()> {
     ctx.set_data(PARTICIPANT, &state.encode(PARTICIPANT_SIZE))
 }
 
+/// `Account<T>` / `AccountLoader<T>` of a coordinator type: initialized (3012) and owned by
+/// the coordinator program (3007).
+fn check_coordinator_owned(ctx: &Ctx, index: u16, coordinator: &Pubkey, account: &str) -> Result<()> {
+    let acc = ctx.account(index)?;
+    if acc.is_empty() {
+        return Err(ctx.not_initialized(account));
+    }
+    if acc.owner != *coordinator {
+        return Err(ctx.wrong_owner(account));
+    }
+    Ok(())
+}
+
+/// `Account<TokenAccount>`: owned by the token program (3007) and a token account (3003).
+fn load_token_account(ctx: &Ctx, index: u16, account: &str) -> Result<spl_token_interface::state::Account> {
+    let acc = ctx.account(index)?;
+    if acc.is_empty() {
+        return Err(ctx.not_initialized(account));
+    }
+    if acc.owner != TOKEN {
+        return Err(ctx.wrong_owner(account));
+    }
+    spl_token_interface::state::Account::unpack(&acc.data).map_err(|_| {
+        ctx.fail(3003, "AccountDidNotDeserialize", &format!("Failed to deserialize the account ({account})"))
+    })
+}
+
 fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
     const USER: u16 = 0;
     const USER_COLLATERAL: u16 = 1;
@@ -174,38 +227,53 @@ fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
     const RUN_COLLATERAL: u16 = 3;
     const ACCOUNT: u16 = 4;
     const PARTICIPANT: u16 = 5;
+    const TOKEN_PROGRAM: u16 = 6;
     ctx.expect_accounts(7)?;
     ctx.require_signer(USER, "user")?;
     let user = ctx.key(USER)?;
+    let user_token = load_token_account(ctx, USER_COLLATERAL, "user_collateral")?;
     let mut run_state = load_run(ctx, RUN)?;
-    let run = ctx.key(RUN)?;
-    let user_collateral = ctx.account(USER_COLLATERAL)?;
-    let token = spl_token_interface::state::Account::unpack(&user_collateral.data).map_err(|_| {
-        ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account (user_collateral)")
-    })?;
-    if user_collateral.owner != TOKEN
-        || token.mint != run_state.collateral_mint
-        || token.owner != user
-        || token.delegate.is_some()
-    {
-        return Err(ctx.constraint_raw("user_collateral"));
-    }
-    if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &run_state.collateral_mint) {
-        return Err(ctx.constraint_raw("run_collateral"));
-    }
-    let account = ctx.account(ACCOUNT)?;
-    if account.key != run_state.coordinator_account {
-        return Err(ctx.constraint_raw("coordinator_account"));
-    }
-    let coordinator =
-        CoordinatorAccount::decode(&account.data).map_err(|_| ctx.constraint_raw("coordinator_account"))?;
+    let run_token = load_token_account(ctx, RUN_COLLATERAL, "run_collateral")?;
+    check_coordinator_owned(ctx, ACCOUNT, &ctx.ids().coordinator, "coordinator_account")?;
     let participant_account = ctx.account(PARTICIPANT)?;
     if participant_account.is_empty() {
         return Err(ctx.not_initialized("participant"));
     }
+    if participant_account.owner != ctx.program_id()? {
+        return Err(ctx.wrong_owner("participant"));
+    }
     let mut participant = Participant::decode(&participant_account.data).map_err(|_| {
         ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
     })?;
+    ctx.require_program(TOKEN_PROGRAM, &TOKEN, "token_program")?;
+    let run = ctx.key(RUN)?;
+    ctx.require_writable(USER_COLLATERAL, "user_collateral")?;
+    if user_token.mint != run_state.collateral_mint || user_token.owner != user || user_token.delegate.is_some() {
+        return Err(ctx.constraint_raw("user_collateral"));
+    }
+    ctx.require_writable(RUN, "run")?;
+    let account = ctx.account(ACCOUNT)?;
+    if account.key != run_state.coordinator_account {
+        return Err(ctx.constraint_raw("run"));
+    }
+    ctx.require_writable(RUN_COLLATERAL, "run_collateral")?;
+    if run_token.owner != run {
+        return Err(ctx.fail(
+            2015,
+            "ConstraintTokenOwner",
+            "A token owner constraint was violated (account: run_collateral)",
+        ));
+    }
+    if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &run_state.collateral_mint) {
+        return Err(ctx.fail(
+            2009,
+            "ConstraintAssociated",
+            "An associated constraint was violated (account: run_collateral)",
+        ));
+    }
+    let coordinator =
+        CoordinatorAccount::decode(&account.data).map_err(|_| ctx.constraint_raw("coordinator_account"))?;
+    ctx.require_writable(PARTICIPANT, "participant")?;
     let expected = Pubkey::create_program_address(
         &[b"Participant", run.as_ref(), user.as_ref(), &[participant.bump]],
         &ctx.program_id()?,
@@ -225,7 +293,7 @@ fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
     run_state.total_claimed_collateral_amount += claim;
     ctx.set_data(PARTICIPANT, &participant.encode(PARTICIPANT_SIZE))?;
     ctx.set_data(RUN, &run_state.encode(RUN_SIZE))?;
-    let transfer = token_transfer(&ctx.key(RUN_COLLATERAL)?, &user_collateral.key, &run, claim);
+    let transfer = token_transfer(&ctx.key(RUN_COLLATERAL)?, &ctx.key(USER_COLLATERAL)?, &run, claim);
     ctx.invoke(transfer, &[run])?;
     Ok(())
 }

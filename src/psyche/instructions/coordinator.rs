@@ -82,6 +82,71 @@ pub struct JoinRunParams {
 pub struct Tick {}
 instruction_data!(Tick, "tick");
 
+/// A witness bloom: 8 hash keys, then 1024 bits as 16 words (192 Borsh bytes).
+pub type Bloom = [u8; 192];
+
+/// `WitnessProof`: the sender's position in the round's witness shuffle, its index in the
+/// epoch's clients and whether it is a witness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, AnchorSerialize, AnchorDeserialize)]
+pub struct WitnessProof {
+    pub position: u64,
+    pub index: u64,
+    /// A `SmallBoolean`: any non-zero byte is true.
+    pub witness: u8,
+}
+
+/// One evaluation result a witness reports (`WitnessEvalResult`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, AnchorSerialize, AnchorDeserialize)]
+pub struct WitnessEvalResult {
+    pub name: [u8; 32],
+    pub value: f32,
+}
+
+/// `WitnessMetadata`: training statistics sent with each witness and not stored (389 bytes;
+/// the fixed vectors are their full arrays followed by a u64 length).
+#[derive(Debug, Clone, Copy, PartialEq, Default, AnchorSerialize, AnchorDeserialize)]
+pub struct WitnessMetadata {
+    pub step: u32,
+    pub tokens_per_sec: f32,
+    pub bandwidth_per_sec: f32,
+    pub loss: f32,
+    pub evals: [WitnessEvalResult; 8],
+    pub evals_len: u64,
+    pub prompt_results: [i32; 16],
+    pub prompt_results_len: u64,
+    pub prompt_index: u8,
+    pub efficiency: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, AnchorSerialize, AnchorDeserialize)]
+pub struct WitnessIx {
+    pub proof: WitnessProof,
+    pub participant_bloom: Bloom,
+    pub broadcast_bloom: Bloom,
+    pub broadcast_merkle: [u8; 32],
+    pub metadata: WitnessMetadata,
+}
+instruction_data!(WitnessIx, "witness");
+
+#[derive(Debug, Clone, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct WarmupWitnessIx {
+    pub proof: WitnessProof,
+    pub participant_bloom: Bloom,
+    pub broadcast_bloom: Bloom,
+    pub broadcast_merkle: [u8; 32],
+}
+instruction_data!(WarmupWitnessIx, "warmup_witness");
+
+/// `Committee` of a health check's proof: TieBreaker 0, Verifier 1, Trainer 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct HealthCheckIx {
+    pub id: NodeIdentity,
+    pub committee: u8,
+    pub position: u64,
+    pub index: u64,
+}
+instruction_data!(HealthCheckIx, "health_check");
+
 /// `checkpoint` with the current `Checkpoint` enum argument.
 #[derive(Debug, Clone, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
 pub struct CheckpointIx {

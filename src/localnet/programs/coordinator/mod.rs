@@ -1,6 +1,9 @@
 //! The coordinator program, host-compiled (spec 2.3): account constraints and dispatch here,
-//! the run state machine in `state_machine`.
+//! the run state machine in `state_machine`, committee proofs and blooms in `committee`.
+//! Account checks follow the order and codes of upstream's Anchor structs: signers and typed
+//! accounts first, then seeds, `mut` and raw constraints.
 
+pub mod committee;
 pub mod state_machine;
 
 use crate::localnet::programs::context::{Ctx, Result};
@@ -10,32 +13,24 @@ use crate::psyche::accounts::authorization::Authorization;
 use crate::psyche::accounts::coordinator_account::{self, CoordinatorAccount, Witness};
 use crate::psyche::accounts::instance::{self, CoordinatorInstance};
 use crate::psyche::fixed::FixedString;
-use crate::psyche::ids::ProgramIds;
+use crate::psyche::ids::SYSTEM;
 use crate::psyche::instructions::coordinator::{
-    CheckpointIx, FreeCoordinator, InitCoordinator, JoinRun, SetFutureEpochRates, SetPaused, Tick, Update,
-    UpdateClientVersion,
+    CheckpointIx, FreeCoordinator, HealthCheckIx, InitCoordinator, JoinRun, SetFutureEpochRates, SetPaused, Tick,
+    Update, UpdateClientVersion, WarmupWitnessIx, WitnessIx,
 };
 use crate::psyche::pdas::{JOIN_RUN_SCOPE, MAX_RUN_ID_LEN};
-use anchor_lang::{AnchorDeserialize, Discriminator};
+use anchor_lang::Discriminator;
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
-use state_machine::{CoordinatorError, EpochEnd, Now};
+use state_machine::{CoordinatorError, EpochEnd, HealthCheck, Now};
 
-/// `witness` instruction arguments this program reads; the trailing metadata is not stored.
-#[derive(AnchorDeserialize)]
-struct WitnessArgs {
-    position: u64,
-    index: u64,
-    witness: u8,
-    participant_bloom: [u8; 192],
-    broadcast_bloom: [u8; 192],
-    broadcast_merkle: [u8; 32],
-}
+/// `client_version` bytes the account holds; longer versions are truncated at init.
+const CLIENT_VERSION_LEN: usize = 96;
 
 solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_context| {
     let mut ctx = Ctx::new(invoke_context);
     let data = ctx.data()?;
-    let d = discriminator_of(&data)?;
+    let d = discriminator_of(&ctx, &data)?;
     if d == InitCoordinator::DISCRIMINATOR {
         let ix: InitCoordinator = args(&ctx, &data)?;
         return init(&mut ctx, ix);
@@ -47,19 +42,26 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
         let ix: JoinRun = args(&ctx, &data)?;
         return join_run(&mut ctx, ix);
     }
-    if d == crate::psyche::encoding::discriminator("global:witness").as_slice() {
-        let ix: WitnessArgs = args(&ctx, &data)?;
-        return permissionless(&mut ctx, |acc, user, now| {
-            let witness = Witness {
-                position: ix.position,
-                index: ix.index,
-                witness: ix.witness,
-                participant_bloom: ix.participant_bloom,
-                broadcast_bloom: ix.broadcast_bloom,
-                broadcast_merkle: ix.broadcast_merkle,
-            };
-            state_machine::witness(acc, user, witness, now)
-        });
+    if d == WitnessIx::DISCRIMINATOR {
+        // The metadata is decoded (a missing or malformed one fails) and not stored.
+        let ix: WitnessIx = args(&ctx, &data)?;
+        let witness = witness_of(ix.proof, ix.participant_bloom, ix.broadcast_bloom, ix.broadcast_merkle);
+        return permissionless(&mut ctx, |acc, user, now| state_machine::witness(acc, user, witness, now));
+    }
+    if d == WarmupWitnessIx::DISCRIMINATOR {
+        let ix: WarmupWitnessIx = args(&ctx, &data)?;
+        let witness = witness_of(ix.proof, ix.participant_bloom, ix.broadcast_bloom, ix.broadcast_merkle);
+        return permissionless(&mut ctx, |acc, user, now| state_machine::warmup_witness(acc, user, witness, now));
+    }
+    if d == HealthCheckIx::DISCRIMINATOR {
+        let ix: HealthCheckIx = args(&ctx, &data)?;
+        // `Committee` is a Borsh enum of three variants.
+        if ix.committee > 2 {
+            return Err(crate::localnet::programs::did_not_deserialize(&ctx));
+        }
+        let check =
+            HealthCheck { signer: ix.id.signer, committee: ix.committee, position: ix.position, index: ix.index };
+        return permissionless(&mut ctx, |acc, user, now| state_machine::health_check(acc, user, check, now));
     }
     if d == Tick::DISCRIMINATOR {
         return permissionless(&mut ctx, |acc, _, now| state_machine::tick(acc, now));
@@ -78,9 +80,10 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
             if !acc.run_state.is_halted() {
                 return Err(CoordinatorError::UpdateConfigNotHalted);
             }
-            // Upstream unwraps here and panics on a version over 96 bytes.
-            acc.client_version = FixedString::new(ix.new_version)
-                .map_err(|e| CoordinatorError::ConfigSanityCheckFailed(format!("client version: {e}")))?;
+            // Upstream unwraps the conversion, so a version over 96 bytes panics.
+            acc.client_version = FixedString::new(ix.new_version).map_err(|_| {
+                CoordinatorError::Panic("called `Result::unwrap()` on an `Err` value: client version over 96 bytes")
+            })?;
             Ok(None)
         });
     }
@@ -103,16 +106,35 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
     Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported"))
 });
 
+fn witness_of(
+    proof: crate::psyche::instructions::coordinator::WitnessProof,
+    participant_bloom: [u8; 192],
+    broadcast_bloom: [u8; 192],
+    broadcast_merkle: [u8; 32],
+) -> Witness {
+    Witness {
+        position: proof.position,
+        index: proof.index,
+        witness: proof.witness,
+        participant_bloom,
+        broadcast_bloom,
+        broadcast_merkle,
+    }
+}
+
 fn now(ctx: &Ctx) -> Result<Now> {
     let clock = ctx.clock()?;
     Ok(Now { unix: clock.unix_timestamp.max(0) as u64, slot: clock.slot })
 }
 
 fn coordinator_error(ctx: &Ctx, err: CoordinatorError) -> InstructionError {
-    ctx.fail(err.code(), err.name(), &err.message())
+    match err.code() {
+        Some(code) => ctx.fail(code, err.name(), &err.message()),
+        None => ctx.panic(&err.message()),
+    }
 }
 
-/// The instance PDA at `index`, checked for owner, discriminator and seeds.
+/// The instance PDA at `index` as `Account<CoordinatorInstance>` loads it (3012, 3007, 3003).
 fn load_instance(ctx: &Ctx, index: u16) -> Result<CoordinatorInstance> {
     let account = ctx.account(index)?;
     if account.is_empty() {
@@ -121,26 +143,49 @@ fn load_instance(ctx: &Ctx, index: u16) -> Result<CoordinatorInstance> {
     if account.owner != ctx.program_id()? {
         return Err(ctx.wrong_owner("coordinator_instance"));
     }
-    let instance = CoordinatorInstance::decode(&account.data)
-        .map_err(|_| ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account"))?;
+    CoordinatorInstance::decode(&account.data)
+        .map_err(|_| ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account"))
+}
+
+/// The instance's `seeds = [b"coordinator", run_id], bump` constraint (2006).
+fn check_instance_seeds(ctx: &Ctx, index: u16, instance: &CoordinatorInstance) -> Result<()> {
     let expected = Pubkey::create_program_address(
         &[b"coordinator", instance.run_id.as_bytes(), &[instance.bump]],
         &ctx.program_id()?,
     );
-    if expected.ok() != Some(account.key) {
+    if expected.ok() != Some(ctx.key(index)?) {
         return Err(ctx.constraint_seeds("coordinator_instance"));
     }
-    Ok(instance)
+    Ok(())
 }
 
-/// The coordinator account at `index`, which must be the instance's and of layout version 1.
+/// `AccountLoader<CoordinatorAccount>`'s type check: owned by this program (3007), with the
+/// account discriminator (3001 when too short for one, 3002 when different).
+fn check_account_type(ctx: &Ctx, index: u16) -> Result<()> {
+    let account = ctx.account(index)?;
+    if account.owner != ctx.program_id()? {
+        return Err(ctx.wrong_owner("coordinator_account"));
+    }
+    if account.data.len() < 8 {
+        return Err(ctx.fail(3001, "AccountDiscriminatorNotFound", "No 8 byte discriminator was found on the account"));
+    }
+    if account.data[..8] != coordinator_account::DISCRIMINATOR {
+        return Err(ctx.fail(
+            3002,
+            "AccountDiscriminatorMismatch",
+            "8 byte discriminator did not match what was expected",
+        ));
+    }
+    Ok(())
+}
+
+/// The coordinator account's constraints: `mut` (2000), the instance's account (2003) and
+/// layout version 1 (2003).
 fn load_account(ctx: &Ctx, index: u16, instance: &CoordinatorInstance) -> Result<(CoordinatorAccount, Vec<u8>)> {
+    ctx.require_writable(index, "coordinator_account")?;
     let account = ctx.account(index)?;
     if account.key != instance.coordinator_account {
         return Err(ctx.constraint_raw("coordinator_account"));
-    }
-    if account.owner != ctx.program_id()? {
-        return Err(ctx.wrong_owner("coordinator_account"));
     }
     let decoded = CoordinatorAccount::decode(&account.data).map_err(|e| {
         ctx.log(&format!("coordinator account: {e}"));
@@ -173,6 +218,8 @@ fn owner(
     ctx.expect_accounts(3)?;
     ctx.require_signer(AUTHORITY, "authority")?;
     let instance = load_instance(ctx, INSTANCE)?;
+    check_account_type(ctx, ACCOUNT)?;
+    check_instance_seeds(ctx, INSTANCE, &instance)?;
     if instance.main_authority != ctx.key(AUTHORITY)? {
         return Err(ctx.constraint_raw("coordinator_instance"));
     }
@@ -191,6 +238,8 @@ fn permissionless(
     ctx.require_signer(USER, "user")?;
     let user = ctx.key(USER)?;
     let instance = load_instance(ctx, INSTANCE)?;
+    check_account_type(ctx, ACCOUNT)?;
+    check_instance_seeds(ctx, INSTANCE, &instance)?;
     run_step(ctx, &instance, ACCOUNT, true, Box::new(move |acc, now| step(acc, user, now)))
 }
 
@@ -216,12 +265,17 @@ fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
     const PAYER: u16 = 0;
     const INSTANCE: u16 = 1;
     const ACCOUNT: u16 = 2;
+    const SYSTEM_PROGRAM: u16 = 3;
     ctx.expect_accounts(4)?;
     ctx.require_signer(PAYER, "payer")?;
+    ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    ctx.require_writable(PAYER, "payer")?;
     let params = ix.params;
+    // Upstream derives the instance address from the run id first, and a seed over 32 bytes
+    // makes that derivation panic; the treasurer path reports such run ids as 6023, and so
+    // does this one, so that a rehearsal fails the same way whichever path is used.
     if params.run_id.len() > MAX_RUN_ID_LEN {
-        let err = CoordinatorError::RunIdInvalidLength;
-        return Err(coordinator_error(ctx, err));
+        return Err(coordinator_error(ctx, CoordinatorError::RunIdInvalidLength));
     }
     let program = ctx.program_id()?;
     let (payer, instance_key) = (ctx.key(PAYER)?, ctx.key(INSTANCE)?);
@@ -229,9 +283,10 @@ fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
     if expected != instance_key {
         return Err(ctx.constraint_seeds("coordinator_instance"));
     }
+    ctx.require_writable(ACCOUNT, "coordinator_account")?;
     let account = ctx.account(ACCOUNT)?;
     if account.owner != program {
-        return Err(ctx.wrong_owner("coordinator_account"));
+        return Err(ctx.constraint_owner("coordinator_account"));
     }
     if account.data.len() != coordinator_account::SIZE {
         return Err(ctx.fail(6002, "CoordinatorAccountIncorrectSize", "Coordinator account has the wrong size"));
@@ -243,8 +298,6 @@ fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
             "The account discriminator was already set on this account",
         ));
     }
-    let client_version = FixedString::<96>::new(params.client_version)
-        .map_err(|e| ctx.fail(6004, "ConfigSanityCheckFailed", &format!("client version: {e}")))?;
     ctx.create_pda(payer, instance_key, instance::SIZE, &program)?;
     let instance = CoordinatorInstance {
         bump,
@@ -259,7 +312,12 @@ fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
     w.bytes(0, &coordinator_account::DISCRIMINATOR);
     w.u64(8, coordinator_account::VERSION);
     w.fixed(coordinator_account::RUN_ID_OFFSET, &FixedString::<32>::new(params.run_id).expect("checked above"));
-    w.fixed(coordinator_account::CLIENT_VERSION_OFFSET, &client_version);
+    // Upstream truncates the client version to the field's 96 bytes.
+    let mut version = [0u8; CLIENT_VERSION_LEN];
+    let given = params.client_version.as_bytes();
+    let kept = given.len().min(CLIENT_VERSION_LEN);
+    version[..kept].copy_from_slice(&given[..kept]);
+    w.bytes(coordinator_account::CLIENT_VERSION_OFFSET, &version);
     ctx.set_data(ACCOUNT, &data)
 }
 
@@ -270,7 +328,12 @@ fn free(ctx: &mut Ctx) -> Result<()> {
     const ACCOUNT: u16 = 3;
     ctx.expect_accounts(4)?;
     ctx.require_signer(AUTHORITY, "authority")?;
+    ctx.require_system_owned(SPILL, "spill")?;
     let instance = load_instance(ctx, INSTANCE)?;
+    check_account_type(ctx, ACCOUNT)?;
+    ctx.require_writable(SPILL, "spill")?;
+    ctx.require_writable(INSTANCE, "coordinator_instance")?;
+    check_instance_seeds(ctx, INSTANCE, &instance)?;
     if instance.main_authority != ctx.key(AUTHORITY)? {
         return Err(ctx.constraint_raw("coordinator_instance"));
     }
@@ -290,21 +353,22 @@ fn join_run(ctx: &mut Ctx, ix: JoinRun) -> Result<()> {
     ctx.expect_accounts(4)?;
     ctx.require_signer(USER, "user")?;
     let user = ctx.key(USER)?;
-    let instance = load_instance(ctx, INSTANCE)?;
     let authorization = ctx.account(AUTHORIZATION)?;
     if authorization.is_empty() {
         return Err(ctx.not_initialized("authorization"));
     }
-    // The localnet installs the authorizer at its upstream ID.
-    if authorization.owner != ProgramIds::default().authorizer {
+    if authorization.owner != ctx.ids().authorizer {
         return Err(ctx.wrong_owner("authorization"));
     }
     let auth = Authorization::decode(&authorization.data).map_err(|_| {
         ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
     })?;
+    let instance = load_instance(ctx, INSTANCE)?;
+    check_account_type(ctx, ACCOUNT)?;
     if !auth.is_valid_for(&instance.join_authority, &user, JOIN_RUN_SCOPE) {
         return Err(ctx.constraint_raw("authorization"));
     }
+    check_instance_seeds(ctx, INSTANCE, &instance)?;
     let client_id = ix.params.client_id;
     run_step(
         ctx,

@@ -1,0 +1,262 @@
+//! Live training on the localnet: simulated clients that keep a run training on the chain's
+//! clock (`localnet serve --clients N`, and `train` inside an embedded runbook), so that the
+//! example runbooks meet a run that is actually busy: `pause-update-resume.rhai` pauses an
+//! active run, waits for the epoch's end with `wait_for`, updates the config and resumes.
+
+mod common;
+
+use common::{Runbook, Server};
+use psyche_runbook::psyche::accounts::BorshAccount;
+use psyche_runbook::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
+use psyche_runbook::psyche::accounts::instance::CoordinatorInstance;
+use psyche_runbook::psyche::ids::ProgramIds;
+use psyche_runbook::psyche::pdas;
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_sdk::native_token::LAMPORTS_PER_SOL;
+use solana_sdk::signature::Keypair;
+use solana_sdk::signer::Signer;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn runbook(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runbooks").join(name).display().to_string()
+}
+
+/// The fixture config with timings of a few seconds, so epochs pass quickly in real time.
+fn fast_config(total_steps: u32) -> String {
+    let base = std::fs::read_to_string(common::fixture("configs/config.toml")).unwrap();
+    base.replace("warmup_time = 15", "warmup_time = 3")
+        .replace("cooldown_time = 30", "cooldown_time = 2")
+        .replace("epoch_time = 60", "epoch_time = 8")
+        .replace("max_round_train_time = 15", "max_round_train_time = 3")
+        .replace("waiting_for_members_extra_time = 3", "waiting_for_members_extra_time = 1")
+        .replace("total_steps = 25000\nwaiting", &format!("total_steps = {total_steps}\nwaiting"))
+}
+
+fn coordinator(client: &RpcClient, run_id: &str) -> CoordinatorAccount {
+    let ids = ProgramIds::default();
+    let instance = client.get_account(&pdas::coordinator_instance(&ids, run_id)).unwrap();
+    let instance = CoordinatorInstance::decode(&instance.data).unwrap();
+    CoordinatorAccount::decode(&client.get_account(&instance.coordinator_account).unwrap().data).unwrap()
+}
+
+/// Polls until `done` holds for the run (or fails after `seconds`).
+fn wait_until(client: &RpcClient, run_id: &str, seconds: u64, what: &str, done: impl Fn(&CoordinatorAccount) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let acc = coordinator(client, run_id);
+        if done(&acc) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {} at epoch {}", acc.run_state.display(), acc.progress.epoch);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn is_active(acc: &CoordinatorAccount) -> bool {
+    matches!(acc.run_state, RunState::RoundTrain | RunState::RoundWitness)
+}
+
+#[test]
+fn serve_clients_keep_a_run_training_and_a_pause_waits_for_the_epoch_end() {
+    let key = Keypair::new();
+    let rb = Runbook::new()
+        .file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap())
+        .file("fast.toml", &fast_config(25_000))
+        .file("fast-v2.toml", &fast_config(24_000));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(rb.path("id.json"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let server = Server::start_with(&rb, &["--clients", "3", "--run", "live"]);
+    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
+    let started = Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let airdrop = client.request_airdrop(&key.pubkey(), 10 * LAMPORTS_PER_SOL).unwrap();
+    assert!(client.confirm_transaction(&airdrop).unwrap());
+    let url = server.url.clone();
+    let rpc = |args: &[&str]| {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.extend(["-u", url.as_str(), "-k", "id.json", "--output", "json"]);
+        rb.run_args(all).success().json()
+    };
+
+    // The example runbook creates the run, opens it and resumes it; the clients take it from there.
+    let fast = rb.path("fast.toml").display().to_string();
+    let created =
+        rpc(&[&runbook("create-public-run.rhai"), "--set", "run_id=live", "--set", &format!("config={fast}")]);
+    assert_eq!(created["outputs"]["state"], "Waiting for members");
+    wait_until(&client, "live", 60, "an epoch completes", |acc| acc.progress.epoch >= 1);
+    let acc = coordinator(&client, "live");
+    assert_eq!(acc.clients.len(), 3, "the three clients joined");
+    assert!(acc.progress.step > 1);
+
+    // A pause while a round is training only takes effect at the end of the epoch.
+    wait_until(&client, "live", 60, "training again", is_active);
+    let v2 = rb.path("fast-v2.toml").display().to_string();
+    let began = Instant::now();
+    let done = rpc(&[
+        &runbook("pause-update-resume.rhai"),
+        "--set",
+        "run_id=live",
+        "--set",
+        &format!("config={v2}"),
+        "--set",
+        "timeout=60",
+    ]);
+    let waited = began.elapsed();
+    // Resumed: the clients may already be back in the next epoch's warmup.
+    assert!(["Waiting for members", "Warmup"].contains(&done["outputs"]["state"].as_str().unwrap()), "{done}");
+    assert!(waited >= Duration::from_secs(1), "the pause was pending until the epoch's end ({waited:?})");
+    let acc = coordinator(&client, "live");
+    assert_eq!(acc.config.total_steps, 24_000, "the new config is on chain");
+    // The clients re-join after the resume and training goes on.
+    let epoch = acc.progress.epoch;
+    wait_until(&client, "live", 60, "training after the resume", |acc| acc.progress.epoch > epoch);
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn an_embedded_runbook_trains_its_run_in_the_background() {
+    let rb = Runbook::new().file("fast.toml", &fast_config(25_000)).file("fast-v2.toml", &fast_config(24_000));
+    let fast = rb.path("fast.toml").display().to_string();
+    let created = rb
+        .run_args([
+            "run",
+            &runbook("create-public-run.rhai"),
+            "--set",
+            "run_id=embedded-live",
+            "--set",
+            &format!("config={fast}"),
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(created["outputs"]["state"], "Waiting for members");
+    // The example runbook, unchanged, after starting background clients and waiting for a round.
+    let example = std::fs::read_to_string(runbook("pause-update-resume.rhai")).unwrap();
+    let body = example.split_once('\n').unwrap().1;
+    let script = format!(
+        "let trained = train(param(\"run_id\"), #{{clients: 3, unhealthy: 1}});\n\
+         run(param(\"run_id\")).wait_for(\"Training\", 60);\n\
+         output(\"trained\", trained.len());\n{body}"
+    );
+    let rb = rb.file("trained-pause.rhai", &script);
+    let v2 = rb.path("fast-v2.toml").display().to_string();
+    let began = Instant::now();
+    let done = rb
+        .run_args([
+            "run",
+            "trained-pause.rhai",
+            "--set",
+            "run_id=embedded-live",
+            "--set",
+            &format!("config={v2}"),
+            "--set",
+            "timeout=60",
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(done["outputs"]["trained"], 3);
+    assert!(["Waiting for members", "Warmup"].contains(&done["outputs"]["state"].as_str().unwrap()), "{done}");
+    assert!(began.elapsed() >= Duration::from_secs(2), "training and the pending pause took real time");
+    let info =
+        rb.run_args(["run", &runbook("inspect.rhai"), "--set", "run_id=embedded-live", "--output", "json"]).success();
+    assert!(info.stdout.contains("24000"), "{}", info.stdout);
+}
+
+#[test]
+fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
+    let key = Keypair::new();
+    let rb = Runbook::new()
+        .file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap())
+        .file("fast.toml", &fast_config(25_000))
+        .file("fast-v2.toml", &fast_config(24_000));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(rb.path("id.json"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // Every run that can train gets the clients.
+    let server = Server::start_with(&rb, &["--clients", "2"]);
+    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
+    let started = Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let airdrop = client.request_airdrop(&key.pubkey(), 10 * LAMPORTS_PER_SOL).unwrap();
+    assert!(client.confirm_transaction(&airdrop).unwrap());
+    let url = server.url.clone();
+    let run = |args: &[String]| {
+        let mut all: Vec<String> = vec!["run".into()];
+        all.extend_from_slice(args);
+        all.extend(["-u", url.as_str(), "-k", "id.json", "--output", "json"].map(String::from));
+        let doc = rb.run_args(all).success().json();
+        assert_eq!(doc["ok"], true, "{doc}");
+        doc
+    };
+    let path = |name: &str| rb.path(name).display().to_string();
+    run(&[runbook("create-public-run.rhai"), "--set".into(), format!("config={}", path("fast.toml"))]);
+    wait_until(&client, "public-run", 60, "the public run trains", is_active);
+    run(&[
+        runbook("create-private-run.rhai"),
+        "--set".into(),
+        format!("users={}", runbook("users.example.txt")),
+        "--set".into(),
+        format!("config={}", path("fast.toml")),
+    ]);
+    let paused = run(&[
+        runbook("pause-update-resume.rhai"),
+        "--set".into(),
+        format!("config={}", path("fast-v2.toml")),
+        "--set".into(),
+        "timeout=60".into(),
+    ]);
+    assert!(["Waiting for members", "Warmup"].contains(&paused["outputs"]["state"].as_str().unwrap()), "{paused}");
+    let info = run(&[runbook("inspect.rhai"), "--set".into(), "run_id=public-run".into()]);
+    assert_eq!(info["outputs"]["run"]["coordinator_account"]["setup"]["config"]["total_steps"], 24_000, "{info}");
+    // Both runs share the payer as join authority, so the public grant lets the clients into
+    // the private run as well, as it would on a cluster.
+    wait_until(&client, "private-run", 60, "the private run trains", |acc| acc.clients.len() == 2);
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn the_quickstart_run_trains_under_serve_while_top_up_cron_keeps_it_funded() {
+    // The quickstart on the embedded chain, then the same chain served with training clients.
+    let rb = Runbook::new();
+    let quick = rb.run_args(["run", &runbook("quickstart.rhai"), "--output", "json"]).success().json();
+    assert_eq!(quick["ok"], true);
+    let server = Server::start_with(&rb, &["--clients", "3", "--run", "quickstart"]);
+    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
+    let started = Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_until(&client, "quickstart", 60, "the quickstart run trains", is_active);
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    let run = |name: &str| {
+        let args = ["run", &runbook(name), "-u", &server.url, "-k", &payer, "--output", "json"];
+        let doc = rb.run_args(args).success().json();
+        assert_eq!(doc["ok"], true, "{name}: {doc}");
+        doc
+    };
+    let topped = run("top-up-cron.rhai");
+    assert!(topped["outputs"]["funded_epochs"].as_f64().unwrap() >= 10.0, "{topped}");
+    let info = run("inspect.rhai");
+    assert_eq!(info["outputs"]["run"]["coordinator_account"]["status"]["epoch"], 1);
+    let acc = coordinator(&client, "quickstart");
+    assert_eq!(acc.clients.len(), 6, "the quickstart's three clients and the three training ones");
+    assert_eq!(server.stop(), 0);
+}
