@@ -55,11 +55,12 @@ fn instructions(ids: &ProgramIds) -> Vec<(Pubkey, &'static str, usize)> {
 }
 
 /// Malformed instruction data for `name`: none, too short for a discriminator, the
-/// discriminator alone, and the discriminator with garbage of several lengths.
+/// discriminator alone, and the discriminator with garbage of several lengths (the longest
+/// still fits a transaction, so the program, not the size limit, refuses it).
 fn bad_data(name: &str) -> Vec<Vec<u8>> {
     let d = discriminator(&format!("global:{name}")).to_vec();
     let with = |tail: &[u8]| [d.as_slice(), tail].concat();
-    vec![vec![], vec![1, 2, 3], d.clone(), with(&[0xff; 64]), with(&[0; 64]), with(&[0xab; 900])]
+    vec![vec![], vec![1, 2, 3], d.clone(), with(&[0xff; 64]), with(&[0; 64]), with(&[0xab; 500])]
 }
 
 /// Malformed account lists of `n` accounts (the first one always the signing payer): none,

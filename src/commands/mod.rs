@@ -48,7 +48,15 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Decode { kind, file } => decode::decode(*kind, file, log),
         Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
-        Command::Localnet(LocalnetCommand::Serve { port, bind, slot_ms, clients, runs, silent_clients, unhealthy_clients }) => {
+        Command::Localnet(LocalnetCommand::Serve {
+            port,
+            bind,
+            slot_ms,
+            clients,
+            runs,
+            silent_clients,
+            unhealthy_clients,
+        }) => {
             let crew = crate::localnet::trainer::Crew {
                 clients: *clients,
                 silent: *silent_clients,

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod webhook;
 pub mod programs;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

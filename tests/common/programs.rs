@@ -56,10 +56,18 @@ impl Net {
     pub fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Executed {
         let mut all = vec![&self.operator];
         all.extend_from_slice(signers);
-        let blockhash = self.local.latest_blockhash();
-        let message = Message::new_with_blockhash(ixs, Some(&self.operator.pubkey()), &blockhash);
-        let tx = Transaction::new(&all, message, blockhash);
-        self.local.execute(&VersionedTransaction::from(tx))
+        let sign = |blockhash| {
+            let message = Message::new_with_blockhash(ixs, Some(&self.operator.pubkey()), &blockhash);
+            VersionedTransaction::from(Transaction::new(&all, message, blockhash))
+        };
+        let mut tx = sign(self.local.latest_blockhash());
+        // The same instructions again within one slot sign the same bytes, which a cluster runs
+        // once: wait for the next slot's blockhash, as a client would.
+        if self.local.admit(&tx) == Err(TransactionError::AlreadyProcessed) {
+            self.local.end_slot_early();
+            tx = sign(self.local.latest_blockhash());
+        }
+        self.local.execute(&tx)
     }
 
     pub fn ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) {
