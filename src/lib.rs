@@ -11,6 +11,7 @@ pub mod engine;
 pub mod exit;
 pub mod localnet;
 pub mod psyche;
+pub mod squads;
 pub mod ui;
 
 use crate::cli::Cli;
