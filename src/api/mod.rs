@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod json;
 pub mod keys;
 pub mod localnet;
+pub mod multisig;
 pub mod outcome;
 pub mod outputs;
 pub mod params;
@@ -26,6 +27,7 @@ pub fn register(engine: &mut Engine) {
     keys::register_types(engine);
     runs::register_types(engine);
     error::register_types(engine);
+    multisig::register_types(engine);
     engine.register_global_module(exported_module!(keys::keys_api).into());
     engine.register_global_module(exported_module!(cluster::cluster_api).into());
     engine.register_global_module(exported_module!(addresses::addresses_api).into());
@@ -35,4 +37,5 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(run_api::run_api).into());
     engine.register_global_module(exported_module!(authz::authz_api).into());
     engine.register_global_module(exported_module!(treasury::treasury_api).into());
+    engine.register_global_module(exported_module!(multisig::multisig_api).into());
 }

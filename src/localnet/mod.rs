@@ -1,10 +1,11 @@
-//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at their
-//! upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, a clock that
+//! The embedded localnet: LiteSVM in process with the Psyche-compatible programs and a
+//! Squads v4 multisig program at their upstream IDs, the SPL Token and Associated Token programs LiteSVM bundles, a clock that
 //! follows wall time (plus any advance a runbook asks for), recent blockhashes that stay valid
 //! for 150 slots, and a history of transaction results. `store` persists it; `rpc` serves it.
 
 pub mod handle;
 pub mod lock;
+pub mod multisig;
 pub mod plan;
 pub mod programs;
 pub mod rpc;
@@ -117,6 +118,31 @@ impl Localnet {
         };
         net.advance_slot();
         net
+    }
+
+    /// An in-memory copy to try transactions on (previews of proposed steps); it records no
+    /// plan and is never saved.
+    pub fn fork(&self) -> Self {
+        Self {
+            svm: self.svm.clone(),
+            faucet: self.faucet.insecure_clone(),
+            clock_offset: self.clock_offset,
+            recent_blockhashes: self.recent_blockhashes.clone(),
+            history: self.history.clone(),
+            history_order: self.history_order.clone(),
+            dirty: false,
+            fetched: self.fetched.clone(),
+            plan: None,
+        }
+    }
+
+    /// Executes `tx` without checking its signatures: for a multisig vault's transactions,
+    /// which only the Squads program can sign, when a fork previews or rehearses them.
+    pub fn execute_unverified(&mut self, tx: &VersionedTransaction) -> Executed {
+        self.svm = std::mem::take(&mut self.svm).with_sigverify(false);
+        let executed = self.execute(tx);
+        self.svm = std::mem::take(&mut self.svm).with_sigverify(true);
+        executed
     }
 
     pub fn ids(&self) -> ProgramIds {
@@ -337,10 +363,12 @@ fn new_svm() -> LiteSVM {
     svm
 }
 
-/// Installs the three Psyche-compatible programs as builtins at their upstream IDs.
+/// Installs the three Psyche-compatible programs and the Squads v4 program as builtins at
+/// their upstream IDs.
 fn install_programs(svm: &mut LiteSVM) {
     let ids = ProgramIds::default();
     svm.add_builtin(ids.coordinator, programs::coordinator::Entrypoint::vm);
     svm.add_builtin(ids.authorizer, programs::authorizer::Entrypoint::vm);
     svm.add_builtin(ids.treasurer, programs::treasurer::Entrypoint::vm);
+    svm.add_builtin(crate::squads::PROGRAM_ID, programs::squads::Entrypoint::vm);
 }

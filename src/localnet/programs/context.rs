@@ -57,6 +57,17 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         Ok(*ix.get_key_of_instruction_account(index)?)
     }
 
+    /// How many accounts the instruction was given (named ones plus remaining ones).
+    pub fn data_accounts(&self) -> Result<usize> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        Ok(usize::from(ix.get_number_of_instruction_accounts()))
+    }
+
+    pub fn is_writable(&self, index: u16) -> Result<bool> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        ix.is_instruction_account_writable(index)
+    }
+
     pub fn is_signer(&self, index: u16) -> Result<bool> {
         let ix = self.ic.transaction_context.get_current_instruction_context()?;
         ix.is_instruction_account_signer(index)
