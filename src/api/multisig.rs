@@ -383,7 +383,8 @@ fn vote(host: &Host, ms: &MultisigHandle, index: INT, member: &SignerHandle, vot
         Vote::Reject => proposal.rejected.contains(&key),
         Vote::Cancel => proposal.cancelled.contains(&key),
     };
-    if already {
+    // An executed proposal (or one a dry-run rehearsed) needs no more votes.
+    if already || matches!(proposal.status, ProposalStatus::Executed { .. }) {
         return Ok(with(unchanged(), "status", proposal.status.name().to_string()));
     }
     if !multisig.has_permission(&key, Permission::Vote) {
@@ -683,10 +684,12 @@ fn top_up_under_limit(
     ms: &MultisigHandle,
     epochs: INT,
     max: Dynamic,
+    holder: Option<SignerHandle>,
 ) -> Result<Map, HostError> {
     let Runway { missing, cap, decimals } = runway(host, r, epochs, Some(max))?;
     let t = treasury(host, r)?;
-    let member = host.payer()?.pubkey();
+    let holder = holder.map_or_else(|| host.payer(), Ok)?;
+    let member = holder.pubkey();
     let multisig = ms.read(host)?;
     let now = chain_time(host)?;
     let (address, limit) = spending_limits(host, &ms.address, &multisig)?
@@ -746,7 +749,9 @@ fn top_up_under_limit(
             r.run_id,
             to_ui(amount, decimals)
         );
-        changed(vec![host.send(&what, &[ix], &[])?])
+        let signers: Vec<&solana_sdk::signature::Keypair> =
+            if member == host.payer()?.pubkey() { Vec::new() } else { vec![holder.keypair()] };
+        changed(vec![host.send(&what, &[ix], &signers)?])
     };
     let outcome = with(outcome, "amount", to_ui(amount, decimals));
     let outcome = with(outcome, "still_missing", still_missing);
@@ -1038,6 +1043,30 @@ pub mod multisig_api {
         max: Dynamic,
         ms: MultisigHandle,
     ) -> Res<Map> {
-        Ok(top_up_under_limit(&Host::of(&ctx), r, &ms, epochs, max)?)
+        Ok(top_up_under_limit(&Host::of(&ctx), r, &ms, epochs, max, None)?)
+    }
+
+    /// `top_up_to_runway(epochs, max, ms)` with `holder` (a signer holding the spending limit)
+    /// instead of the payer.
+    #[rhai_fn(name = "top_up_to_runway", return_raw)]
+    pub fn top_up_from_vault_as(
+        ctx: NativeCallContext,
+        r: &mut RunHandle,
+        epochs: INT,
+        max: Dynamic,
+        ms: MultisigHandle,
+        holder: SignerHandle,
+    ) -> Res<Map> {
+        Ok(top_up_under_limit(&Host::of(&ctx), r, &ms, epochs, max, Some(holder))?)
+    }
+
+    /// Localnet only: the multisig `create_multisig(#{name, ..})` created under `name`
+    /// ("default" when unnamed), opened like `multisig(address)`.
+    #[rhai_fn(return_raw)]
+    pub fn localnet_multisig(ctx: NativeCallContext, name: &str) -> Res<MultisigHandle> {
+        let host = Host::of(&ctx);
+        let create_key = host.localnet()?.lock().named_keypair(&format!("multisig/{name}"));
+        let address = pdas::multisig(&create_key.pubkey()).0;
+        multisig(ctx, Dynamic::from(address))
     }
 }

@@ -1,0 +1,459 @@
+//! Runs governed by a Squads v4 multisig, on the embedded localnet: the example runbooks,
+//! thresholds, rejections, time locks, permissions, stale proposals, spending-limit top-ups
+//! across periods, re-runs and SIGKILL mid-way (through the real binary); and the localnet
+//! program's own refusals with upstream's error codes (in process).
+
+mod common;
+
+use common::Runbook;
+use psyche_runbook::localnet::Localnet;
+use psyche_runbook::localnet::multisig::MultisigSpec;
+use psyche_runbook::psyche::accounts::BorshAccount;
+use psyche_runbook::squads::accounts::{Member, Permissions, Proposal, ProposalStatus};
+use psyche_runbook::squads::errors::MultisigError;
+use psyche_runbook::squads::instructions::{self as ix, CreateAccounts, Vote};
+use psyche_runbook::squads::{message, pdas};
+use serde_json::Value;
+use solana_sdk::instruction::AccountMeta;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
+use solana_sdk::signer::Signer;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+fn runbook(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks").join(name).display().to_string()
+}
+
+/// A 2-of-3 multisig "t" (payer, bob, carol; `time_lock` seconds) whose vault holds rewarded
+/// run "r", then `body`.
+fn script(time_lock: u64, body: &str) -> String {
+    format!(
+        "let me = payer();\nlet bob = localnet_signer(\"bob\");\nlet carol = localnet_signer(\"carol\");\n\
+         let ms = create_multisig(#{{ name: \"t\", members: [me, bob, carol], threshold: 2, time_lock: {time_lock} }}).multisig;\n\
+         let vault = ms.vault(0);\n\
+         let mint = if run_exists(\"r\") {{ run(\"r\").mint }} else {{ create_mint(6) }};\n\
+         let r = create_run(#{{ run_id: \"r\", mint: mint, main_authority: vault, join_authority: vault }}).run;\n{body}"
+    )
+}
+
+/// `body` on the multisig and run `script` set up, opened as they are (after config changes).
+fn reopen(body: &str) -> String {
+    format!(
+        "let me = payer();\nlet bob = localnet_signer(\"bob\");\nlet ms = localnet_multisig(\"t\");\nlet r = run(\"r\");\n{body}"
+    )
+}
+
+fn run_json(rb: &Runbook, file: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["run", file, "--output", "json"];
+    args.extend_from_slice(extra);
+    rb.run_args(args).success().json()
+}
+
+fn fails(rb: &Runbook, file: &str) -> String {
+    let run = rb.run_args(["run", file]);
+    assert_ne!(run.code, 0, "expected a failure\nstderr:\n{}", run.stderr);
+    run.stderr
+}
+
+fn signatures(doc: &Value) -> usize {
+    doc["signatures"].as_array().unwrap().len()
+}
+
+const PROPOSE_RATES: &str = "let p = ms.propose(\"rates\", || { r.set_rates(3.0, 0.5); });\noutput(\"p\", p);\n";
+const PROPOSALS: &str = "output(\"proposals\", ms.proposals());\noutput(\"info\", ms.info());\n";
+
+#[test]
+fn the_example_runbooks_govern_a_run_and_change_nothing_when_repeated() {
+    let rb = Runbook::new();
+    let first = run_json(&rb, &runbook("multisig-run.rhai"), &[]);
+    let out = &first["outputs"];
+    assert_eq!(out["state"], "Waiting for members", "{first}");
+    let proposals = out["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 2);
+    assert!(proposals.iter().all(|p| p["status"] == "Executed"), "{proposals:?}");
+    assert_eq!(proposals[0]["kind"], "vault");
+    assert_eq!(
+        proposals[0]["instructions"],
+        serde_json::json!([
+            "treasurer.run_update (config, model)",
+            "treasurer.run_update (earning rate 3000000, slashing rate 500000)",
+            "treasurer.run_update (resume)"
+        ])
+    );
+    assert_eq!(proposals[1]["kind"], "config");
+    // Ten epochs at 3 tokens need 30; the cron key's limit allows 20 a day.
+    assert_eq!(out["top_up"]["amount"], 20.0);
+    assert_eq!(out["top_up"]["limited_by"], "spending limit");
+    assert_eq!(out["funding"]["funded"], 20.0);
+
+    let second = run_json(&rb, &runbook("multisig-run.rhai"), &[]);
+    assert_eq!(signatures(&second), 0, "{second}");
+    let review = run_json(&rb, &runbook("multisig-approve.rhai"), &[]);
+    assert_eq!(review["outputs"]["reviewed"], serde_json::json!([]));
+    assert_eq!(signatures(&review), 0);
+}
+
+#[test]
+fn a_member_reviews_and_approves_then_executes_with_the_approve_runbook() {
+    let rb = Runbook::new()
+        .file("propose.rhai", &script(0, &format!("{PROPOSE_RATES}ms.approve(1, me);\n")))
+        .file("address.rhai", "output(\"ms\", localnet_multisig(\"t\").address.to_string());\n");
+    run_json(&rb, "propose.rhai", &[]);
+    let ms = run_json(&rb, "address.rhai", &[])["outputs"]["ms"].as_str().unwrap().to_string();
+    // carol (the runbook's default member) approves, the second of two; execute=true runs it.
+    let args = ["--set", &format!("multisig={ms}"), "--set", "execute=true"];
+    let review = run_json(&rb, &runbook("multisig-approve.rhai"), &args);
+    assert_eq!(review["outputs"]["reviewed"], serde_json::json!([1]));
+    assert_eq!(review["outputs"]["proposals"][0]["status"], "Executed", "{review}");
+    assert_eq!(review["outputs"]["proposals"][0]["approved"].as_array().unwrap().len(), 2);
+    assert_eq!(signatures(&run_json(&rb, &runbook("multisig-approve.rhai"), &args)), 0);
+}
+
+#[test]
+fn below_threshold_a_proposal_cannot_execute_and_rejections_end_it() {
+    let rb = Runbook::new()
+        .file("propose.rhai", &script(0, &format!("{PROPOSE_RATES}ms.approve(p.proposal, me);\n{PROPOSALS}")))
+        .file("execute.rhai", &script(0, "ms.execute(1, me);\n"))
+        .file("reject.rhai", &script(0, &format!("ms.reject(1, bob);\nms.reject(1, carol);\n{PROPOSALS}")));
+    let doc = run_json(&rb, "propose.rhai", &[]);
+    assert_eq!(doc["outputs"]["proposals"][0]["status"], "Active");
+    assert_eq!(doc["outputs"]["proposals"][0]["approved"].as_array().unwrap().len(), 1);
+    let stderr = fails(&rb, "execute.rhai");
+    assert!(stderr.contains("has 1 of the 2 approvals it needs; it cannot execute yet"), "{stderr}");
+    // Two rejections out of three voters leave the threshold of two out of reach.
+    let doc = run_json(&rb, "reject.rhai", &[]);
+    assert_eq!(doc["outputs"]["proposals"][0]["status"], "Rejected", "{doc}");
+    let stderr = fails(&rb, "execute.rhai");
+    assert!(stderr.contains("proposal #1 is Rejected; it cannot execute"), "{stderr}");
+}
+
+#[test]
+fn a_time_lock_holds_execution_until_it_passes() {
+    let body = format!("{PROPOSE_RATES}ms.approve(p.proposal, me);\nms.approve(p.proposal, bob);\n");
+    let rb = Runbook::new()
+        .file("propose.rhai", &script(3600, &body))
+        .file("execute.rhai", &script(3600, &format!("ms.execute(1, me);\n{PROPOSALS}")))
+        .file("wait.rhai", "advance_clock(3600);\n");
+    run_json(&rb, "propose.rhai", &[]);
+    let stderr = fails(&rb, "execute.rhai");
+    assert!(stderr.contains("its time lock releases in"), "{stderr}");
+    run_json(&rb, "wait.rhai", &[]);
+    let doc = run_json(&rb, "execute.rhai", &[]);
+    assert_eq!(doc["outputs"]["proposals"][0]["status"], "Executed", "{doc}");
+    assert_eq!(doc["outputs"]["info"]["time_lock"], 3600);
+}
+
+#[test]
+fn a_member_without_execute_permission_is_refused() {
+    let setup = "let me = payer();\nlet bob = localnet_signer(\"bob\");\nlet dave = localnet_signer(\"dave\");\n\
+        let ms = create_multisig(#{ name: \"v\", members: [me, bob, #{ key: dave, permissions: [\"vote\"] }], threshold: 2 }).multisig;\n\
+        let vault = ms.vault(0);\nlet mint = if run_exists(\"r\") { run(\"r\").mint } else { create_mint(6) };\n\
+        let r = create_run(#{ run_id: \"r\", mint: mint, main_authority: vault }).run;\n";
+    let rb = Runbook::new()
+        .file("propose.rhai", &format!("{setup}{PROPOSE_RATES}ms.approve(1, dave);\nms.approve(1, bob);\n"))
+        .file("dave.rhai", &format!("{setup}ms.execute(1, dave);\n"))
+        .file("bob.rhai", &format!("{setup}ms.execute(1, bob);\n{PROPOSALS}"));
+    run_json(&rb, "propose.rhai", &[]);
+    let stderr = fails(&rb, "dave.rhai");
+    assert!(stderr.contains("may not execute proposals") && stderr.contains("Execute permission"), "{stderr}");
+    let doc = run_json(&rb, "bob.rhai", &[]);
+    assert_eq!(doc["outputs"]["proposals"][0]["status"], "Executed");
+    let members = doc["outputs"]["info"]["members"].as_array().unwrap();
+    assert!(members.iter().any(|m| m["permissions"] == serde_json::json!(["vote"])), "{members:?}");
+}
+
+#[test]
+fn a_config_change_makes_earlier_proposals_stale() {
+    let change = "let c = ms.change_threshold(1);\nms.approve(c.proposal, me);\nms.approve(c.proposal, bob);\nms.execute(c.proposal, me);\n";
+    let rb = Runbook::new()
+        .file("propose.rhai", &script(0, PROPOSE_RATES))
+        .file("change.rhai", &script(0, &format!("{change}{PROPOSALS}")))
+        .file("approve.rhai", &reopen("ms.approve(1, me);\n"))
+        .file("again.rhai", &reopen(PROPOSE_RATES));
+    run_json(&rb, "propose.rhai", &[]);
+    let doc = run_json(&rb, "change.rhai", &[]);
+    let info = &doc["outputs"]["info"];
+    assert_eq!(info["threshold"], 1);
+    assert_eq!(info["stale_transaction_index"], 2);
+    assert_eq!(doc["outputs"]["proposals"][0]["stale"], true, "{doc}");
+    let stderr = fails(&rb, "approve.rhai");
+    assert!(stderr.contains("proposal #1 is stale"), "{stderr}");
+    // Proposing the same steps again opens a fresh proposal rather than reusing the stale one.
+    let again = run_json(&rb, "again.rhai", &[]);
+    assert_eq!(again["outputs"]["p"]["proposal"], 3, "{again}");
+}
+
+#[test]
+fn a_top_up_capped_by_the_spending_limit_resumes_in_the_next_period() {
+    let rb = Runbook::new().file(
+        "cron.rhai",
+        "let t = run(\"multisig-run\").top_up_to_runway(10, 100.0, localnet_multisig(\"team\"), localnet_signer(\"cron\"));\n\
+         output(\"top_up\", t);\noutput(\"funded\", run(\"multisig-run\").funding().funded);\n",
+    );
+    run_json(&rb, &runbook("multisig-run.rhai"), &[]);
+    // Same day: the allowance is spent, the limit (not the runway) stops it.
+    let doc = run_json(&rb, "cron.rhai", &[]);
+    assert_eq!(doc["outputs"]["top_up"]["amount"], 0.0);
+    assert_eq!(doc["outputs"]["top_up"]["limited_by"], "spending limit");
+    assert_eq!(signatures(&doc), 0);
+    let rb = rb.file("tomorrow.rhai", "advance_clock(86401);\n");
+    run_json(&rb, "tomorrow.rhai", &[]);
+    let doc = run_json(&rb, "cron.rhai", &[]);
+    assert_eq!(doc["outputs"]["top_up"]["amount"], 10.0, "{doc}");
+    assert_eq!(doc["outputs"]["top_up"]["limited_by"], Value::Null);
+    assert_eq!(doc["outputs"]["funded"], 30.0);
+}
+
+#[test]
+fn a_re_run_reports_the_pending_proposal_instead_of_duplicating_it() {
+    let rb = Runbook::new().file("propose.rhai", &script(0, &format!("{PROPOSE_RATES}{PROPOSALS}")));
+    let first = run_json(&rb, "propose.rhai", &[]);
+    assert_eq!(first["outputs"]["p"]["proposal"], 1);
+    let second = run_json(&rb, "propose.rhai", &[]);
+    assert_eq!(second["outputs"]["p"]["proposal"], 1);
+    assert_eq!(second["outputs"]["p"]["already_pending"], true);
+    assert_eq!(signatures(&second), 0, "{second}");
+    assert_eq!(second["outputs"]["info"]["transaction_index"], 1);
+}
+
+#[test]
+fn sigkill_between_proposal_and_approval_then_a_re_run_finishes_once() {
+    let body = format!(
+        "{PROPOSE_RATES}if p.contains(\"proposal\") {{\n  ms.approve(p.proposal, me);\n  ms.approve(p.proposal, bob);\n  ms.execute(p.proposal, me);\n}}\n{PROPOSALS}"
+    );
+    let rb = Runbook::new().file("flow.rhai", &script(0, &body)).file("setup.rhai", &script(0, ""));
+    run_json(&rb, "setup.rhai", &[]);
+    for delay in [150u64, 400, 800] {
+        let mut child = rb
+            .command()
+            .args(["run", "flow.rhai"])
+            .env("PSYCHE_RUNBOOK_FAULTS", "latency_ms=60")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let doc = run_json(&rb, "flow.rhai", &[]);
+    // One proposal, executed once, whatever moment the earlier runs died.
+    assert_eq!(doc["outputs"]["info"]["transaction_index"], 1, "{doc}");
+    assert_eq!(doc["outputs"]["proposals"][0]["status"], "Executed");
+    assert_eq!(signatures(&run_json(&rb, "flow.rhai", &[])), 0);
+}
+
+#[test]
+fn a_dry_run_plans_the_proposal_and_its_execution_as_if_approved() {
+    let rb = Runbook::new().file("setup.rhai", &script(0, "")).file("propose.rhai", &script(0, PROPOSE_RATES));
+    run_json(&rb, "setup.rhai", &[]);
+    let state = rb.path(".psyche-runbook/localnet/state.bin");
+    let before = std::fs::read(&state).ok();
+    let doc = run_json(&rb, "propose.rhai", &["--dry-run"]);
+    let plan = doc["plan"].as_array().unwrap();
+    let names: Vec<String> = plan.iter().map(|t| t["instructions"].to_string()).collect();
+    assert!(names[0].contains("squads.vault_transaction_create [treasurer.run_update]"), "{names:?}");
+    assert!(names[1].contains("rehearsed as if approved"), "{names:?}");
+    let fields = plan[1]["changes"].to_string();
+    assert!(fields.contains("future_epoch_rates.earning_rate_total_shared: 0 → 3000000"), "{fields}");
+    assert_eq!(std::fs::read(&state).ok(), before, "a dry-run leaves the chain as it was");
+}
+
+// The program itself, in process: what it refuses and with which upstream error code.
+
+struct Fixture {
+    net: Localnet,
+    ms: Pubkey,
+    members: Vec<Keypair>,
+}
+
+fn code(err: &psyche_runbook::localnet::services::ServiceError) -> u32 {
+    let text = &err.err;
+    let hex = text.rsplit("0x").next().unwrap_or_default();
+    u32::from_str_radix(hex.trim(), 16).unwrap_or_else(|_| panic!("not a custom error: {text}"))
+}
+
+/// A 2-of-3 multisig whose third member may only vote, with `time_lock`.
+fn fixture(time_lock: u32) -> Fixture {
+    let mut net = Localnet::new();
+    let members: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    for m in &members {
+        net.airdrop(&m.pubkey(), 1_000_000_000).unwrap();
+    }
+    let spec = MultisigSpec {
+        create_key: Keypair::new(),
+        members: members
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Member { key: k.pubkey(), permissions: Permissions { mask: if i == 2 { 2 } else { 7 } } })
+            .collect(),
+        threshold: 2,
+        time_lock,
+    };
+    let (ms, _) = net.create_multisig(spec).unwrap();
+    Fixture { net, ms, members }
+}
+
+impl Fixture {
+    fn vault(&self) -> Pubkey {
+        pdas::vault(&self.ms, 0).0
+    }
+
+    /// A vault transaction moving 1 lamport from the vault, with its proposal.
+    fn propose(&mut self) -> u64 {
+        let index = self.multisig().transaction_index + 1;
+        let transfer = solana_system_interface::instruction::transfer(&self.vault(), &self.members[0].pubkey(), 1);
+        let faucet = self.net.faucet().pubkey();
+        let creator = self.members[0].insecure_clone();
+        let args = ix::VaultTransactionCreateArgs {
+            vault_index: 0,
+            ephemeral_signers: 0,
+            transaction_message: ix::transaction_message(&self.vault(), &[transfer]).unwrap(),
+            memo: None,
+        };
+        let (transaction, proposal) = (pdas::transaction(&self.ms, index).0, pdas::proposal(&self.ms, index).0);
+        let created =
+            CreateAccounts { multisig: self.ms, created: transaction, creator: creator.pubkey(), rent_payer: faucet };
+        let proposal =
+            CreateAccounts { multisig: self.ms, created: proposal, creator: creator.pubkey(), rent_payer: faucet };
+        let ixs = [
+            ix::vault_transaction_create(&created, &args),
+            ix::proposal_create(&proposal, &ix::ProposalCreateArgs { transaction_index: index, draft: false }),
+        ];
+        self.net.execute_signed("propose", &ixs, &[&creator]).unwrap();
+        index
+    }
+
+    fn multisig(&self) -> psyche_runbook::squads::accounts::Multisig {
+        BorshAccount::decode(&self.net.account(&self.ms).unwrap().data).unwrap()
+    }
+
+    fn proposal(&self, index: u64) -> Proposal {
+        Proposal::decode(&self.net.account(&pdas::proposal(&self.ms, index).0).unwrap().data).unwrap()
+    }
+
+    fn vote(&mut self, vote: Vote, index: u64, member: usize) -> Result<(), u32> {
+        let key = self.members[member].insecure_clone();
+        let ix = ix::proposal_vote(vote, &self.ms, &key.pubkey(), &pdas::proposal(&self.ms, index).0, None);
+        self.net.execute_signed("vote", &[ix], &[&key]).map(|_| ()).map_err(|e| code(&e))
+    }
+
+    fn execute(&mut self, index: u64, member: usize) -> Result<(), u32> {
+        let key = self.members[member].insecure_clone();
+        let transaction = pdas::transaction(&self.ms, index).0;
+        let stored: psyche_runbook::squads::accounts::VaultTransaction =
+            BorshAccount::decode(&self.net.account(&transaction).unwrap().data).unwrap();
+        let ix = ix::vault_transaction_execute(
+            &self.ms,
+            &pdas::proposal(&self.ms, index).0,
+            &transaction,
+            &key.pubkey(),
+            &stored.message,
+        );
+        self.net.execute_signed("execute", &[ix], &[&key]).map(|_| ()).map_err(|e| code(&e))
+    }
+}
+
+#[test]
+fn the_program_refuses_with_upstream_error_codes() {
+    let mut f = fixture(60);
+    f.net.airdrop(&f.vault(), 10_000_000).unwrap();
+    let index = f.propose();
+    f.vote(Vote::Approve, index, 0).unwrap();
+    assert_eq!(f.vote(Vote::Approve, index, 0), Err(MultisigError::AlreadyApproved.code()));
+    // Below threshold: still Active.
+    assert_eq!(f.execute(index, 0), Err(MultisigError::InvalidProposalStatus.code()));
+    f.vote(Vote::Approve, index, 2).unwrap();
+    assert!(matches!(f.proposal(index).status, ProposalStatus::Approved { .. }));
+    // Approved, but the time lock holds; a voter without Execute is refused.
+    assert_eq!(f.execute(index, 0), Err(MultisigError::TimeLockNotReleased.code()));
+    f.net.advance_clock(61);
+    assert_eq!(f.execute(index, 2), Err(MultisigError::Unauthorized.code()));
+    let before = f.net.balance(&f.vault());
+    f.execute(index, 1).unwrap();
+    assert_eq!(f.net.balance(&f.vault()), before - 1, "the vault signed the transfer");
+    assert!(matches!(f.proposal(index).status, ProposalStatus::Executed { .. }));
+    assert_eq!(f.execute(index, 0), Err(MultisigError::InvalidProposalStatus.code()));
+    // A stranger is not a member.
+    f.members.push(Keypair::new());
+    f.net.airdrop(&f.members[3].pubkey(), 1_000_000_000).unwrap();
+    let next = f.propose();
+    assert_eq!(f.vote(Vote::Approve, next, 3), Err(MultisigError::NotAMember.code()));
+}
+
+#[test]
+fn rejections_and_config_changes_end_proposals_in_the_program() {
+    let mut f = fixture(0);
+    let rejected = f.propose();
+    f.vote(Vote::Reject, rejected, 0).unwrap();
+    f.vote(Vote::Reject, rejected, 1).unwrap();
+    assert!(matches!(f.proposal(rejected).status, ProposalStatus::Rejected { .. }));
+    assert_eq!(f.vote(Vote::Approve, rejected, 2), Err(MultisigError::InvalidProposalStatus.code()));
+
+    // A pending proposal, then a config transaction changing the threshold.
+    let pending = f.propose();
+    let index = f.multisig().transaction_index + 1;
+    let faucet = f.net.faucet().pubkey();
+    let creator = f.members[0].insecure_clone();
+    let created = CreateAccounts {
+        multisig: f.ms,
+        created: pdas::transaction(&f.ms, index).0,
+        creator: creator.pubkey(),
+        rent_payer: faucet,
+    };
+    let proposal = CreateAccounts {
+        multisig: f.ms,
+        created: pdas::proposal(&f.ms, index).0,
+        creator: creator.pubkey(),
+        rent_payer: faucet,
+    };
+    let actions = vec![psyche_runbook::squads::accounts::ConfigAction::ChangeThreshold { new_threshold: 1 }];
+    let ixs = [
+        ix::config_transaction_create(&created, &ix::ConfigTransactionCreateArgs { actions, memo: None }),
+        ix::proposal_create(&proposal, &ix::ProposalCreateArgs { transaction_index: index, draft: false }),
+    ];
+    f.net.execute_signed("config", &ixs, &[&creator]).unwrap();
+    f.vote(Vote::Approve, index, 0).unwrap();
+    f.vote(Vote::Approve, index, 1).unwrap();
+    let member = f.members[0].insecure_clone();
+    let execute = ix::config_transaction_execute(
+        &f.ms,
+        &member.pubkey(),
+        &pdas::proposal(&f.ms, index).0,
+        &pdas::transaction(&f.ms, index).0,
+        None,
+        &[],
+    );
+    f.net.execute_signed("config execute", &[execute], &[&member]).unwrap();
+    let multisig = f.multisig();
+    assert_eq!((multisig.threshold, multisig.stale_transaction_index), (1, index));
+    assert_eq!(f.vote(Vote::Approve, pending, 0), Err(MultisigError::StaleProposal.code()));
+}
+
+#[test]
+fn a_vault_transaction_must_be_given_its_accounts_and_may_not_touch_its_proposal() {
+    let mut f = fixture(0);
+    let index = f.propose();
+    f.vote(Vote::Approve, index, 0).unwrap();
+    f.vote(Vote::Approve, index, 1).unwrap();
+    let key = f.members[0].insecure_clone();
+    let transaction = pdas::transaction(&f.ms, index).0;
+    let stored: psyche_runbook::squads::accounts::VaultTransaction =
+        BorshAccount::decode(&f.net.account(&transaction).unwrap().data).unwrap();
+    let mut execute = ix::vault_transaction_execute(
+        &f.ms,
+        &pdas::proposal(&f.ms, index).0,
+        &transaction,
+        &key.pubkey(),
+        &stored.message,
+    );
+    execute.accounts.pop();
+    let err = f.net.execute_signed("execute", &[execute], &[&key]).unwrap_err();
+    assert_eq!(code(&err), MultisigError::InvalidNumberOfAccounts.code());
+    // The compiled message round-trips to the instruction proposed.
+    let decoded = message::instructions(&stored.message).unwrap();
+    assert_eq!(decoded[0].accounts[0], AccountMeta::new(f.vault(), true));
+    assert_eq!(decoded[0].program_id, solana_system_interface::program::ID);
+}
