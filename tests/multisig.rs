@@ -112,6 +112,25 @@ fn a_member_reviews_and_approves_then_executes_with_the_approve_runbook() {
 }
 
 #[test]
+fn a_step_whose_signer_is_a_known_vault_is_proposed_on_its_own() {
+    let rb =
+        Runbook::new().file("auto.rhai", &script(0, &format!("output(\"o\", r.set_rates(3.0, 0.5));\n{PROPOSALS}")));
+    let run = rb.run_args(["run", "auto.rhai", "--output", "json"]).success();
+    assert!(run.stderr.contains("its signer is the multisig vault"), "{}", run.stderr);
+    let doc = run.json();
+    let proposal = &doc["outputs"]["proposals"][0];
+    assert_eq!(proposal["status"], "Active");
+    assert_eq!(
+        proposal["instructions"],
+        serde_json::json!(["treasurer.run_update (earning rate 3000000, slashing rate 500000)"])
+    );
+    // Run again: the same step finds its proposal pending and sends nothing.
+    let again = run_json(&rb, "auto.rhai", &[]);
+    assert_eq!(signatures(&again), 0, "{again}");
+    assert_eq!(again["outputs"]["info"]["transaction_index"], 1);
+}
+
+#[test]
 fn below_threshold_a_proposal_cannot_execute_and_rejections_end_it() {
     let rb = Runbook::new()
         .file("propose.rhai", &script(0, &format!("{PROPOSE_RATES}ms.approve(p.proposal, me);\n{PROPOSALS}")))

@@ -475,7 +475,8 @@ fn execute(host: &Host, ms: &MultisigHandle, index: INT, member: &SignerHandle) 
                     _ => None,
                 })
                 .collect();
-            let needs_payer = !limits.is_empty() || matches!(t.actions.first(), Some(ConfigAction::AddMember { .. }));
+            let needs_payer =
+                !limits.is_empty() || t.actions.iter().any(|a| matches!(a, ConfigAction::AddMember { .. }));
             squads_ix::config_transaction_execute(
                 &ms.address,
                 &key,
