@@ -476,3 +476,50 @@ fn a_vault_transaction_must_be_given_its_accounts_and_may_not_touch_its_proposal
     assert_eq!(decoded[0].accounts[0], AccountMeta::new(f.vault(), true));
     assert_eq!(decoded[0].program_id, solana_system_interface::program::ID);
 }
+
+#[test]
+fn a_member_approves_and_executes_over_json_rpc_against_localnet_serve() {
+    use solana_rpc_client::rpc_client::RpcClient;
+    let carol = Keypair::new();
+    let setup = "let me = payer();\nlet carol = signer(\"carol.json\");\n\
+        let ms = create_multisig(#{ name: \"s\", members: [me, carol.pubkey], threshold: 2 }).multisig;\n\
+        let vault = ms.vault(0);\nlet mint = create_mint(6);\n\
+        let r = create_run(#{ run_id: \"r\", mint: mint, main_authority: vault }).run;\n\
+        let p = ms.propose(\"rates\", || { r.set_rates(3.0, 0.5); });\nms.approve(p.proposal, me);\n\
+        output(\"ms\", ms.address.to_string());\n";
+    let rb = Runbook::new()
+        .file("carol.json", &serde_json::to_string(&carol.to_bytes().to_vec()).unwrap())
+        .file("setup.rhai", setup);
+    let ms = run_json(&rb, "setup.rhai", &[])["outputs"]["ms"].as_str().unwrap().to_string();
+
+    let server = common::Server::start(&rb);
+    let client = RpcClient::new(server.url.clone());
+    let started = std::time::Instant::now();
+    while client.get_health().is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let args = [
+        "-u",
+        &server.url,
+        "-k",
+        ".psyche-runbook/localnet/payer.json",
+        "--set",
+        &format!("multisig={ms}"),
+        "--set",
+        "member=carol.json",
+        "--set",
+        "execute=true",
+    ];
+    let review = run_json(&rb, &runbook("multisig-approve.rhai"), &args);
+    assert_eq!(review["cluster"].as_str().map(|c| c.starts_with("http://127.0.0.1")), Some(true), "{review}");
+    assert_eq!(review["outputs"]["proposals"][0]["status"], "Executed", "{review}");
+    // A plain Solana client reads the same proposal from the Squads program's accounts.
+    let multisig: Pubkey = ms.parse().unwrap();
+    let account = client.get_account(&pdas::proposal(&multisig, 1).0).unwrap();
+    assert_eq!(account.owner, psyche_runbook::squads::PROGRAM_ID);
+    let proposal = Proposal::decode(&account.data).unwrap();
+    assert!(matches!(proposal.status, ProposalStatus::Executed { .. }));
+    assert!(proposal.approved.contains(&carol.pubkey()));
+    assert_eq!(server.stop(), 0);
+}
