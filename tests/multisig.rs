@@ -9,7 +9,9 @@ use common::Runbook;
 use psyche_runbook::localnet::Localnet;
 use psyche_runbook::localnet::multisig::MultisigSpec;
 use psyche_runbook::psyche::accounts::BorshAccount;
-use psyche_runbook::squads::accounts::{Member, Permissions, Proposal, ProposalStatus};
+use psyche_runbook::squads::accounts::{
+    ConfigAction, Member, Period, Permissions, Proposal, ProposalStatus, SpendingLimit,
+};
 use psyche_runbook::squads::errors::MultisigError;
 use psyche_runbook::squads::instructions::{self as ix, CreateAccounts, Vote};
 use psyche_runbook::squads::{message, pdas};
@@ -345,6 +347,39 @@ impl Fixture {
         index
     }
 
+    /// Creates a config transaction with `actions` and its proposal; returns its index.
+    fn propose_config(&mut self, actions: Vec<ConfigAction>) -> u64 {
+        let index = self.multisig().transaction_index + 1;
+        let faucet = self.net.faucet().pubkey();
+        let creator = self.members[0].insecure_clone();
+        let (transaction, proposal) = (pdas::transaction(&self.ms, index).0, pdas::proposal(&self.ms, index).0);
+        let created =
+            CreateAccounts { multisig: self.ms, created: transaction, creator: creator.pubkey(), rent_payer: faucet };
+        let proposal =
+            CreateAccounts { multisig: self.ms, created: proposal, creator: creator.pubkey(), rent_payer: faucet };
+        let ixs = [
+            ix::config_transaction_create(&created, &ix::ConfigTransactionCreateArgs { actions, memo: None }),
+            ix::proposal_create(&proposal, &ix::ProposalCreateArgs { transaction_index: index, draft: false }),
+        ];
+        self.net.execute_signed("config", &ixs, &[&creator]).unwrap();
+        index
+    }
+
+    /// Executes config transaction `index`, the faucet paying rent for `limits` it creates.
+    fn execute_config(&mut self, index: u64, limits: &[Pubkey]) -> Result<(), u32> {
+        let member = self.members[0].insecure_clone();
+        let faucet = self.net.faucet().pubkey();
+        let execute = ix::config_transaction_execute(
+            &self.ms,
+            &member.pubkey(),
+            &pdas::proposal(&self.ms, index).0,
+            &pdas::transaction(&self.ms, index).0,
+            (!limits.is_empty()).then_some(&faucet),
+            limits,
+        );
+        self.net.execute_signed("config execute", &[execute], &[&member]).map(|_| ()).map_err(|e| code(&e))
+    }
+
     fn multisig(&self) -> psyche_runbook::squads::accounts::Multisig {
         BorshAccount::decode(&self.net.account(&self.ms).unwrap().data).unwrap()
     }
@@ -413,39 +448,10 @@ fn rejections_and_config_changes_end_proposals_in_the_program() {
 
     // A pending proposal, then a config transaction changing the threshold.
     let pending = f.propose();
-    let index = f.multisig().transaction_index + 1;
-    let faucet = f.net.faucet().pubkey();
-    let creator = f.members[0].insecure_clone();
-    let created = CreateAccounts {
-        multisig: f.ms,
-        created: pdas::transaction(&f.ms, index).0,
-        creator: creator.pubkey(),
-        rent_payer: faucet,
-    };
-    let proposal = CreateAccounts {
-        multisig: f.ms,
-        created: pdas::proposal(&f.ms, index).0,
-        creator: creator.pubkey(),
-        rent_payer: faucet,
-    };
-    let actions = vec![psyche_runbook::squads::accounts::ConfigAction::ChangeThreshold { new_threshold: 1 }];
-    let ixs = [
-        ix::config_transaction_create(&created, &ix::ConfigTransactionCreateArgs { actions, memo: None }),
-        ix::proposal_create(&proposal, &ix::ProposalCreateArgs { transaction_index: index, draft: false }),
-    ];
-    f.net.execute_signed("config", &ixs, &[&creator]).unwrap();
+    let index = f.propose_config(vec![ConfigAction::ChangeThreshold { new_threshold: 1 }]);
     f.vote(Vote::Approve, index, 0).unwrap();
     f.vote(Vote::Approve, index, 1).unwrap();
-    let member = f.members[0].insecure_clone();
-    let execute = ix::config_transaction_execute(
-        &f.ms,
-        &member.pubkey(),
-        &pdas::proposal(&f.ms, index).0,
-        &pdas::transaction(&f.ms, index).0,
-        None,
-        &[],
-    );
-    f.net.execute_signed("config execute", &[execute], &[&member]).unwrap();
+    f.execute_config(index, &[]).unwrap();
     let multisig = f.multisig();
     assert_eq!((multisig.threshold, multisig.stale_transaction_index), (1, index));
     assert_eq!(f.vote(Vote::Approve, pending, 0), Err(MultisigError::StaleProposal.code()));
@@ -522,4 +528,64 @@ fn a_member_approves_and_executes_over_json_rpc_against_localnet_serve() {
     assert!(matches!(proposal.status, ProposalStatus::Executed { .. }));
     assert!(proposal.approved.contains(&carol.pubkey()));
     assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn a_spending_limit_moves_tokens_up_to_its_amount_per_period() {
+    let mut f = fixture(0);
+    let mint = f.net.create_mint(6).unwrap();
+    let vault_tokens = f.net.mint_to(&mint, &f.vault(), 100).unwrap();
+    let owner = Pubkey::new_unique();
+    let destination = f.net.mint_to(&mint, &owner, 0).unwrap();
+    let create_key = Pubkey::new_unique();
+    let limit = pdas::spending_limit(&f.ms, &create_key).0;
+    // The vote-only member holds the limit: spending needs no Initiate or Execute permission.
+    let holder = f.members[2].insecure_clone();
+    let action = ConfigAction::AddSpendingLimit {
+        create_key,
+        vault_index: 0,
+        mint,
+        amount: 20,
+        period: Period::Day,
+        members: vec![holder.pubkey()],
+        destinations: vec![],
+    };
+    let index = f.propose_config(vec![action]);
+    f.vote(Vote::Approve, index, 0).unwrap();
+    f.vote(Vote::Approve, index, 1).unwrap();
+    f.execute_config(index, &[limit]).unwrap();
+    let stored = SpendingLimit::decode(&f.net.account(&limit).unwrap().data).unwrap();
+    assert_eq!((stored.amount, stored.remaining_amount, stored.members.clone()), (20, 20, vec![holder.pubkey()]));
+
+    let spend = |f: &mut Fixture, who: &Keypair, amount: u64| {
+        let accounts = ix::SpendingLimitUseAccounts {
+            multisig: f.ms,
+            member: who.pubkey(),
+            spending_limit: limit,
+            vault: f.vault(),
+            destination: owner,
+            mint,
+            vault_token_account: vault_tokens,
+            destination_token_account: destination,
+        };
+        let use_ix = ix::spending_limit_use(&accounts, &ix::SpendingLimitUseArgs { amount, decimals: 6, memo: None });
+        f.net.execute_signed("spend", &[use_ix], &[who]).map(|_| ()).map_err(|e| code(&e))
+    };
+    spend(&mut f, &holder, 15).unwrap();
+    assert_eq!(spend(&mut f, &holder, 10), Err(MultisigError::SpendingLimitExceeded.code()));
+    let outsider = f.members[0].insecure_clone();
+    assert_eq!(spend(&mut f, &outsider, 1), Err(MultisigError::Unauthorized.code()));
+    f.net.advance_clock(86_401);
+    spend(&mut f, &holder, 10).unwrap();
+    assert_eq!(f.net.token_balance(&destination).map(|(amount, _)| amount), Some(25));
+    assert_eq!(f.net.token_balance(&vault_tokens).map(|(amount, _)| amount), Some(75));
+    let stored = SpendingLimit::decode(&f.net.account(&limit).unwrap().data).unwrap();
+    assert_eq!(stored.remaining_amount, 10, "the new day's 20 less the 10 spent");
+
+    // Removing the limit closes its account.
+    let index = f.propose_config(vec![ConfigAction::RemoveSpendingLimit { spending_limit: limit }]);
+    f.vote(Vote::Approve, index, 0).unwrap();
+    f.vote(Vote::Approve, index, 1).unwrap();
+    f.execute_config(index, &[limit]).unwrap();
+    assert!(f.net.account(&limit).is_none());
 }
