@@ -18,6 +18,7 @@ use crate::localnet::multisig::MultisigSpec;
 use crate::localnet::plan::instruction_name;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::pdas::associated_token;
+use crate::psyche::sizing::{MAX_TRANSACTION_SIZE, transaction_size};
 use crate::squads::accounts::{
     ConfigAction, ConfigTransaction, Member, Multisig, Period, Permission, Permissions, Proposal, ProposalStatus,
     SpendingLimit, VaultTransaction,
@@ -26,9 +27,11 @@ use crate::squads::instructions::{self as squads_ix, CreateAccounts, Vote};
 use crate::squads::{message, pdas};
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, FnPtr, INT, Map};
+use solana_program_pack::Pack;
 use solana_sdk::clock::Clock;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -63,6 +66,12 @@ impl MultisigHandle {
         host.add_vault(vault, reference);
         Ok(vault)
     }
+}
+
+/// The extra signature a transaction needs from `signer`: none when it is the payer, who
+/// signs every transaction anyway.
+fn co_signer<'a>(host: &Host, signer: &'a SignerHandle) -> Result<Vec<&'a Keypair>, HostError> {
+    Ok(if signer.pubkey() == host.payer()?.pubkey() { Vec::new() } else { vec![signer.keypair()] })
 }
 
 /// The chain's clock (time locks and spending-limit periods follow it, not this machine's).
@@ -167,10 +176,8 @@ fn create_with_proposal(
         },
         &squads_ix::ProposalCreateArgs { transaction_index: index, draft: false },
     );
-    let signers: Vec<&solana_sdk::signature::Keypair> =
-        if proposer.pubkey() == payer { Vec::new() } else { vec![proposer.keypair()] };
+    let signers = co_signer(host, proposer)?;
     let both = [create.clone(), proposal.clone()];
-    use crate::psyche::sizing::{MAX_TRANSACTION_SIZE, transaction_size};
     if transaction_size(&both, &payer) <= MAX_TRANSACTION_SIZE {
         return host.send(what, &both, &signers);
     }
@@ -411,8 +418,7 @@ fn vote(host: &Host, ms: &MultisigHandle, index: INT, member: &SignerHandle, vot
         Vote::Reject => "reject",
         Vote::Cancel => "cancel",
     };
-    let signers: Vec<&solana_sdk::signature::Keypair> =
-        if key == host.payer()?.pubkey() { Vec::new() } else { vec![member.keypair()] };
+    let signers = co_signer(host, member)?;
     let signature =
         host.send(&format!("{verb} proposal #{index} of multisig {} as {key}", ms.address), &[ix], &signers)?;
     let (_, after) = read_proposal(host, &ms.address, index)?;
@@ -487,7 +493,7 @@ fn execute(host: &Host, ms: &MultisigHandle, index: INT, member: &SignerHandle) 
             )
         }
     };
-    let signers: Vec<&solana_sdk::signature::Keypair> = if key == payer { Vec::new() } else { vec![member.keypair()] };
+    let signers = co_signer(host, member)?;
     let signature = host.send(&format!("execute proposal #{index} of multisig {}", ms.address), &[ix], &signers)?;
     Ok(with(changed(vec![signature]), "status", "Executed".to_string()))
 }
@@ -532,7 +538,6 @@ fn limit_map(host: &Host, address: &Pubkey, limit: &SpendingLimit, now: i64) -> 
 }
 
 fn mint_decimals(host: &Host, mint: &Pubkey) -> Result<u8, HostError> {
-    use solana_program_pack::Pack;
     let account = host.account(mint)?.ok_or_else(|| HostError::input(format!("mint {mint} does not exist")))?;
     spl_token_interface::state::Mint::unpack(&account.data)
         .map(|m| m.decimals)
@@ -750,8 +755,7 @@ fn top_up_under_limit(
             r.run_id,
             to_ui(amount, decimals)
         );
-        let signers: Vec<&solana_sdk::signature::Keypair> =
-            if member == host.payer()?.pubkey() { Vec::new() } else { vec![holder.keypair()] };
+        let signers = co_signer(host, &holder)?;
         changed(vec![host.send(&what, &[ix], &signers)?])
     };
     let outcome = with(outcome, "amount", to_ui(amount, decimals));
