@@ -207,6 +207,31 @@ fn a_config_change_makes_earlier_proposals_stale() {
 }
 
 #[test]
+fn members_are_added_and_removed_through_config_proposals() {
+    let vote = |call: &str| {
+        format!(
+            "let c = {call};\nif c.contains(\"proposal\") {{ ms.approve(c.proposal, me); ms.approve(c.proposal, bob); ms.execute(c.proposal, me); }}\n"
+        )
+    };
+    let add = vote("ms.add_member(localnet_signer(\"erin\"), [\"vote\"])");
+    let remove = vote("ms.remove_member(localnet_signer(\"erin\"))");
+    let rb = Runbook::new()
+        .file("setup.rhai", &script(0, ""))
+        .file("add.rhai", &reopen(&format!("{add}{PROPOSALS}")))
+        .file("remove.rhai", &reopen(&format!("{remove}{PROPOSALS}")));
+    run_json(&rb, "setup.rhai", &[]);
+    // A fourth member no longer fits the account: the program grows it, the payer paying rent.
+    let doc = run_json(&rb, "add.rhai", &[]);
+    let members = doc["outputs"]["info"]["members"].as_array().unwrap();
+    assert_eq!(members.len(), 4, "{doc}");
+    assert!(doc["outputs"]["proposals"][0]["instructions"][0].as_str().unwrap().ends_with("(vote)"));
+    assert_eq!(signatures(&run_json(&rb, "add.rhai", &[])), 0, "adding an existing member is a no-op");
+    let doc = run_json(&rb, "remove.rhai", &[]);
+    assert_eq!(doc["outputs"]["info"]["members"].as_array().unwrap().len(), 3, "{doc}");
+    assert_eq!(doc["outputs"]["info"]["stale_transaction_index"], 2);
+}
+
+#[test]
 fn a_top_up_capped_by_the_spending_limit_resumes_in_the_next_period() {
     let rb = Runbook::new().file(
         "cron.rhai",
