@@ -81,7 +81,9 @@ fn the_example_runbooks_govern_a_run_and_change_nothing_when_repeated() {
         serde_json::json!([
             "treasurer.run_update (config, model)",
             "treasurer.run_update (earning rate 3000000, slashing rate 500000)",
-            "treasurer.run_update (resume)"
+            "treasurer.run_update (resume)",
+            "authorizer.authorization_create",
+            "authorizer.authorization_grantor_update"
         ])
     );
     assert_eq!(proposals[1]["kind"], "config");
@@ -90,6 +92,9 @@ fn the_example_runbooks_govern_a_run_and_change_nothing_when_repeated() {
     assert_eq!(out["top_up"]["limited_by"], "spending limit");
     assert_eq!(out["funding"]["funded"], 20.0);
 
+    // The vault, as join authority, opened the run to everyone.
+    let rb = rb.file("join.rhai", "output(\"can_join\", run(\"multisig-run\").can_join(pubkey(\"Vote111111111111111111111111111111111111111\")));\n");
+    assert_eq!(run_json(&rb, "join.rhai", &[])["outputs"]["can_join"], true);
     let second = run_json(&rb, &runbook("multisig-run.rhai"), &[]);
     assert_eq!(signatures(&second), 0, "{second}");
     let review = run_json(&rb, &runbook("multisig-approve.rhai"), &[]);

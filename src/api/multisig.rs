@@ -965,6 +965,27 @@ pub mod multisig_api {
         Ok(super::add_spending_limit(&Host::of(&ctx), ms, &spec)?)
     }
 
+    /// `grant(join_authority, user)` for a join authority that is a known multisig vault
+    /// (`ms.vault(0)`): proposed, the vault paying the authorization's rent; a no-op when
+    /// `user` may already join.
+    #[rhai_fn(name = "grant", return_raw)]
+    pub fn grant_as_vault(ctx: NativeCallContext, join_authority: Pubkey, user: Pubkey) -> Res<Map> {
+        let host = Host::of(&ctx);
+        if host.vault(&join_authority).is_none() {
+            return Err(HostError::input(format!(
+                "{join_authority} is not a known multisig vault; pass the join authority's signer instead"
+            ))
+            .into());
+        }
+        Ok(crate::api::authz::grant_as(&host, &join_authority, &[], &user)?)
+    }
+
+    /// `grant_public(join_authority)` for a join authority that is a known multisig vault.
+    #[rhai_fn(name = "grant_public", return_raw)]
+    pub fn grant_public_as_vault(ctx: NativeCallContext, join_authority: Pubkey) -> Res<Map> {
+        grant_as_vault(ctx, join_authority, crate::psyche::pdas::PERMISSIONLESS_GRANTEE)
+    }
+
     /// Proposes removing the spending limit at `address`.
     #[rhai_fn(name = "remove_spending_limit", return_raw)]
     pub fn remove_spending_limit(ctx: NativeCallContext, ms: &mut MultisigHandle, address: Pubkey) -> Res<Map> {
