@@ -126,18 +126,50 @@ fn read_proposal(host: &Host, ms: &Pubkey, index: u64) -> Result<(Stored, Propos
     }
 }
 
-/// A pending proposal whose transaction satisfies `same`, among the fresh (not stale) ones.
+/// A fresh (not stale) transaction satisfying `same` whose proposal is pending, or which has
+/// no proposal yet (a run stopped between sending the two); true when it has its proposal.
 fn pending_match(
     host: &Host,
     ms: &Pubkey,
     multisig: &Multisig,
     same: impl Fn(&Stored) -> bool,
-) -> Result<Option<(u64, Proposal)>, HostError> {
+) -> Result<Option<(u64, bool)>, HostError> {
     let fresh = transactions(host, ms, multisig.stale_transaction_index + 1, multisig.transaction_index)?;
     Ok(fresh.into_iter().find_map(|(index, stored, proposal)| match (stored, proposal) {
-        (Some(stored), Some(p)) if p.status.is_pending() && same(&stored) => Some((index, p)),
+        (Some(stored), Some(p)) if p.status.is_pending() && same(&stored) => Some((index, true)),
+        (Some(stored), None) if same(&stored) => Some((index, false)),
         _ => None,
     }))
+}
+
+/// Reports the pending proposal `found`, or creates the missing proposal of its transaction.
+fn resume_pending(
+    host: &Host,
+    ms: &Pubkey,
+    found: (u64, bool),
+    proposer: &SignerHandle,
+    title: &str,
+) -> Result<Proposed, HostError> {
+    let (index, has_proposal) = found;
+    if has_proposal {
+        host.log.info(&format!("{title}: already pending as proposal #{index} of multisig {ms}"));
+        return Ok(Proposed { index, signature: None });
+    }
+    let what = format!("propose #{index} \"{title}\" to multisig {ms} (its transaction exists)");
+    let signature = host.send(&what, &[proposal_create(host, ms, index, proposer)?], &co_signer(host, proposer)?)?;
+    Ok(Proposed { index, signature: Some(signature) })
+}
+
+fn proposal_create(host: &Host, ms: &Pubkey, index: u64, proposer: &SignerHandle) -> Result<Instruction, HostError> {
+    Ok(squads_ix::proposal_create(
+        &CreateAccounts {
+            multisig: *ms,
+            created: pdas::proposal(ms, index).0,
+            creator: proposer.pubkey(),
+            rent_payer: host.payer()?.pubkey(),
+        },
+        &squads_ix::ProposalCreateArgs { transaction_index: index, draft: false },
+    ))
 }
 
 /// What proposing did: a new proposal (with its signature) or one already pending.
@@ -167,15 +199,7 @@ fn create_with_proposal(
     create: Instruction,
 ) -> Result<String, HostError> {
     let payer = host.payer()?.pubkey();
-    let proposal = squads_ix::proposal_create(
-        &CreateAccounts {
-            multisig: *ms,
-            created: pdas::proposal(ms, index).0,
-            creator: proposer.pubkey(),
-            rent_payer: payer,
-        },
-        &squads_ix::ProposalCreateArgs { transaction_index: index, draft: false },
-    );
+    let proposal = proposal_create(host, ms, index, proposer)?;
     let signers = co_signer(host, proposer)?;
     let both = [create.clone(), proposal.clone()];
     if transaction_size(&both, &payer) <= MAX_TRANSACTION_SIZE {
@@ -221,9 +245,8 @@ fn propose(
         )));
     }
     let same = |stored: &Stored| matches!(stored, Stored::Vault(t) if t.vault_index == reference.index && t.message == compiled);
-    if let Some((index, _)) = pending_match(host, &ms, &multisig, same)? {
-        host.log.info(&format!("{title}: already pending as proposal #{index} of multisig {ms}"));
-        return Ok(Proposed { index, signature: None });
+    if let Some(found) = pending_match(host, &ms, &multisig, same)? {
+        return resume_pending(host, &ms, found, &reference.proposer, title);
     }
     let index = multisig.transaction_index + 1;
     let create = squads_ix::vault_transaction_create(
@@ -272,9 +295,8 @@ fn propose_config(host: &Host, ms: &MultisigHandle, title: &str, actions: Vec<Co
     let multisig = ms.read(host)?;
     let proposer = ms.proposer(host)?;
     let same = |stored: &Stored| matches!(stored, Stored::Config(t) if t.actions == actions);
-    if let Some((index, _)) = pending_match(host, &ms.address, &multisig, same)? {
-        host.log.info(&format!("{title}: already pending as proposal #{index} of multisig {}", ms.address));
-        return Ok(Proposed { index, signature: None }.outcome());
+    if let Some(found) = pending_match(host, &ms.address, &multisig, same)? {
+        return Ok(resume_pending(host, &ms.address, found, &proposer, title)?.outcome());
     }
     let index = multisig.transaction_index + 1;
     let create = squads_ix::config_transaction_create(
