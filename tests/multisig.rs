@@ -138,6 +138,15 @@ fn a_step_whose_signer_is_a_known_vault_is_proposed_on_its_own() {
 }
 
 #[test]
+fn a_step_that_needs_a_signature_of_its_own_is_not_proposed() {
+    let body = "ms.propose(\"grant\", || { grant(me, pubkey(\"Vote111111111111111111111111111111111111111\")); });\n";
+    let rb = Runbook::new().file("grant.rhai", &script(0, body)).file("info.rhai", &reopen(PROPOSALS));
+    let stderr = fails(&rb, "grant.rhai");
+    assert!(stderr.contains("needs a signer of its own, so it cannot be proposed"), "{stderr}");
+    assert_eq!(run_json(&rb, "info.rhai", &[])["outputs"]["info"]["transaction_index"], 0);
+}
+
+#[test]
 fn below_threshold_a_proposal_cannot_execute_and_rejections_end_it() {
     let rb = Runbook::new()
         .file("propose.rhai", &script(0, &format!("{PROPOSE_RATES}ms.approve(p.proposal, me);\n{PROPOSALS}")))
