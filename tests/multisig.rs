@@ -314,7 +314,12 @@ fn a_dry_run_plans_the_proposal_and_its_execution_as_if_approved() {
     let doc = run_json(&rb, "propose.rhai", &["--dry-run"]);
     let plan = doc["plan"].as_array().unwrap();
     let names: Vec<String> = plan.iter().map(|t| t["instructions"].to_string()).collect();
-    assert!(names[0].contains("squads.vault_transaction_create [treasurer.run_update]"), "{names:?}");
+    assert!(
+        names[0].contains(
+            "squads.vault_transaction_create [treasurer.run_update (earning rate 3000000, slashing rate 500000)]"
+        ),
+        "{names:?}"
+    );
     assert!(names[1].contains("rehearsed as if approved"), "{names:?}");
     let fields = plan[1]["changes"].to_string();
     assert!(fields.contains("future_epoch_rates.earning_rate_total_shared: 0 → 3000000"), "{fields}");

@@ -15,7 +15,7 @@ use crate::api::outcome::{changed, unchanged, with};
 use crate::api::runs::RunHandle;
 use crate::api::treasury::{Runway, runway};
 use crate::localnet::multisig::MultisigSpec;
-use crate::localnet::plan::instruction_name;
+use crate::localnet::plan::describe;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::pdas::associated_token;
 use crate::psyche::sizing::{MAX_TRANSACTION_SIZE, transaction_size};
@@ -311,39 +311,6 @@ fn propose_config(host: &Host, ms: &MultisigHandle, title: &str, actions: Vec<Co
     let what = format!("propose #{index} \"{title}\" to multisig {}", ms.address);
     let signature = create_with_proposal(host, &ms.address, index, &proposer, &what, create)?;
     Ok(Proposed { index, signature: Some(signature) }.outcome())
-}
-
-/// A step's instruction as a reviewer reads it: `program.instruction`, with the run-update
-/// fields it sets.
-fn describe(ix: &Instruction) -> String {
-    let name = instruction_name(&ix.program_id, &ix.data);
-    if name == "treasurer.run_update"
-        && let Ok(update) =
-            <crate::psyche::instructions::treasurer::RunUpdate as anchor_lang::AnchorDeserialize>::deserialize(
-                &mut &ix.data[8..],
-            )
-    {
-        let p = update.params;
-        let mut parts = Vec::new();
-        p.metadata.is_some().then(|| parts.push("metadata".to_string()));
-        p.config.is_some().then(|| parts.push("config".to_string()));
-        p.model.is_some().then(|| parts.push("model".to_string()));
-        p.progress.is_some().then(|| parts.push("progress".to_string()));
-        if let Some(rate) = p.epoch_earning_rate_total_shared {
-            parts.push(format!("earning rate {rate}"));
-        }
-        if let Some(rate) = p.epoch_slashing_rate_per_client {
-            parts.push(format!("slashing rate {rate}"));
-        }
-        if let Some(paused) = p.paused {
-            parts.push(if paused { "pause".into() } else { "resume".into() });
-        }
-        if let Some(version) = p.client_version {
-            parts.push(format!("client version {version}"));
-        }
-        return format!("{name} ({})", parts.join(", "));
-    }
-    name
 }
 
 fn describe_action(action: &ConfigAction) -> String {

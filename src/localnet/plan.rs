@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use solana_program_pack::Pack;
 use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::transaction::VersionedTransaction;
 use std::collections::BTreeMap;
@@ -140,6 +141,39 @@ pub fn instruction_name(program: &Pubkey, data: &[u8]) -> String {
     }
 }
 
+/// A step's instruction as a reviewer reads it: `program.instruction`, with the run-update
+/// fields it sets.
+pub fn describe(ix: &Instruction) -> String {
+    let name = instruction_name(&ix.program_id, &ix.data);
+    if name == "treasurer.run_update"
+        && let Ok(update) =
+            <crate::psyche::instructions::treasurer::RunUpdate as anchor_lang::AnchorDeserialize>::deserialize(
+                &mut &ix.data[8..],
+            )
+    {
+        let p = update.params;
+        let mut parts = Vec::new();
+        p.metadata.is_some().then(|| parts.push("metadata".to_string()));
+        p.config.is_some().then(|| parts.push("config".to_string()));
+        p.model.is_some().then(|| parts.push("model".to_string()));
+        p.progress.is_some().then(|| parts.push("progress".to_string()));
+        if let Some(rate) = p.epoch_earning_rate_total_shared {
+            parts.push(format!("earning rate {rate}"));
+        }
+        if let Some(rate) = p.epoch_slashing_rate_per_client {
+            parts.push(format!("slashing rate {rate}"));
+        }
+        if let Some(paused) = p.paused {
+            parts.push(if paused { "pause".into() } else { "resume".into() });
+        }
+        if let Some(version) = p.client_version {
+            parts.push(format!("client version {version}"));
+        }
+        return format!("{name} ({})", parts.join(", "));
+    }
+    name
+}
+
 /// A Squads instruction; a vault transaction shows the instructions it would run.
 fn squads_instruction_name(data: &[u8]) -> String {
     use crate::squads::instructions::VaultTransactionCreateArgs;
@@ -166,7 +200,7 @@ fn squads_instruction_name(data: &[u8]) -> String {
         .and_then(|message| crate::squads::message::instructions(&message).ok());
     match inner {
         Some(list) => {
-            let names: Vec<String> = list.iter().map(|ix| instruction_name(&ix.program_id, &ix.data)).collect();
+            let names: Vec<String> = list.iter().map(describe).collect();
             format!("squads.{name} [{}]", names.join(", "))
         }
         None => format!("squads.{name}"),
