@@ -368,6 +368,11 @@ impl Fixture {
 
     /// A vault transaction moving 1 lamport from the vault, with its proposal.
     fn propose(&mut self) -> u64 {
+        self.propose_as(false)
+    }
+
+    /// `propose`, the proposal a Draft when `draft`.
+    fn propose_as(&mut self, draft: bool) -> u64 {
         let index = self.multisig().transaction_index + 1;
         let transfer = solana_system_interface::instruction::transfer(&self.vault(), &self.members[0].pubkey(), 1);
         let faucet = self.net.faucet().pubkey();
@@ -385,7 +390,7 @@ impl Fixture {
             CreateAccounts { multisig: self.ms, created: proposal, creator: creator.pubkey(), rent_payer: faucet };
         let ixs = [
             ix::vault_transaction_create(&created, &args),
-            ix::proposal_create(&proposal, &ix::ProposalCreateArgs { transaction_index: index, draft: false }),
+            ix::proposal_create(&proposal, &ix::ProposalCreateArgs { transaction_index: index, draft }),
         ];
         self.net.execute_signed("propose", &ixs, &[&creator]).unwrap();
         index
@@ -479,6 +484,25 @@ fn the_program_refuses_with_upstream_error_codes() {
     f.net.airdrop(&f.members[3].pubkey(), 1_000_000_000).unwrap();
     let next = f.propose();
     assert_eq!(f.vote(Vote::Approve, next, 3), Err(MultisigError::NotAMember.code()));
+}
+
+#[test]
+fn a_draft_proposal_takes_votes_once_activated() {
+    let mut f = fixture(0);
+    let index = f.propose_as(true);
+    assert!(matches!(f.proposal(index).status, ProposalStatus::Draft { .. }));
+    assert_eq!(f.vote(Vote::Approve, index, 0), Err(MultisigError::InvalidProposalStatus.code()));
+    let activate = |f: &mut Fixture, member: usize| {
+        let key = f.members[member].insecure_clone();
+        let ix = ix::proposal_activate(&f.ms, &key.pubkey(), &pdas::proposal(&f.ms, index).0);
+        f.net.execute_signed("activate", &[ix], &[&key]).map(|_| ()).map_err(|e| code(&e))
+    };
+    // The vote-only member may not activate; a member with Initiate may, once.
+    assert_eq!(activate(&mut f, 2), Err(MultisigError::Unauthorized.code()));
+    activate(&mut f, 0).unwrap();
+    assert_eq!(activate(&mut f, 0), Err(MultisigError::InvalidProposalStatus.code()));
+    f.vote(Vote::Approve, index, 0).unwrap();
+    assert_eq!(f.proposal(index).approved, vec![f.members[0].pubkey()]);
 }
 
 #[test]

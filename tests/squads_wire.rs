@@ -199,6 +199,9 @@ fn proposal_instructions_bytes() {
     let value = json!({"transactionIndex": 7, "draft": false});
     assert_eq!(ix.data, expected_data("proposalCreate", Some(("ProposalCreateArgs", value))));
     check_metas("proposalCreate", &ix, &[]);
+    let ix = proposal_activate(&key(1), &key(2), &key(3));
+    assert_eq!(ix.data, expected_data("proposalActivate", None));
+    check_metas("proposalActivate", &ix, &[]);
     for (vote, name) in
         [(Vote::Approve, "proposalApprove"), (Vote::Reject, "proposalReject"), (Vote::Cancel, "proposalCancel")]
     {

@@ -181,6 +181,7 @@ fn squads_instruction_name(data: &[u8]) -> String {
         "multisig_create_v2",
         "vault_transaction_create",
         "proposal_create",
+        "proposal_activate",
         "proposal_approve",
         "proposal_reject",
         "proposal_cancel",

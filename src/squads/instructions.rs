@@ -40,6 +40,10 @@ pub struct ProposalCreateArgs {
 }
 instruction_data!(ProposalCreateArgs, "proposal_create");
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, AnchorSerialize, AnchorDeserialize)]
+pub struct ProposalActivate;
+instruction_data!(ProposalActivate, "proposal_activate");
+
 /// The three votes share one argument type and account list; only the discriminator differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vote {
@@ -173,6 +177,11 @@ pub fn proposal_create(a: &CreateAccounts, args: &ProposalCreateArgs) -> Instruc
         ],
         args.data(),
     )
+}
+
+/// `proposal_activate`: a Draft proposal opens for votes.
+pub fn proposal_activate(multisig: &Pubkey, member: &Pubkey, proposal: &Pubkey) -> Instruction {
+    build(vec![readonly(*multisig), signer(*member, true), writable(*proposal)], ProposalActivate.data())
 }
 
 /// `proposal_approve`, `proposal_reject` or `proposal_cancel`.

@@ -15,7 +15,7 @@ use crate::psyche::accounts::BorshAccount;
 use crate::squads::accounts::{Multisig, Permission};
 use crate::squads::errors::MultisigError;
 use crate::squads::instructions::{
-    ConfigTransactionCreateArgs, ConfigTransactionExecute, MultisigCreateArgsV2, ProposalCreateArgs,
+    ConfigTransactionCreateArgs, ConfigTransactionExecute, MultisigCreateArgsV2, ProposalActivate, ProposalCreateArgs,
     SpendingLimitUseArgs, VaultTransactionCreateArgs, VaultTransactionExecute, Vote,
 };
 use anchor_lang::Discriminator;
@@ -41,6 +41,9 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
     if d == ProposalCreateArgs::DISCRIMINATOR {
         let ix: ProposalCreateArgs = args(&ctx, &data)?;
         return proposals::proposal_create(&mut ctx, ix);
+    }
+    if d == ProposalActivate::DISCRIMINATOR {
+        return proposals::proposal_activate(&mut ctx);
     }
     for vote in [Vote::Approve, Vote::Reject, Vote::Cancel] {
         if d == vote.discriminator() {

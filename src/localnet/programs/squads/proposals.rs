@@ -1,5 +1,6 @@
 //! Vault transactions and proposals: `vault_transaction_create` stores a compiled message for
-//! a vault to run, `proposal_create` opens the vote on a transaction index, and the votes
+//! a vault to run, `proposal_create` opens the vote on a transaction index (or drafts it until
+//! `proposal_activate`), and the votes
 //! (approve, reject, cancel) move it to Approved, Rejected or Cancelled.
 
 use crate::localnet::programs::context::{Ctx, Result};
@@ -124,6 +125,25 @@ pub fn load_proposal(ctx: &Ctx, index: u16, multisig: &Pubkey) -> Result<Proposa
         return Err(ctx.constraint_seeds("proposal"));
     }
     Ok(proposal)
+}
+
+/// `proposal_activate`: a member with Initiate opens a fresh Draft proposal for votes.
+pub fn proposal_activate(ctx: &mut Ctx) -> Result<()> {
+    const MULTISIG: u16 = 0;
+    const MEMBER: u16 = 1;
+    const PROPOSAL: u16 = 2;
+    ctx.expect_accounts(3)?;
+    let multisig = load_multisig(ctx, MULTISIG)?;
+    ctx.require_signer(MEMBER, "member")?;
+    let mut proposal = load_proposal(ctx, PROPOSAL, &ctx.key(MULTISIG)?)?;
+    require_member(ctx, &multisig, &ctx.key(MEMBER)?, Permission::Initiate)?;
+    let draft = matches!(proposal.status, ProposalStatus::Draft { .. });
+    require(ctx, draft, MultisigError::InvalidProposalStatus)?;
+    let fresh = proposal.transaction_index > multisig.stale_transaction_index;
+    require(ctx, fresh, MultisigError::StaleProposal)?;
+    proposal.status = ProposalStatus::Active { timestamp: ctx.clock()?.unix_timestamp };
+    let size = ctx.account(PROPOSAL)?.data.len();
+    ctx.set_data(PROPOSAL, &proposal.encode(size))
 }
 
 /// Inserts `member` into a sorted vote list; false when it is already there.
