@@ -89,6 +89,16 @@ enum Stored {
     Config(ConfigTransaction),
 }
 
+/// Reads `keys` in batches of 100, the most `getMultipleAccounts` takes.
+fn read_accounts(host: &Host, keys: &[Pubkey]) -> Result<Vec<Option<solana_sdk::account::Account>>, HostError> {
+    let chain = host.chain()?;
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        out.extend(chain.accounts(chunk).map_err(|e| HostError::chain(e.to_string()))?);
+    }
+    Ok(out)
+}
+
 /// A transaction index with what is stored there (either may be missing or closed).
 type Indexed = (u64, Option<Stored>, Option<Proposal>);
 
@@ -100,8 +110,7 @@ fn transactions(host: &Host, ms: &Pubkey, from: u64, to: u64) -> Result<Vec<Inde
     let indices: Vec<u64> = (from..=to).collect();
     let keys: Vec<Pubkey> =
         indices.iter().flat_map(|i| [pdas::transaction(ms, *i).0, pdas::proposal(ms, *i).0]).collect();
-    let chain = host.chain()?;
-    let accounts = chain.accounts(&keys).map_err(|e| HostError::chain(e.to_string()))?;
+    let accounts = read_accounts(host, &keys)?;
     Ok(indices
         .iter()
         .zip(accounts.chunks(2))
@@ -503,7 +512,7 @@ fn spending_limits(host: &Host, ms: &Pubkey, multisig: &Multisig) -> Result<Vec<
         .collect();
     addresses.sort();
     addresses.dedup();
-    let accounts = host.chain()?.accounts(&addresses).map_err(|e| HostError::chain(e.to_string()))?;
+    let accounts = read_accounts(host, &addresses)?;
     Ok(addresses
         .into_iter()
         .zip(accounts)
