@@ -305,6 +305,69 @@ fn sigkill_between_proposal_and_approval_then_a_re_run_finishes_once() {
     assert_eq!(signatures(&run_json(&rb, "flow.rhai", &[])), 0);
 }
 
+/// True once the journal records that the transaction proposing #1 landed.
+fn proposal_landed(rb: &Runbook) -> bool {
+    let Ok(dir) = std::fs::read_dir(rb.path(".psyche-runbook/journal")) else { return false };
+    let lines: Vec<Value> = dir
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .flat_map(|text| text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect::<Vec<Value>>())
+        .collect();
+    let proposing = lines
+        .iter()
+        .find(|l| l["event"] == "intent" && l["what"].as_str().is_some_and(|w| w.starts_with("propose #1")));
+    proposing.is_some_and(|intent| lines.iter().any(|l| l["event"] == "landed" && l["id"] == intent["id"]))
+}
+
+#[test]
+fn sigkill_right_after_the_proposal_landed_then_a_re_run_approves_and_executes_it() {
+    // Against `localnet serve`, so the chain (like a cluster) outlives the killed runbook.
+    let bob = Keypair::new();
+    let setup = "let me = payer();\nlet bob = signer(\"bob.json\");\n\
+        let ms = create_multisig(#{ name: \"k\", members: [me, bob.pubkey, pubkey(\"Vote111111111111111111111111111111111111111\")], threshold: 2 }).multisig;\n\
+        let mint = create_mint(6);\n\
+        create_run(#{ run_id: \"r\", mint: mint, main_authority: ms.vault(0) });\n\
+        output(\"ms\", ms.address.to_string());\n";
+    // With pause=true the runbook waits (for a state the run never reaches) between proposing
+    // and approving, so the kill lands exactly there.
+    let flow = "let me = payer();\nlet bob = signer(\"bob.json\");\nlet ms = multisig(param(\"ms\"));\nlet r = run(\"r\");\n\
+        let p = ms.propose(\"rates\", || { r.set_rates(3.0, 0.5); });\noutput(\"p\", p);\n\
+        if param(\"pause\", false) { r.wait_for(\"Cooldown\", 120); }\n\
+        if p.contains(\"proposal\") { ms.approve(p.proposal, me); ms.approve(p.proposal, bob); ms.execute(p.proposal, me); }\n\
+        output(\"proposals\", ms.proposals());\noutput(\"info\", ms.info());\n";
+    let rb = Runbook::new()
+        .file("bob.json", &serde_json::to_string(&bob.to_bytes().to_vec()).unwrap())
+        .file("setup.rhai", setup)
+        .file("flow.rhai", flow);
+    let ms = run_json(&rb, "setup.rhai", &[])["outputs"]["ms"].as_str().unwrap().to_string();
+    let server = common::Server::start(&rb);
+    let ms_arg = format!("ms={ms}");
+    let args = ["-u", &server.url, "-k", ".psyche-runbook/localnet/payer.json", "--set", &ms_arg];
+    let mut child = rb
+        .command()
+        .args(["run", "flow.rhai", "--set", "pause=true"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !proposal_landed(&rb) {
+        assert!(started.elapsed() < Duration::from_secs(60), "the proposal never landed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the runbook was still between proposal and approval");
+    let _ = child.kill(); // SIGKILL
+    child.wait().unwrap();
+
+    let doc = run_json(&rb, "flow.rhai", &args);
+    assert_eq!(doc["outputs"]["p"]["already_pending"], true, "{doc}");
+    assert_eq!(doc["outputs"]["info"]["transaction_index"], 1);
+    assert_eq!(doc["outputs"]["proposals"][0]["status"], "Executed");
+    assert_eq!(doc["outputs"]["proposals"][0]["approved"].as_array().unwrap().len(), 2);
+    assert_eq!(signatures(&run_json(&rb, "flow.rhai", &args)), 0);
+    assert_eq!(server.stop(), 0);
+}
+
 #[test]
 fn a_dry_run_plans_the_proposal_and_its_execution_as_if_approved() {
     let rb = Runbook::new().file("setup.rhai", &script(0, "")).file("propose.rhai", &script(0, PROPOSE_RATES));
