@@ -233,9 +233,6 @@ fn propose(
     title: &str,
     instructions: Vec<Instruction>,
 ) -> Result<Proposed, HostError> {
-    if instructions.is_empty() {
-        return Err(HostError::input(format!("{title}: the steps would send nothing, so there is nothing to propose")));
-    }
     let payer = host.payer()?.pubkey();
     let instructions: Vec<Instruction> = instructions
         .into_iter()
