@@ -31,6 +31,8 @@ fn every_example_runbook_runs_green_and_is_idempotent() {
         "top-up-cron.rhai",
         "pause-update-resume.rhai",
         "inspect.rhai",
+        "multisig-run.rhai",
+        "multisig-approve.rhai",
     ];
     let mut listed: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks"))
         .unwrap()

@@ -19,6 +19,7 @@ use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Keypair;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 
@@ -100,8 +101,14 @@ fn read(host: &Host, grantor: &Pubkey, grantee: &Pubkey) -> Result<Option<Author
 }
 
 fn grant_one(host: &Host, join_authority: &SignerHandle, grantee: &Pubkey) -> Result<Map, HostError> {
+    grant_as(host, &join_authority.pubkey(), &[join_authority.keypair()], grantee)
+}
+
+/// Grants `grantee` as `grantor`, which `signers` sign for (none when the grantor is a
+/// multisig vault: the grant is then proposed).
+pub fn grant_as(host: &Host, grantor: &Pubkey, signers: &[&Keypair], grantee: &Pubkey) -> Result<Map, HostError> {
     let payer = host.payer()?.pubkey();
-    let grantor = join_authority.pubkey();
+    let grantor = *grantor;
     let existing = read(host, &grantor, grantee)?;
     let instructions = match need(existing.as_ref()) {
         Need::Nothing => return Ok(unchanged()),
@@ -113,7 +120,7 @@ fn grant_one(host: &Host, join_authority: &SignerHandle, grantee: &Pubkey) -> Re
     } else {
         format!("grant join to {grantee}")
     };
-    Ok(changed(vec![host.send(&what, &instructions, &[join_authority.keypair()])?]))
+    Ok(changed(vec![host.send(&what, &instructions, signers)?]))
 }
 
 fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Result<Map, HostError> {

@@ -53,7 +53,26 @@ pub struct Host {
     touched_runs: Mutex<BTreeSet<String>>,
     /// `notify` deliveries, for the `notifications` array of `--output json`.
     notifications: Mutex<Vec<Value>>,
+    /// Multisig vaults this execution knows (vault → who proposes for it): a step whose
+    /// signer is one of them is proposed instead of sent.
+    vaults: Mutex<BTreeMap<Pubkey, VaultRef>>,
+    /// While `ms.propose(..)` runs its steps: the instructions they would have sent, and a
+    /// scratch chain where they already ran, which the steps read so each sees the last.
+    captured: Mutex<Option<Vec<Instruction>>>,
+    scratch: Mutex<Option<Arc<Chain>>>,
 }
+
+/// A multisig vault steps may name as their signer.
+#[derive(Clone)]
+pub struct VaultRef {
+    pub multisig: Pubkey,
+    pub index: u8,
+    /// The member who proposes (Initiate) on the runbook's behalf.
+    pub proposer: SignerHandle,
+}
+
+/// What `Host::send` returns for an instruction captured into a proposal.
+pub const CAPTURED: &str = "(captured into a proposal)";
 
 /// Journals and execution logs kept (the oldest beyond this are removed).
 const KEEP_EXECUTIONS: usize = 1_000;
@@ -86,6 +105,9 @@ impl Host {
             failed: AtomicU64::new(0),
             touched_runs: Mutex::default(),
             notifications: Mutex::default(),
+            vaults: Mutex::default(),
+            captured: Mutex::default(),
+            scratch: Mutex::default(),
         })
     }
 
@@ -123,6 +145,9 @@ impl Host {
 
     /// The chain client, connected on first use (opening and locking the embedded chain).
     pub fn chain(&self) -> Result<Arc<Chain>, HostError> {
+        if let Some(scratch) = self.scratch.lock().expect("scratch lock").as_ref() {
+            return Ok(Arc::clone(scratch));
+        }
         self.chain
             .get_or_init(|| {
                 let dir = self.settings.localnet_dir.display().to_string();
@@ -158,6 +183,14 @@ impl Host {
         // Localnet services change the chain behind the reads' back.
         chain.reads().forget_all();
         Ok(Arc::clone(chain.localnet().expect("the embedded cluster has a localnet")))
+    }
+
+    /// The dry-run's fork of the chain (None outside dry-runs or before the chain is used).
+    pub fn localnet_fork(&self) -> Option<Arc<Handle>> {
+        match (self.is_dry_run(), self.chain.get()) {
+            (true, Some(Ok(chain))) => chain.localnet().cloned(),
+            _ => None,
+        }
     }
 
     /// Makes this execution a dry-run (before the chain is first used).
@@ -230,9 +263,76 @@ impl Host {
         Ok(())
     }
 
+    /// Lets steps name `vault` as their signer: what they send is proposed by `vault.proposer`.
+    pub fn add_vault(&self, vault: Pubkey, reference: VaultRef) {
+        self.vaults.lock().expect("vaults lock").insert(vault, reference);
+    }
+
+    /// The known vault `key`, if it is one.
+    pub fn vault(&self, key: &Pubkey) -> Option<VaultRef> {
+        self.vaults.lock().expect("vaults lock").get(key).cloned()
+    }
+
+    /// True when the runbook may act as `authority`: it is the payer, or a known vault whose
+    /// operations become proposals.
+    pub fn can_act_as(&self, authority: &Pubkey) -> Result<bool, HostError> {
+        Ok(self.payer()?.pubkey() == *authority || self.vault(authority).is_some())
+    }
+
+    /// Starts capturing what `send` is given (for one proposal); until `end_capture`, reads
+    /// see a scratch chain where the captured instructions already ran.
+    pub fn start_capture(&self) -> Result<(), HostError> {
+        if self.captured.lock().expect("capture lock").is_some() {
+            return Err(HostError::input("proposals cannot be nested"));
+        }
+        let scratch = self.chain()?.scratch(&self.settings).map_err(|e| HostError::chain(e.to_string()))?;
+        *self.scratch.lock().expect("scratch lock") = Some(Arc::new(scratch));
+        *self.captured.lock().expect("capture lock") = Some(Vec::new());
+        Ok(())
+    }
+
+    /// Stops capturing and returns the instructions captured.
+    pub fn end_capture(&self) -> Vec<Instruction> {
+        self.scratch.lock().expect("scratch lock").take();
+        self.captured.lock().expect("capture lock").take().unwrap_or_default()
+    }
+
+    /// Runs captured `instructions` on the scratch chain, as the vault will run them.
+    fn preview(&self, what: &str, instructions: &[Instruction]) -> Result<(), HostError> {
+        let Some(scratch) = self.scratch.lock().expect("scratch lock").clone() else { return Ok(()) };
+        // On a forked real cluster, reading the accounts first pulls them into the fork.
+        let keys: Vec<Pubkey> = instructions.iter().flat_map(|ix| ix.accounts.iter().map(|a| a.pubkey)).collect();
+        scratch.accounts(&keys).map_err(|e| HostError::chain(e.to_string()))?;
+        let handle = scratch.localnet().expect("a scratch chain is a local fork");
+        handle
+            .lock()
+            .execute_as_vault(instructions)
+            .map_err(|e| HostError::input(format!("{what}: this step would fail when the proposal executes: {e}")))
+    }
+
     /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records
-    /// the signature. `what` names the operation in logs and errors.
+    /// the signature. `what` names the operation in logs and errors. Inside `ms.propose(..)`
+    /// they are captured instead; when a known vault must sign them, they become a proposal.
     pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
+        if let Some(captured) = self.captured.lock().expect("capture lock").as_mut() {
+            if !signers.is_empty() {
+                return Err(HostError::input(format!("{what}: needs a signer of its own, so it cannot be proposed")));
+            }
+            captured.extend_from_slice(instructions);
+            self.preview(what, instructions)?;
+            return Ok(CAPTURED.to_string());
+        }
+        let vault = instructions
+            .iter()
+            .flat_map(|ix| &ix.accounts)
+            .find_map(|a| a.is_signer.then(|| self.vault(&a.pubkey).map(|v| (a.pubkey, v))).flatten());
+        if let Some((vault, reference)) = vault {
+            if !signers.is_empty() {
+                return Err(HostError::input(format!("{what}: needs a signer of its own, so it cannot be proposed")));
+            }
+            self.log.info(&format!("{what}: its signer is the multisig vault {vault}, so it is proposed, not sent"));
+            return crate::api::multisig::propose_instructions(self, &vault, &reference, what, instructions.to_vec());
+        }
         self.allow_send(what)?;
         let payer = self.payer()?;
         let chain = self.chain()?;

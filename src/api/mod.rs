@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod json;
 pub mod keys;
 pub mod localnet;
+pub mod multisig;
 pub mod notify;
 pub mod outcome;
 pub mod outputs;
@@ -32,6 +33,7 @@ pub fn register(engine: &mut Engine) {
     error::register_types(engine);
     big_int::register_types(engine);
     run_report::register_types(engine);
+    multisig::register_types(engine);
     engine.register_global_module(exported_module!(keys::keys_api).into());
     engine.register_global_module(exported_module!(big_int::big_int_api).into());
     engine.register_global_module(exported_module!(cluster::cluster_api).into());
@@ -43,4 +45,5 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(authz::authz_api).into());
     engine.register_global_module(exported_module!(treasury::treasury_api).into());
     engine.register_global_module(exported_module!(notify::notify_api).into());
+    engine.register_global_module(exported_module!(multisig::multisig_api).into());
 }

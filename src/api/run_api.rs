@@ -109,6 +109,8 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
     check_run_id(&run_id)?;
     let payer = host.payer()?;
     let join_authority = pubkey_field(spec, "join_authority")?.unwrap_or(payer.pubkey());
+    // A multisig vault may hold the run: later changes to it are then proposed.
+    let main_authority = pubkey_field(spec, "main_authority")?.unwrap_or(payer.pubkey());
     let client_version = string_field(spec, "client_version").unwrap_or_else(|| "latest".into());
     FixedString::<96>::new(client_version.clone()).map_err(|e| HostError::input(format!("client_version: {e}")))?;
     let mint = pubkey_field(spec, "mint")?;
@@ -126,7 +128,10 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
     let default_run = pdas::treasurer_run(ids, pdas::treasurer_index(&run_id));
     host.accounts(&[instance, default_run].into_iter().chain(mint).collect::<Vec<_>>())?;
     if let Some(existing) = RunHandle::find(host, &run_id)? {
-        if existing.join_authority != join_authority || existing.treasurer.as_ref().map(|t| t.mint) != mint {
+        if existing.join_authority != join_authority
+            || existing.authority() != main_authority
+            || existing.treasurer.as_ref().map(|t| t.mint) != mint
+        {
             return Err(HostError::input(format!(
                 "run \"{run_id}\" already exists with join authority {} and {}; not changing it",
                 existing.join_authority,
@@ -154,7 +159,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
             },
             &coordinator::InitCoordinator {
                 params: coordinator::InitCoordinatorParams {
-                    main_authority: payer.pubkey(),
+                    main_authority,
                     join_authority,
                     run_id: run_id.clone(),
                     client_version,
@@ -179,7 +184,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
                         index,
                         run_id: run_id.clone(),
                         client_version,
-                        main_authority: payer.pubkey(),
+                        main_authority,
                         join_authority,
                     },
                 },
@@ -219,8 +224,10 @@ fn host_of(ctx: &NativeCallContext) -> std::sync::Arc<Host> {
 pub mod run_api {
     use super::*;
 
-    /// Creates a run unless it exists: `#{run_id, join_authority?, client_version?, mint?,
-    /// treasurer_index?}`. With a collateral `mint` the run is rewarded (treasurer-managed).
+    /// Creates a run unless it exists: `#{run_id, main_authority?, join_authority?,
+    /// client_version?, mint?, treasurer_index?}`. With a collateral `mint` the run is rewarded
+    /// (treasurer-managed). Authorities default to the payer; a multisig vault
+    /// (`ms.vault(0)`) as main authority makes later changes proposals.
     /// Returns `#{changed, signatures, run}`.
     #[rhai_fn(return_raw)]
     pub fn create_run(ctx: NativeCallContext, spec: Map) -> Res<Map> {

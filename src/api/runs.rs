@@ -133,20 +133,21 @@ impl RunHandle {
         self.treasurer.as_ref().map_or(self.main_authority, |t| t.authority)
     }
 
-    /// Where run changes are sent, checked against the payer (who signs them).
+    /// Where run changes are sent, checked against the payer (who signs them) or a known
+    /// multisig vault (whose changes are proposed).
     pub fn target<'a>(&self, host: &'a Host) -> Result<Target<'a>, HostError> {
         let payer = host.payer()?.pubkey();
-        if payer != self.authority() {
+        let authority = self.authority();
+        if !host.can_act_as(&authority)? {
             return Err(HostError::input(format!(
-                "the signer {payer} is not the authority of run \"{}\" ({}); pass -k with its keypair",
+                "the signer {payer} is not the authority of run \"{}\" ({authority}); pass -k with its keypair",
                 self.run_id,
-                self.authority()
             )));
         }
         Ok(Target {
             ids: &host.settings.programs,
             owner: self.treasurer.as_ref().map_or(Owner::Direct, |t| Owner::Treasurer { run: t.address }),
-            authority: payer,
+            authority,
             coordinator_instance: self.instance,
             coordinator_account: self.account,
         })

@@ -47,7 +47,17 @@ fn transfer(host: &Host, r: &RunHandle, amount: u64, decimals: u8) -> Result<Map
     Ok(with(changed(vec![signature]), "amount", to_ui(amount, decimals)))
 }
 
-fn runway_top_up(host: &Host, r: &RunHandle, epochs: INT, max: Option<Dynamic>) -> Result<Map, HostError> {
+/// What a runway top-up needs: native units missing for `epochs` more epochs, and the cap
+/// `max` (UI units) in native units.
+pub struct Runway {
+    pub missing: u64,
+    pub cap: u64,
+    pub decimals: u8,
+}
+
+/// The native amount the treasury lacks to fund `epochs` more epochs beyond what clients can
+/// already claim, at the higher of the current and the future earning rate.
+pub fn runway(host: &Host, r: &RunHandle, epochs: INT, max: Option<Dynamic>) -> Result<Runway, HostError> {
     let epochs = u64::try_from(epochs).map_err(|_| HostError::input(format!("epochs {epochs} is negative")))?;
     // One read of the coordinator account serves both the funding and the future rate.
     let t = treasury(host, r)?;
@@ -59,7 +69,11 @@ fn runway_top_up(host: &Host, r: &RunHandle, epochs: INT, max: Option<Dynamic>) 
     };
     let burn = f.burn_per_epoch.max(coordinator.future_epoch_rates.earning_rate_total_shared);
     let wanted = f.unclaimed.saturating_add(burn.saturating_mul(epochs));
-    let missing = wanted.saturating_sub(f.funded);
+    Ok(Runway { missing: wanted.saturating_sub(f.funded), cap, decimals })
+}
+
+fn runway_top_up(host: &Host, r: &RunHandle, epochs: INT, max: Option<Dynamic>) -> Result<Map, HostError> {
+    let Runway { missing, cap, decimals } = runway(host, r, epochs, max)?;
     let outcome = transfer(host, r, missing.min(cap), decimals)?;
     Ok(with(outcome, "still_missing", to_ui(missing.saturating_sub(cap), decimals)))
 }

@@ -206,6 +206,18 @@ impl Chain {
         }
     }
 
+    /// A scratch copy of this chain to try transactions on: the embedded chain (or dry-run
+    /// fork) copied in memory, a real cluster forked lazily. Never saved, never sent from.
+    pub fn scratch(&self, settings: &Settings) -> Result<Self, ChainError> {
+        match &self.localnet {
+            Some(handle) => {
+                let net = handle.lock().fork();
+                Ok(Self::embedded(Handle::fork(net, handle.dir()), commitment_config(settings.commitment)))
+            }
+            None => Self::dry_run(settings),
+        }
+    }
+
     /// A client on an already open localnet.
     pub fn embedded(handle: Arc<Handle>, commitment: CommitmentConfig) -> Self {
         Self::embedded_with_sender(LocalSender::new(Arc::clone(&handle)), handle, commitment)

@@ -1,12 +1,14 @@
 //! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at the
-//! program IDs the settings resolve (upstream's by default), the SPL Token and Associated Token
-//! programs LiteSVM bundles, slots that follow wall time (plus any advance a runbook asks for,
-//! see `slots`), recent blockhashes that stay valid for 150 slots, and a history of transaction
-//! results with what a validator records about them (`status_meta`). `store` persists it;
-//! `rpc` serves it; `simulator` and `trainer` play its clients.
+//! program IDs the settings resolve (upstream's by default) and a Squads v4 multisig program at
+//! its upstream ID, the SPL Token and Associated Token programs LiteSVM bundles, slots that
+//! follow wall time (plus any advance a runbook asks for, see `slots`), recent blockhashes that
+//! stay valid for 150 slots, and a history of transaction results with what a validator records
+//! about them (`status_meta`). `store` persists it; `rpc` serves it; `simulator` and `trainer`
+//! play its clients.
 
 pub mod handle;
 pub mod lock;
+pub mod multisig;
 pub mod plan;
 pub mod programs;
 pub mod rpc;
@@ -174,6 +176,36 @@ impl Localnet {
         };
         net.warp_slots(1);
         net
+    }
+
+    /// An in-memory copy to try transactions on (previews of proposed steps); it records no
+    /// plan and is never saved.
+    pub fn fork(&self) -> Self {
+        Self {
+            svm: self.svm.clone(),
+            ids: self.ids,
+            faucet: self.faucet.insecure_clone(),
+            clock_offset: self.clock_offset,
+            recent_blockhashes: self.recent_blockhashes.clone(),
+            blockhash_seed: self.blockhash_seed,
+            slot_started_ms: self.slot_started_ms,
+            slot_ms: self.slot_ms,
+            transaction_count: self.transaction_count,
+            history: self.history.clone(),
+            history_order: self.history_order.clone(),
+            dirty: false,
+            fetched: self.fetched.clone(),
+            plan: None,
+        }
+    }
+
+    /// Executes `tx` without checking its signatures: for a multisig vault's transactions,
+    /// which only the Squads program can sign, when a fork previews or rehearses them.
+    pub fn execute_unverified(&mut self, tx: &VersionedTransaction) -> Executed {
+        self.svm = std::mem::take(&mut self.svm).with_sigverify(false);
+        let executed = self.execute(tx);
+        self.svm = std::mem::take(&mut self.svm).with_sigverify(true);
+        executed
     }
 
     pub fn ids(&self) -> ProgramIds {
@@ -452,9 +484,11 @@ fn new_svm() -> LiteSVM {
     svm
 }
 
-/// Installs the three Psyche-compatible programs as builtins at `ids`.
+/// Installs the three Psyche-compatible programs as builtins at `ids`, and the Squads v4
+/// program at its upstream ID.
 fn install_programs(svm: &mut LiteSVM, ids: ProgramIds) {
     svm.add_builtin(ids.coordinator, programs::coordinator::Entrypoint::vm);
     svm.add_builtin(ids.authorizer, programs::authorizer::Entrypoint::vm);
     svm.add_builtin(ids.treasurer, programs::treasurer::Entrypoint::vm);
+    svm.add_builtin(crate::squads::PROGRAM_ID, programs::squads::Entrypoint::vm);
 }

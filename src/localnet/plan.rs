@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use solana_program_pack::Pack;
 use solana_sdk::account::Account;
+use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::transaction::VersionedTransaction;
 use std::collections::BTreeMap;
@@ -118,6 +119,8 @@ pub fn instruction_name(program: &Pubkey, data: &[u8]) -> String {
         )
     } else if *program == ids.treasurer {
         anchor(&["run_create", "run_update", "participant_create", "participant_claim"], "treasurer")
+    } else if *program == crate::squads::PROGRAM_ID {
+        squads_instruction_name(data)
     } else if *program == SYSTEM {
         match data.first() {
             Some(0) => "system.create_account".into(),
@@ -138,6 +141,73 @@ pub fn instruction_name(program: &Pubkey, data: &[u8]) -> String {
     }
 }
 
+/// A step's instruction as a reviewer reads it: `program.instruction`, with the run-update
+/// fields it sets.
+pub fn describe(ix: &Instruction) -> String {
+    let name = instruction_name(&ix.program_id, &ix.data);
+    if name == "treasurer.run_update"
+        && let Ok(update) =
+            <crate::psyche::instructions::treasurer::RunUpdate as anchor_lang::AnchorDeserialize>::deserialize(
+                &mut &ix.data[8..],
+            )
+    {
+        let p = update.params;
+        let mut parts = Vec::new();
+        p.metadata.is_some().then(|| parts.push("metadata".to_string()));
+        p.config.is_some().then(|| parts.push("config".to_string()));
+        p.model.is_some().then(|| parts.push("model".to_string()));
+        p.progress.is_some().then(|| parts.push("progress".to_string()));
+        if let Some(rate) = p.epoch_earning_rate_total_shared {
+            parts.push(format!("earning rate {rate}"));
+        }
+        if let Some(rate) = p.epoch_slashing_rate_per_client {
+            parts.push(format!("slashing rate {rate}"));
+        }
+        if let Some(paused) = p.paused {
+            parts.push(if paused { "pause".into() } else { "resume".into() });
+        }
+        if let Some(version) = p.client_version {
+            parts.push(format!("client version {version}"));
+        }
+        return format!("{name} ({})", parts.join(", "));
+    }
+    name
+}
+
+/// A Squads instruction; a vault transaction shows the instructions it would run.
+fn squads_instruction_name(data: &[u8]) -> String {
+    use crate::squads::instructions::VaultTransactionCreateArgs;
+    const NAMES: &[&str] = &[
+        "multisig_create_v2",
+        "vault_transaction_create",
+        "proposal_create",
+        "proposal_activate",
+        "proposal_approve",
+        "proposal_reject",
+        "proposal_cancel",
+        "vault_transaction_execute",
+        "config_transaction_create",
+        "config_transaction_execute",
+        "spending_limit_use",
+    ];
+    let Some(name) = NAMES.iter().find(|n| data.len() >= 8 && discriminator(&format!("global:{n}")) == data[..8])
+    else {
+        return "squads.unknown".into();
+    };
+    let inner = (*name == "vault_transaction_create")
+        .then(|| <VaultTransactionCreateArgs as anchor_lang::AnchorDeserialize>::deserialize(&mut &data[8..]).ok())
+        .flatten()
+        .and_then(|args| crate::squads::message::decode(&args.transaction_message).ok())
+        .and_then(|message| crate::squads::message::instructions(&message).ok());
+    match inner {
+        Some(list) => {
+            let names: Vec<String> = list.iter().map(describe).collect();
+            format!("squads.{name} [{}]", names.join(", "))
+        }
+        None => format!("squads.{name}"),
+    }
+}
+
 /// A decoded view of an account: its kind and its fields as JSON.
 fn view(net: &Localnet, account: Option<&Account>) -> (String, Value) {
     let Some(a) = account else { return ("absent".into(), Value::Null) };
@@ -155,6 +225,8 @@ fn view(net: &Localnet, account: Option<&Account>) -> (String, Value) {
             .map(|r| ("treasurer run", json!(r)))
             .ok()
             .or_else(|| Participant::decode(data).ok().map(|p| ("participant", json!(p))))
+    } else if a.owner == crate::squads::PROGRAM_ID {
+        squads_view(data)
     } else if a.owner == TOKEN {
         spl_token_interface::state::Account::unpack(data).ok().map(|t| {
             let decimals = net.mint_decimals(&t.mint).unwrap_or(0);
@@ -169,6 +241,32 @@ fn view(net: &Localnet, account: Option<&Account>) -> (String, Value) {
     let (kind, mut fields) = decoded.unwrap_or(("account", json!({})));
     fields["lamports"] = json!(a.lamports);
     (kind.to_string(), fields)
+}
+
+/// Squads accounts a runbook changes: the multisig's counters, a proposal's status and votes,
+/// a spending limit's remaining amount.
+fn squads_view(data: &[u8]) -> Option<(&'static str, Value)> {
+    use crate::squads::accounts::{Multisig, Proposal, SpendingLimit, VaultTransaction};
+    let keys = |list: &[Pubkey]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+    if let Ok(m) = Multisig::decode(data) {
+        let view = json!({"threshold": m.threshold, "time_lock": m.time_lock, "members": m.members.len(),
+            "transaction_index": m.transaction_index, "stale_transaction_index": m.stale_transaction_index});
+        return Some(("multisig", view));
+    }
+    if let Ok(p) = Proposal::decode(data) {
+        let view = json!({"transaction_index": p.transaction_index, "status": p.status.name(),
+            "approved": keys(&p.approved), "rejected": keys(&p.rejected), "cancelled": keys(&p.cancelled)});
+        return Some(("proposal", view));
+    }
+    if let Ok(t) = VaultTransaction::decode(data) {
+        return Some(("vault transaction", json!({"index": t.index, "vault_index": t.vault_index})));
+    }
+    SpendingLimit::decode(data).ok().map(|l| {
+        (
+            "spending limit",
+            json!({"amount": l.amount, "remaining_amount": l.remaining_amount, "last_reset": l.last_reset}),
+        )
+    })
 }
 
 /// The coordinator account without its bulky, noisy parts (witness blooms).

@@ -88,6 +88,12 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         INSTALLED_IDS.with(|cell| cell.get()).unwrap_or_default()
     }
 
+    /// How many accounts the instruction was given (named ones plus remaining ones).
+    pub fn data_accounts(&self) -> Result<usize> {
+        let ix = self.ic.transaction_context.get_current_instruction_context()?;
+        Ok(usize::from(ix.get_number_of_instruction_accounts()))
+    }
+
     pub fn is_writable(&self, index: u16) -> Result<bool> {
         let ix = self.ic.transaction_context.get_current_instruction_context()?;
         ix.is_instruction_account_writable(index)

@@ -6,6 +6,7 @@
 pub mod authorizer;
 pub mod context;
 pub mod coordinator;
+pub mod squads;
 pub mod treasurer;
 
 use crate::localnet::programs::context::{Ctx, Result};
