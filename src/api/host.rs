@@ -304,10 +304,12 @@ impl Host {
         let keys: Vec<Pubkey> = instructions.iter().flat_map(|ix| ix.accounts.iter().map(|a| a.pubkey)).collect();
         scratch.accounts(&keys).map_err(|e| HostError::chain(e.to_string()))?;
         let handle = scratch.localnet().expect("a scratch chain is a local fork");
-        handle
-            .lock()
-            .execute_as_vault(instructions)
-            .map_err(|e| HostError::input(format!("{what}: this step would fail when the proposal executes: {e}")))
+        let executed = handle.lock().execute_as_vault(instructions);
+        // The next steps must read what this one wrote, not what the scratch chain read before.
+        scratch
+            .reads()
+            .forget(instructions.iter().flat_map(|ix| ix.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)));
+        executed.map_err(|e| HostError::input(format!("{what}: this step would fail when the proposal executes: {e}")))
     }
 
     /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records

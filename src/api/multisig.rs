@@ -76,8 +76,10 @@ fn co_signer<'a>(host: &Host, signer: &'a SignerHandle) -> Result<Vec<&'a Keypai
 
 /// The chain's clock (time locks and spending-limit periods follow it, not this machine's).
 fn chain_time(host: &Host) -> Result<i64, HostError> {
-    let account =
-        host.account(&solana_sdk::sysvar::clock::ID)?.ok_or_else(|| HostError::chain("the clock sysvar is missing"))?;
+    // The clock moves every slot: never the execution's earlier read of it.
+    let account = host
+        .fresh_account(&solana_sdk::sysvar::clock::ID)?
+        .ok_or_else(|| HostError::chain("the clock sysvar is missing"))?;
     let clock: Clock =
         bincode::deserialize(&account.data).map_err(|e| HostError::chain(format!("clock sysvar: {e}")))?;
     Ok(clock.unix_timestamp)

@@ -198,13 +198,13 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
         run_id,
         instance,
         account: coordinator_account.pubkey(),
-        main_authority: run_pda.unwrap_or(payer.pubkey()),
+        main_authority: run_pda.unwrap_or(main_authority),
         join_authority,
         treasurer: run_pda.zip(mint).map(|(address, mint)| crate::api::runs::TreasurerRef {
             address,
             index,
             mint,
-            authority: payer.pubkey(),
+            authority: main_authority,
         }),
     };
     Ok(with(changed(vec![signature]), "run", Dynamic::from(run)))
