@@ -2,9 +2,21 @@
 //! order) with their messages, so the localnet program fails like upstream and the API can
 //! name a failure.
 
-/// A Squads error: its name and message; the code is 6000 + its position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MultisigError {
+/// Declares the error enum and `ALL`, its variants in declaration order, from one list.
+macro_rules! errors {
+    ($($name:ident),* $(,)?) => {
+        /// A Squads error: its name and message; the code is 6000 + its position.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum MultisigError {
+            $($name),*
+        }
+
+        /// Every error in declaration order (its index is its code minus 6000).
+        pub const ALL: &[MultisigError] = &[$(MultisigError::$name),*];
+    };
+}
+
+errors! {
     DuplicateMember,
     EmptyMembers,
     TooManyMembers,
@@ -53,55 +65,6 @@ pub enum MultisigError {
 }
 
 use MultisigError::*;
-
-/// Every error in declaration order (its index is its code minus 6000).
-pub const ALL: &[MultisigError] = &[
-    DuplicateMember,
-    EmptyMembers,
-    TooManyMembers,
-    InvalidThreshold,
-    Unauthorized,
-    NotAMember,
-    InvalidTransactionMessage,
-    StaleProposal,
-    InvalidProposalStatus,
-    InvalidTransactionIndex,
-    AlreadyApproved,
-    AlreadyRejected,
-    AlreadyCancelled,
-    InvalidNumberOfAccounts,
-    InvalidAccount,
-    RemoveLastMember,
-    NoVoters,
-    NoProposers,
-    NoExecutors,
-    InvalidStaleTransactionIndex,
-    NotSupportedForControlled,
-    TimeLockNotReleased,
-    NoActions,
-    MissingAccount,
-    InvalidMint,
-    InvalidDestination,
-    SpendingLimitExceeded,
-    DecimalsMismatch,
-    UnknownPermission,
-    ProtectedAccount,
-    TimeLockExceedsMaxAllowed,
-    IllegalAccountOwner,
-    RentReclamationDisabled,
-    InvalidRentCollector,
-    ProposalForAnotherMultisig,
-    TransactionForAnotherMultisig,
-    TransactionNotMatchingProposal,
-    TransactionNotLastInBatch,
-    BatchNotEmpty,
-    SpendingLimitInvalidAmount,
-    InvalidInstructionArgs,
-    FinalBufferHashMismatch,
-    FinalBufferSizeExceeded,
-    FinalBufferSizeMismatch,
-    MultisigCreateDeprecated,
-];
 
 impl MultisigError {
     pub fn code(self) -> u32 {
