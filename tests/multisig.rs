@@ -308,14 +308,14 @@ fn sigkill_between_proposal_and_approval_then_a_re_run_finishes_once() {
 /// True once the journal records that the transaction proposing #1 landed.
 fn proposal_landed(rb: &Runbook) -> bool {
     let Ok(dir) = std::fs::read_dir(rb.path(".psyche-runbook/journal")) else { return false };
-    let lines: Vec<Value> = dir
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-        .flat_map(|text| text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect::<Vec<Value>>())
-        .collect();
-    let proposing = lines
-        .iter()
-        .find(|l| l["event"] == "intent" && l["what"].as_str().is_some_and(|w| w.starts_with("propose #1")));
-    proposing.is_some_and(|intent| lines.iter().any(|l| l["event"] == "landed" && l["id"] == intent["id"]))
+    // Ids count within one journal file, so the intent and its landing are matched per file.
+    dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).any(|text| {
+        let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let proposing = lines
+            .iter()
+            .find(|l| l["event"] == "intent" && l["what"].as_str().is_some_and(|w| w.starts_with("propose #1")));
+        proposing.is_some_and(|intent| lines.iter().any(|l| l["event"] == "landed" && l["id"] == intent["id"]))
+    })
 }
 
 #[test]
