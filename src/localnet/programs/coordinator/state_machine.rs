@@ -41,7 +41,7 @@ pub enum CoordinatorError {
     InvalidCommitteeProof,
     MoreClientsThanBatches,
     RunIdInvalidLength,
-    /// Upstream panics here (an `unwrap`, `todo!` or `unreachable!`): the transaction fails
+    /// Upstream panics here (an unwrap, an unimplemented branch or an unreachable one): the transaction fails
     /// with `ProgramFailedToComplete`.
     Panic(&'static str),
 }
@@ -377,7 +377,7 @@ fn healthy(acc: &CoordinatorAccount, check: &HealthCheck) -> Result<bool> {
                 round.witnesses.iter().filter(|w| committee::bloom_contains(&w.participant_bloom, &hash)).count();
             Ok(score >= quorum(acc, round.witnesses.len())?)
         }
-        // Upstream: `todo!()` for tie-breakers and verifiers.
+        // Upstream leaves these unimplemented (it panics), so the transaction fails as it would there.
         _ => Err(CoordinatorError::Panic("not yet implemented: health checks of tie-breakers and verifiers")),
     }
 }
