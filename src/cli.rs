@@ -211,6 +211,11 @@ pub struct RunArgs {
     /// textfile collector, name it *.prom).
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Embedded chain only: N simulated clients keep every run that can train training while
+    /// the runbook runs (as `localnet serve --clients N`), so it meets runs as busy as on a
+    /// cluster.
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "dry_run")]
+    pub train: usize,
     /// Arguments visible to the runbook as the ARGS array.
     #[arg(last = true)]
     pub args: Vec<String>,

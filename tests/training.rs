@@ -175,6 +175,47 @@ fn an_embedded_runbook_trains_its_run_in_the_background() {
 }
 
 #[test]
+fn pause_update_resume_runs_unchanged_while_embedded_runs_train() {
+    let rb = Runbook::new().file("fast.toml", &fast_config(25_000)).file("fast-v2.toml", &fast_config(24_000));
+    let fast = format!("config={}", rb.path("fast.toml").display());
+    let v2 = format!("config={}", rb.path("fast-v2.toml").display());
+    let id = "run_id=embedded-busy";
+    rb.run_args(["run", &runbook("create-public-run.rhai"), "--set", id, "--set", &fast]).success();
+    // One invocation's clients bring the run into an epoch and leave it there, mid-round.
+    let rb = rb.file("busy.rhai", "output(\"state\", run(param(\"run_id\")).wait_for(\"Training\", 60));");
+    let busy = rb.run_args(["run", "--train", "3", "busy.rhai", "--set", id, "--output", "json"]).success().json();
+    assert_eq!(busy["outputs"]["state"], "Training", "{busy}");
+    // The example runbook, unchanged: its pause waits for the epoch the next invocation's
+    // clients (the same keys) finish, then it updates and resumes.
+    let began = Instant::now();
+    let done = rb
+        .run_args([
+            "run",
+            "--train",
+            "3",
+            &runbook("pause-update-resume.rhai"),
+            "--set",
+            id,
+            "--set",
+            &v2,
+            "--set",
+            "timeout=60",
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    assert!(began.elapsed() >= Duration::from_secs(2), "the pending pause waited for the epoch's end: {done}");
+    assert_ne!(done["outputs"]["state"], "Paused", "{done}");
+    let info = rb.run_args(["run", &runbook("inspect.rhai"), "--set", id, "--output", "json"]).success();
+    assert!(info.stdout.contains("24000"), "{}", info.stdout);
+    // A served chain trains with `localnet serve --clients`; `--train` says so.
+    let refused = rb.run_args(["-u", "http://127.0.0.1:1", "run", "--train", "3", "busy.rhai"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("localnet serve --clients"), "{}", refused.stderr);
+}
+
+#[test]
 fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
     let key = Keypair::new();
     let rb = Runbook::new()

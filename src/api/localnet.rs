@@ -13,9 +13,6 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 
-/// How often background simulated clients act (about a slot).
-const TRAINER_PERIOD: std::time::Duration = std::time::Duration::from_millis(400);
-
 /// `train`'s clients argument: a count or `#{clients, silent, unhealthy}`.
 fn crew_of(value: &Dynamic) -> Result<Crew, Box<EvalAltResult>> {
     let count = |v: &Dynamic, what: &str| {
@@ -154,7 +151,7 @@ pub mod localnet_api {
         let trainer = Trainer::new(vec![run_id.to_string()], crew);
         let keys =
             trainer.clients().iter().map(|c| Dynamic::from(solana_sdk::signer::Signer::pubkey(&c.keypair))).collect();
-        trainer::spawn(std::sync::Arc::downgrade(&handle), trainer, TRAINER_PERIOD, |problem| {
+        trainer::spawn(std::sync::Arc::downgrade(&handle), trainer, |problem| {
             eprintln!("warning: simulated clients: {problem}")
         });
         Ok(keys)

@@ -15,9 +15,6 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// How often the simulated clients of `serve --clients` act (about a slot).
-const TRAINER_PERIOD: std::time::Duration = std::time::Duration::from_millis(400);
-
 fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
     let dir = &settings.localnet_dir;
     let handle = Handle::open(dir, || {
@@ -48,7 +45,7 @@ pub fn serve(
     let start_training = || {
         if crew.clients > 0 {
             let warn = log.clone();
-            trainer::spawn(Arc::downgrade(&handle), Trainer::new(runs, crew), TRAINER_PERIOD, move |problem| {
+            trainer::spawn(Arc::downgrade(&handle), Trainer::new(runs, crew), move |problem| {
                 warn.warn(&format!("simulated clients: {problem}"))
             });
             log.info(&format!("{} simulated clients are training", crew.clients));

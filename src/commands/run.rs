@@ -1,6 +1,7 @@
 //! `psyche-runbook run FILE [--set k=v]... [-- ARGS...]`.
 
 use crate::api::host::Host;
+use crate::chain::cluster::Cluster;
 use crate::chain::exec_lock::{self, ExecLock, Wait};
 use crate::chain::settings::Settings;
 use crate::cli::{GlobalArgs, RunArgs};
@@ -9,10 +10,12 @@ use crate::engine::interrupt::Interrupt;
 use crate::engine::values::parse_set;
 use crate::engine::{Options, Runtime};
 use crate::exit::{ExitCode, Failure};
+use crate::localnet::trainer::{self, Crew, Trainer};
 use crate::ui::Log;
 use rhai::Dynamic;
 use serde_json::json;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Version of the `--output json` document's shape.
@@ -34,6 +37,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     let constants = constants(&args.set)?;
     if !args.file.is_file() {
         return Err(Failure::usage(format!("{}: no such runbook", args.file.display())));
+    }
+    if args.train > 0 && settings.cluster != Cluster::Embedded {
+        return Err(Failure::usage(format!(
+            "--train runs simulated clients on the embedded chain, not on {}; use `localnet serve --clients N` for a served one",
+            settings.cluster
+        )));
     }
     // One execution of this runbook on this cluster at a time (a dry-run sends nothing).
     let lock_path = exec_lock::path(&settings.state_dir().join("locks"), settings.cluster.name(), &args.file);
@@ -177,6 +186,9 @@ fn execute(
         host.set_dry_run();
     }
     let options = Options { max_operations: global.max_operations, base_dir, interrupt: interrupt.clone() };
+    if args.train > 0 && !dry_run {
+        start_training(&host, args.train, log);
+    }
     let runtime = Runtime::new(host, options);
     let mut scope = Runtime::scope(constants, &args.args);
     log.debug(&format!(
@@ -188,6 +200,18 @@ fn execute(
     ));
     let result = runtime.compile_file(&args.file, &scope).and_then(|ast| runtime.run(&mut scope, &ast));
     Execution { runtime, result }
+}
+
+/// `--train N`: simulated clients train every run of the embedded chain while the runbook
+/// runs; a chain that cannot be opened is left for the runbook to report.
+fn start_training(host: &Host, clients: usize, log: &Log) {
+    let Ok(handle) = host.localnet() else { return };
+    let crew = Crew { clients, ..Crew::default() };
+    let warn = log.clone();
+    trainer::spawn(Arc::downgrade(&handle), Trainer::new(Vec::new(), crew), move |problem| {
+        warn.warn(&format!("simulated clients: {problem}"))
+    });
+    log.info(&format!("{clients} simulated clients are training"));
 }
 
 fn error_json(d: &Diagnostic) -> serde_json::Value {

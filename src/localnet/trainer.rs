@@ -37,13 +37,15 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Fresh client keys for `crew`: the last `unhealthy` go unhealthy, the `silent` before
-    /// them stop witnessing.
+    /// Clients for `crew`: the last `unhealthy` go unhealthy, the `silent` before them stop
+    /// witnessing. Their keys are the same in every process, so an epoch one invocation's
+    /// clients joined is finished by the next invocation's (the embedded chain only trains
+    /// while a process holds it).
     pub fn new(runs: Vec<String>, crew: Crew) -> Self {
         let healthy = crew.clients.saturating_sub(crew.silent + crew.unhealthy);
         let clients = (0..crew.clients)
             .map(|i| SimClient {
-                keypair: Keypair::new(),
+                keypair: client_key(i),
                 behaviour: if i < healthy {
                     Behaviour::Healthy
                 } else if i < healthy + crew.silent {
@@ -146,18 +148,26 @@ fn tick_due(acc: &CoordinatorAccount, now: u64) -> bool {
     now != start && now >= start + limit
 }
 
-/// Runs `trainer` every `period` on the chain behind `handle` until it is dropped, reporting
-/// each new problem once.
+/// The `index`th simulated client's key, derived from a fixed seed.
+fn client_key(index: usize) -> Keypair {
+    let seed = solana_sdk::hash::hashv(&[b"psyche-runbook simulated client", &(index as u64).to_le_bytes()]);
+    Keypair::new_from_array(seed.to_bytes())
+}
+
+/// How often the trainer makes a pass: once a slot.
+const PERIOD: Duration = Duration::from_millis(400);
+
+/// Runs `trainer` every slot on the chain behind `handle` until it is dropped, reporting each
+/// new problem once.
 pub fn spawn(
     handle: Weak<Handle>,
     trainer: Trainer,
-    period: Duration,
     report: impl Fn(&str) + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reported = std::collections::HashSet::new();
         loop {
-            std::thread::sleep(period);
+            std::thread::sleep(PERIOD);
             let Some(handle) = handle.upgrade() else { return };
             let problems = trainer.pass(&mut handle.lock());
             for problem in problems {
