@@ -277,7 +277,7 @@ mod tests {
         let chain = Chain::embedded(Handle::fork(net, std::path::Path::new(".")), CommitmentConfig::confirmed());
         let mut reader = Reader::new(ProgramIds::default(), Selection::All);
         let snapshot = reader.read(&chain).unwrap();
-        assert_eq!(chain.rpc().get_transport_stats().request_count, 2);
+        assert_eq!(chain.round_trips().total(), 2);
         assert_eq!(snapshot.runs.len(), 1);
         assert_eq!(snapshot.runs[0].instance_address, good);
         assert_eq!(snapshot.runs[0].account.run_id.to_string(), "test");

@@ -69,5 +69,5 @@ impl Source {
 
 /// Requests the client has made so far.
 fn round_trips(chain: &Chain) -> u64 {
-    chain.rpc().get_transport_stats().request_count as u64
+    chain.round_trips().total()
 }
