@@ -10,7 +10,6 @@ use psyche_runbook::psyche::encoding::discriminator;
 use psyche_runbook::psyche::ids::{ProgramIds, SYSTEM, TOKEN};
 use psyche_runbook::psyche::instructions::authorizer;
 use psyche_runbook::psyche::pdas::{self, JOIN_RUN_SCOPE};
-use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::ErrorKind;
 use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
@@ -20,7 +19,6 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::Transaction;
-use std::time::{Duration, Instant};
 
 /// Every instruction: its program, its name and how many accounts it takes.
 fn instructions(ids: &ProgramIds) -> Vec<(Pubkey, &'static str, usize)> {
@@ -104,12 +102,7 @@ fn assert_fails_as_transaction(client: &RpcClient, payer: &Keypair, ix: Instruct
 fn malformed_instructions_fail_as_transactions_and_the_chain_keeps_serving() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let client = server.client();
     let payer = Keypair::new();
     let airdrop = client.request_airdrop(&payer.pubkey(), 10 * LAMPORTS_PER_SOL).unwrap();
     assert!(client.confirm_transaction(&airdrop).unwrap());

@@ -10,7 +10,6 @@ use psyche_runbook::psyche::ids::ProgramIds;
 use psyche_runbook::psyche::instructions::authorizer;
 use psyche_runbook::psyche::pdas::{self, JOIN_RUN_SCOPE, PERMISSIONLESS_GRANTEE};
 use solana_commitment_config::CommitmentConfig;
-use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::config::{RpcProgramAccountsConfig, RpcTransactionConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
@@ -18,7 +17,7 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::Transaction;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn state_survives_separate_processes() {
@@ -83,12 +82,7 @@ fn a_process_killed_while_saving_leaves_a_readable_state() {
 fn serve_answers_a_solana_rpc_client() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let client = server.client();
     assert_eq!(client.get_version().unwrap().solana_core, "3.1.14");
 
     // Airdrop, then send and confirm a real transaction from the client.

@@ -90,16 +90,6 @@ fn the_shape_comparison_sees_missing_keys_extra_keys_and_other_types() {
     );
 }
 
-fn wait_until_up(server: &Server) -> RpcClient {
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    client
-}
-
 fn encoded(tx: &Transaction) -> String {
     BASE64.encode(bincode::serialize(tx).unwrap())
 }
@@ -134,7 +124,7 @@ fn every_fixture_call_has_the_validators_shape() {
 
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = wait_until_up(&server);
+    let client = server.client();
     let t = transfer(&client);
     let signature = t.tx.signatures[0].to_string();
     let from = t.from.pubkey().to_string();
@@ -230,7 +220,7 @@ fn every_fixture_call_has_the_validators_shape() {
 fn bad_requests_get_the_validators_codes_and_messages() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = wait_until_up(&server);
+    let client = server.client();
     let error = |method: &str, params: Value| server.call(method, params)["error"].clone();
     assert_eq!(
         error("getBalance", json!([])),
@@ -301,7 +291,7 @@ fn bad_requests_get_the_validators_codes_and_messages() {
 fn a_solana_rpc_client_reads_transactions_in_json_and_json_parsed() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = wait_until_up(&server);
+    let client = server.client();
     let t = transfer(&client);
     let signature = client.send_and_confirm_transaction(&t.tx).unwrap();
     let read = |encoding| {

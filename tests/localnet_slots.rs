@@ -22,16 +22,6 @@ use solana_sdk::transaction::{Transaction, TransactionError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn client_of(server: &Server) -> RpcClient {
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    client
-}
-
 fn funded(client: &RpcClient, sol: u64) -> Keypair {
     let key = Keypair::new();
     let signature = client.request_airdrop(&key.pubkey(), sol * LAMPORTS_PER_SOL).unwrap();
@@ -68,7 +58,7 @@ fn statuses(client: &RpcClient, signatures: &[Signature]) -> Vec<Option<Transact
 fn two_hundred_transfers_with_one_blockhash_all_land() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = client_of(&server);
+    let client = server.client();
     let payer = funded(&client, 10);
     let window = Instant::now();
     let first_slot = client.get_slot().unwrap();
@@ -95,7 +85,7 @@ fn two_hundred_transfers_with_one_blockhash_all_land() {
 fn skip_preflight_sends_land_and_fail_in_their_status() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let client = client_of(&server);
+    let client = server.client();
     let payer = funded(&client, 1);
     let blockhash = client.get_latest_blockhash().unwrap();
     let too_much = transfer(&payer, &Pubkey::new_unique(), 5 * LAMPORTS_PER_SOL, blockhash);
@@ -130,7 +120,7 @@ fn skip_preflight_sends_land_and_fail_in_their_status() {
 fn blockhashes_expire_after_150_slots_of_wall_time() {
     let rb = Runbook::new();
     let server = Server::start_with(&rb, &["--slot-ms", "20"]);
-    let client = client_of(&server);
+    let client = server.client();
     let payer = funded(&client, 1);
     let blockhash = client.get_latest_blockhash().unwrap();
     let window = Instant::now();
@@ -153,7 +143,7 @@ fn blockhashes_expire_after_150_slots_of_wall_time() {
 fn slots_and_blockhashes_carry_over_to_the_next_invocation() {
     let rb = Runbook::new();
     let first = Server::start(&rb);
-    let client = client_of(&first);
+    let client = first.client();
     let payer = funded(&client, 1);
     let blockhash = client.get_latest_blockhash().unwrap();
     let window = Instant::now();
@@ -162,7 +152,7 @@ fn slots_and_blockhashes_carry_over_to_the_next_invocation() {
 
     std::thread::sleep(Duration::from_millis(1_000));
     let second = Server::start(&rb);
-    let client = client_of(&second);
+    let client = second.client();
     let now = client.get_slot().unwrap();
     let elapsed = window.elapsed().as_millis() as u64;
     // The chain kept producing slots while no process held it, as a validator would have.

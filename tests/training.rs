@@ -11,7 +11,6 @@ use psyche_runbook::psyche::accounts::coordinator_account::{CoordinatorAccount, 
 use psyche_runbook::psyche::accounts::instance::CoordinatorInstance;
 use psyche_runbook::psyche::ids::ProgramIds;
 use psyche_runbook::psyche::pdas;
-use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::signature::Keypair;
@@ -71,12 +70,7 @@ fn serve_clients_keep_a_run_training_and_a_pause_waits_for_the_epoch_end() {
         std::fs::set_permissions(rb.path("id.json"), std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let server = Server::start_with(&rb, &["--clients", "3", "--run", "live"]);
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let client = server.client();
     let airdrop = client.request_airdrop(&key.pubkey(), 10 * LAMPORTS_PER_SOL).unwrap();
     assert!(client.confirm_transaction(&airdrop).unwrap());
     let url = server.url.clone();
@@ -229,12 +223,7 @@ fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
     }
     // Every run that can train gets the clients.
     let server = Server::start_with(&rb, &["--clients", "2"]);
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let client = server.client();
     let airdrop = client.request_airdrop(&key.pubkey(), 10 * LAMPORTS_PER_SOL).unwrap();
     assert!(client.confirm_transaction(&airdrop).unwrap());
     let url = server.url.clone();
@@ -279,12 +268,7 @@ fn the_quickstart_run_trains_under_serve_while_top_up_cron_keeps_it_funded() {
     let quick = rb.run_args(["run", &runbook("quickstart.rhai"), "--output", "json"]).success().json();
     assert_eq!(quick["ok"], true);
     let server = Server::start_with(&rb, &["--clients", "3", "--run", "quickstart"]);
-    let client = RpcClient::new_with_commitment(server.url.clone(), CommitmentConfig::confirmed());
-    let started = Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let client = server.client();
     wait_until(&client, "quickstart", 60, "the quickstart run trains", is_active);
     let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
     let run = |name: &str| {

@@ -140,43 +140,31 @@ pub struct CreateAccounts {
     pub rent_payer: Pubkey,
 }
 
-pub fn vault_transaction_create(a: &CreateAccounts, args: &VaultTransactionCreateArgs) -> Instruction {
-    build(
+impl CreateAccounts {
+    /// The accounts every create instruction takes; only a transaction's creation writes the
+    /// multisig (its transaction index).
+    fn metas(&self, multisig_writable: bool) -> Vec<AccountMeta> {
+        let multisig = if multisig_writable { writable(self.multisig) } else { readonly(self.multisig) };
         vec![
-            writable(a.multisig),
-            writable(a.created),
-            signer(a.creator, false),
-            signer(a.rent_payer, true),
+            multisig,
+            writable(self.created),
+            signer(self.creator, false),
+            signer(self.rent_payer, true),
             readonly(SYSTEM),
-        ],
-        args.data(),
-    )
+        ]
+    }
+}
+
+pub fn vault_transaction_create(a: &CreateAccounts, args: &VaultTransactionCreateArgs) -> Instruction {
+    build(a.metas(true), args.data())
 }
 
 pub fn config_transaction_create(a: &CreateAccounts, args: &ConfigTransactionCreateArgs) -> Instruction {
-    build(
-        vec![
-            writable(a.multisig),
-            writable(a.created),
-            signer(a.creator, false),
-            signer(a.rent_payer, true),
-            readonly(SYSTEM),
-        ],
-        args.data(),
-    )
+    build(a.metas(true), args.data())
 }
 
 pub fn proposal_create(a: &CreateAccounts, args: &ProposalCreateArgs) -> Instruction {
-    build(
-        vec![
-            readonly(a.multisig),
-            writable(a.created),
-            signer(a.creator, false),
-            signer(a.rent_payer, true),
-            readonly(SYSTEM),
-        ],
-        args.data(),
-    )
+    build(a.metas(false), args.data())
 }
 
 /// `proposal_activate`: a Draft proposal opens for votes.

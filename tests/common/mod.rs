@@ -201,6 +201,20 @@ impl Server {
         self.post(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
     }
 
+    /// A Solana RPC client on the server (confirmed commitment), once it answers.
+    pub fn client(&self) -> solana_rpc_client::rpc_client::RpcClient {
+        let client = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(
+            self.url.clone(),
+            solana_commitment_config::CommitmentConfig::confirmed(),
+        );
+        let started = std::time::Instant::now();
+        while client.get_health().is_err() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "server did not come up");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        client
+    }
+
     /// SIGTERM, as an operator stops it; returns the exit code.
     pub fn stop(mut self) -> i32 {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
