@@ -28,7 +28,6 @@ use solana_transaction_status_client_types::{
     EncodedTransaction, UiInstruction, UiMessage, UiParsedInstruction, UiTransactionEncoding,
 };
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 /// Differences in shape between the validator's `expected` and serve's `actual`, by path.
 fn shape_differences(expected: &Value, actual: &Value, path: &str, out: &mut Vec<String>) {
@@ -106,9 +105,11 @@ struct Transfer {
 fn transfer(client: &RpcClient) -> Transfer {
     let from = Keypair::new();
     let airdrop = client.request_airdrop(&from.pubkey(), 2 * LAMPORTS_PER_SOL).unwrap();
-    assert!(client.confirm_transaction(&airdrop).unwrap());
+    // Finalized: requests without a commitment (most below) read and preflight at the root.
+    common::wait_until_finalized(client, &airdrop);
     let to = Pubkey::new_unique();
-    let blockhash = client.get_latest_blockhash().unwrap();
+    // The root's blockhash: the raw sends below preflight at `finalized`, as a validator does.
+    let (blockhash, _) = client.get_latest_blockhash_with_commitment(CommitmentConfig::finalized()).unwrap();
     let ix = solana_system_interface::instruction::transfer(&from.pubkey(), &to, 5_000_000);
     let tx = Transaction::new_signed_with_payer(&[ix], Some(&from.pubkey()), &[&from], blockhash);
     let ix = solana_system_interface::instruction::transfer(&from.pubkey(), &to, 50 * LAMPORTS_PER_SOL);
@@ -123,7 +124,8 @@ fn every_fixture_call_has_the_validators_shape() {
     let recorded = recorded["responses"].as_object().unwrap();
 
     let rb = Runbook::new();
-    let server = Server::start(&rb);
+    // 20 ms slots: the root, where requests without a commitment read, is 0.6 s behind.
+    let server = Server::start_with(&rb, &["--slot-ms", "20"]);
     let client = server.client();
     let t = transfer(&client);
     let signature = t.tx.signatures[0].to_string();
@@ -137,12 +139,16 @@ fn every_fixture_call_has_the_validators_shape() {
     answers.insert("simulateTransaction_fail", server.call("simulateTransaction", json!([encoded(&t.too_much), b64])));
     answers.insert("sendTransaction_fail", server.call("sendTransaction", json!([encoded(&t.too_much), b64])));
     answers.insert("sendTransaction", server.call("sendTransaction", json!([encoded(&t.tx), b64])));
-    let landed = t.tx.signatures[0];
-    let started = Instant::now();
-    while client.get_signature_status(&landed).unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the transfer did not land");
-        std::thread::sleep(Duration::from_millis(20));
+    // Statuses as the validator was recorded answering them: landed, not yet rooted.
+    let statuses = [
+        ("getSignatureStatuses", json!([[signature]])),
+        ("getSignatureStatuses_history", json!([[signature], {"searchTransactionHistory": true}])),
+    ];
+    for (name, params) in statuses {
+        answers.insert(name, server.call("getSignatureStatuses", params));
     }
+    // The rest reads at the root (no commitment given): after the transfer is finalized.
+    common::wait_until_finalized(&client, &t.tx.signatures[0]);
     let message = BASE64.encode(t.tx.message_data());
     let tx_config = |encoding: &str| json!([signature, {"encoding": encoding, "maxSupportedTransactionVersion": 0}]);
     let calls: Vec<(&str, &str, Value)> = vec![
@@ -161,12 +167,6 @@ fn every_fixture_call_has_the_validators_shape() {
         ("getLatestBlockhash", "getLatestBlockhash", json!([])),
         ("getMultipleAccounts", "getMultipleAccounts", json!([[from, to], b64])),
         ("getRecentPrioritizationFees", "getRecentPrioritizationFees", json!([[from]])),
-        ("getSignatureStatuses", "getSignatureStatuses", json!([[signature]])),
-        (
-            "getSignatureStatuses_history",
-            "getSignatureStatuses",
-            json!([[signature], {"searchTransactionHistory": true}]),
-        ),
         ("getSlot", "getSlot", json!([])),
         ("getTransaction", "getTransaction", tx_config("json")),
         ("getTransaction_base64", "getTransaction", tx_config("base64")),
@@ -219,7 +219,8 @@ fn every_fixture_call_has_the_validators_shape() {
 #[test]
 fn bad_requests_get_the_validators_codes_and_messages() {
     let rb = Runbook::new();
-    let server = Server::start(&rb);
+    // 20 ms slots: the root, where requests without a commitment read, is 0.6 s behind.
+    let server = Server::start_with(&rb, &["--slot-ms", "20"]);
     let client = server.client();
     let error = |method: &str, params: Value| server.call(method, params)["error"].clone();
     assert_eq!(
@@ -265,7 +266,7 @@ fn bad_requests_get_the_validators_codes_and_messages() {
     );
     let blockhash = client.get_latest_blockhash().unwrap();
     let tx = Transaction::new_signed_with_payer(&[create], Some(&payer.pubkey()), &[&payer, &big], blockhash);
-    client.send_and_confirm_transaction(&tx).unwrap();
+    common::wait_until_finalized(&client, &client.send_and_confirm_transaction(&tx).unwrap());
     let big_key = big.pubkey().to_string();
     assert_eq!(
         error("getAccountInfo", json!([big_key])),
@@ -290,10 +291,12 @@ fn bad_requests_get_the_validators_codes_and_messages() {
 #[test]
 fn a_solana_rpc_client_reads_transactions_in_json_and_json_parsed() {
     let rb = Runbook::new();
-    let server = Server::start(&rb);
+    // 20 ms slots: the root, where requests without a commitment read, is 0.6 s behind.
+    let server = Server::start_with(&rb, &["--slot-ms", "20"]);
     let client = server.client();
     let t = transfer(&client);
     let signature = client.send_and_confirm_transaction(&t.tx).unwrap();
+    common::wait_until_finalized(&client, &signature);
     let read = |encoding| {
         client
             .get_transaction_with_config(
@@ -362,6 +365,7 @@ fn a_solana_rpc_client_reads_transactions_in_json_and_json_parsed() {
     let blockhash = client.get_latest_blockhash().unwrap();
     let tx = Transaction::new_signed_with_payer(&setup, Some(&payer.pubkey()), &[payer, &mint], blockhash);
     let setup_signature = client.send_and_confirm_transaction(&tx).unwrap();
+    common::wait_until_finalized(&client, &setup_signature);
     // Creating the associated accounts made CPIs: inner instructions, parsed where they can be.
     let setup_read = server.call(
         "getTransaction",
@@ -406,6 +410,7 @@ fn a_solana_rpc_client_reads_transactions_in_json_and_json_parsed() {
     assert_eq!(replaced["result"]["value"]["err"], Value::Null, "{replaced}");
     assert!(replaced["result"]["value"]["replacementBlockhash"]["lastValidBlockHeight"].is_u64(), "{replaced}");
     let token_signature = client.send_and_confirm_transaction(&tx).unwrap();
+    common::wait_until_finalized(&client, &token_signature);
     let read = client
         .get_transaction_with_config(
             &token_signature,

@@ -630,7 +630,9 @@ fn a_member_approves_and_executes_over_json_rpc_against_localnet_serve() {
     let ms = run_json(&rb, "setup.rhai", &[])["outputs"]["ms"].as_str().unwrap().to_string();
 
     let server = common::Server::start(&rb);
-    let client = RpcClient::new(server.url.clone());
+    // Confirmed: at the default, finalized, the root has not seen the execution yet.
+    let client =
+        RpcClient::new_with_commitment(server.url.clone(), solana_commitment_config::CommitmentConfig::confirmed());
     let started = std::time::Instant::now();
     while client.get_health().is_err() {
         assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");

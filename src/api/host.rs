@@ -49,6 +49,8 @@ pub struct Host {
     dry_run: AtomicBool,
     /// Transactions that failed or never landed, for `--metrics-file`.
     failed: AtomicU64,
+    /// Sends made of transactions that never landed (their blockhashes expired).
+    unlanded_sends: AtomicU64,
     /// Run ids the runbook resolved, for the per-run gauges of `--metrics-file`.
     touched_runs: Mutex<BTreeSet<String>>,
     /// `notify` deliveries, for the `notifications` array of `--output json`.
@@ -103,6 +105,7 @@ impl Host {
             collateral_sent: Mutex::new(0.0),
             dry_run: AtomicBool::new(false),
             failed: AtomicU64::new(0),
+            unlanded_sends: AtomicU64::new(0),
             touched_runs: Mutex::default(),
             notifications: Mutex::default(),
             vaults: Mutex::default(),
@@ -206,6 +209,14 @@ impl Host {
     pub fn take_plan(&self) -> Vec<crate::localnet::plan::PlannedTransaction> {
         match (self.is_dry_run(), self.chain.get()) {
             (true, Some(Ok(chain))) => chain.localnet().map(|h| h.lock().take_plan()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The programs a dry-run of a real cluster found there, for the plan's header.
+    pub fn deployments(&self) -> Vec<crate::chain::programs::Deployment> {
+        match (self.is_dry_run(), self.chain.get()) {
+            (true, Some(Ok(chain))) => chain.deployments(),
             _ => Vec::new(),
         }
     }
@@ -348,6 +359,11 @@ impl Host {
             }
             Err(err) => {
                 self.record_failed(1);
+                if let crate::chain::client::ChainError::NotLanded { sends, .. } = &err {
+                    self.unlanded_sends.fetch_add(*sends as u64, Ordering::Relaxed);
+                    // The error names the operation itself.
+                    return Err(HostError::chain(err.to_string()));
+                }
                 Err(HostError::chain(format!("{what}: {err}")))
             }
         }
@@ -441,6 +457,11 @@ impl Host {
 
     pub fn failed(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Sends made of transactions that expired without landing.
+    pub fn unlanded_sends(&self) -> u64 {
+        self.unlanded_sends.load(Ordering::Relaxed)
     }
 
     /// Notes a run the runbook works on.

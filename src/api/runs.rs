@@ -106,8 +106,17 @@ impl RunHandle {
     }
 
     pub fn resolve(host: &Host, run_id: &str) -> Result<Self, HostError> {
-        Self::find(host, run_id)?
-            .ok_or_else(|| HostError::input(format!("run \"{run_id}\" does not exist on {}", host.settings.cluster)))
+        if let Some(run) = Self::find(host, run_id)? {
+            return Ok(run);
+        }
+        // On a real cluster, a run is also missing when the programs are: say which.
+        let chain = host.chain()?;
+        let hint = (host.settings.cluster != crate::chain::cluster::Cluster::Embedded)
+            .then(|| chain.undeployed(&[chain.program_ids().coordinator]))
+            .flatten()
+            .map(|problem| format!(" ({problem}: a cluster or program IDs other than intended?)"))
+            .unwrap_or_default();
+        Err(HostError::input(format!("run \"{run_id}\" does not exist on {}{hint}", host.settings.cluster)))
     }
 
     pub fn coordinator(&self, host: &Host) -> Result<CoordinatorAccount, HostError> {

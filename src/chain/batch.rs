@@ -1,25 +1,28 @@
-//! Sending many transactions at once: signed with one blockhash, journaled, sent with bounded
-//! concurrency, confirmed by batched `getSignatureStatuses` polling, resent (same bytes) while
-//! they have not landed, and re-signed with a fresh blockhash only once the old one expired
-//! without them landing — so nothing is sent twice. Program failures are final; transport
-//! trouble (timeouts, 429, lost packets) is retried.
+//! Sending many transactions at once, with the same rules as `landing`: signed with one
+//! blockhash read at the client's commitment, journaled, sent with bounded concurrency and a
+//! preflight at that commitment, confirmed by batched `getSignatureStatuses` polling until each
+//! status satisfies it, resent (same bytes) while unseen, and re-signed with a fresh blockhash
+//! only once the block height passed the old one's last valid height and history searches
+//! agree the transaction never landed — so nothing is sent twice. Program failures are final;
+//! transport trouble (timeouts, 429, lost packets) is retried.
 
 use crate::chain::client::{Chain, ChainError, is_transient};
-use crate::chain::landing::written;
+use crate::chain::journal::Journal;
+use crate::chain::landing::{confirm_not_landed, has_expired, named_failure, poll_interval, written};
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_transaction_status_client_types::TransactionStatus;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Statuses asked for per `getSignatureStatuses` call (the RPC limit).
 const STATUS_BATCH: usize = 256;
 /// Re-signing rounds before a transaction is reported as not landed.
 const MAX_ROUNDS: usize = 8;
-/// Status polls between resends of what has not landed.
+/// Status polls between resends of what is unseen.
 const POLLS_PER_RESEND: usize = 3;
 
 /// What happened to one group of instructions.
@@ -32,7 +35,8 @@ pub enum Landing {
 /// How a send attempt ended for one transaction.
 enum Sent {
     Accepted,
-    Refused(String),
+    Refused(ChainError),
+    /// The preflight bank did not know the blockhash: never forwarded.
     Expired,
 }
 
@@ -43,6 +47,11 @@ fn send_concurrently(
     concurrency: usize,
 ) -> Vec<(usize, Sent)> {
     let rpc = Arc::clone(chain.rpc());
+    let config = RpcSendTransactionConfig {
+        skip_preflight: !preflight,
+        preflight_commitment: Some(rpc.commitment().commitment),
+        ..Default::default()
+    };
     chain.block_on(async {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
@@ -51,7 +60,6 @@ fn send_concurrently(
             let permit = Arc::clone(&semaphore).acquire_owned().await.expect("semaphore open");
             tasks.spawn(async move {
                 let _permit = permit;
-                let config = RpcSendTransactionConfig { skip_preflight: !preflight, ..Default::default() };
                 let outcome = match rpc.send_transaction_with_config(&tx, config).await {
                     Ok(_) => Sent::Accepted,
                     // It may or may not have arrived: its status will tell.
@@ -63,7 +71,7 @@ fn send_concurrently(
                         ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {
                             Sent::Accepted
                         }
-                        other => Sent::Refused(other.to_string()),
+                        other => Sent::Refused(other),
                     },
                 };
                 (i, outcome)
@@ -87,9 +95,79 @@ pub fn send_all(
     concurrency: usize,
     on_landed: &(dyn Fn(usize) + Sync),
 ) -> Vec<Landing> {
-    let results = land_all(chain, groups, payer, signers, concurrency, on_landed);
+    let results = match chain.verify_programs(&groups.concat()) {
+        Ok(()) => land_all(chain, groups, payer, signers, concurrency, on_landed),
+        Err(err) => vec![Landing::Failed(err.to_string()); groups.len()],
+    };
     chain.reads().forget(groups.iter().flat_map(|g| written(g, payer)));
     results
+}
+
+/// One round: the pending groups signed with one blockhash, and what became of each.
+struct Round<'a> {
+    chain: &'a Chain,
+    journal: Option<&'a Arc<Journal>>,
+    groups: &'a [Vec<Instruction>],
+    on_landed: &'a (dyn Fn(usize) + Sync),
+    signed: HashMap<usize, (Transaction, Option<u64>)>,
+    results: &'a mut [Option<Landing>],
+    /// Failure messages already explained, by error (a missing program is named once).
+    explained: HashMap<String, String>,
+}
+
+impl Round<'_> {
+    fn signature(&self, i: usize) -> Signature {
+        self.signed[&i].0.signatures[0]
+    }
+
+    fn journal(&self, i: usize, record: impl FnOnce(&Journal, u64, &str)) {
+        if let (Some(j), Some(id)) = (self.journal, self.signed[&i].1) {
+            record(j, id, &self.signature(i).to_string());
+        }
+    }
+
+    fn landed(&mut self, i: usize) {
+        self.journal(i, |j, id, s| j.landed(id, s));
+        (self.on_landed)(i);
+        self.results[i] = Some(Landing::Landed(self.signature(i)));
+    }
+
+    fn failed(&mut self, i: usize, err: ChainError) {
+        let message = match err {
+            ChainError::Transaction(mut failed) => {
+                if let Some(error) = &failed.error {
+                    let (chain, group) = (self.chain, &self.groups[i]);
+                    failed.message = self
+                        .explained
+                        .entry(format!("{error:?}"))
+                        .or_insert_with(|| named_failure(chain, group, error))
+                        .clone();
+                }
+                ChainError::Transaction(failed).to_string()
+            }
+            other => other.to_string(),
+        };
+        self.journal(i, |j, id, s| j.failed(id, s, &message));
+        self.results[i] = Some(Landing::Failed(message));
+    }
+
+    fn expired(&self, i: usize) {
+        self.journal(i, |j, id, s| j.expired(id, s));
+    }
+
+    /// Files a status: true when the transaction is settled (landed or failed).
+    fn settle(&mut self, i: usize, status: &TransactionStatus) -> bool {
+        if status.err.is_some() {
+            let signature = self.signature(i);
+            self.failed(i, crate::chain::landing::failed_status(signature, status.clone()));
+            return true;
+        }
+        if status.satisfies_commitment(self.chain.rpc().commitment()) {
+            self.landed(i);
+            return true;
+        }
+        false
+    }
 }
 
 fn land_all(
@@ -100,15 +178,14 @@ fn land_all(
     concurrency: usize,
     on_landed: &(dyn Fn(usize) + Sync),
 ) -> Vec<Landing> {
-    let rpc = Arc::clone(chain.rpc());
-    let interval = if chain.is_embedded() { Duration::from_millis(10) } else { Duration::from_millis(400) };
     let mut results: Vec<Option<Landing>> = vec![None; groups.len()];
-    let mut pending: Vec<usize> = (0..groups.len()).collect();
+    // Sends made of each group (resends included), for an honest report of what never landed.
+    let mut sends = vec![0usize; groups.len()];
     let mut all_signers: Vec<&Keypair> = vec![payer];
     all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
-    let journal = chain.journal();
 
     for _round in 0..MAX_ROUNDS {
+        let pending: Vec<usize> = (0..groups.len()).filter(|i| results[*i].is_none()).collect();
         if pending.is_empty() {
             break;
         }
@@ -118,106 +195,101 @@ fn land_all(
         }) else {
             continue;
         };
-        let mut signed: HashMap<usize, (Transaction, Option<u64>)> = HashMap::new();
+        let journal = chain.journal();
+        let mut round = Round {
+            chain,
+            journal,
+            groups,
+            on_landed,
+            signed: HashMap::new(),
+            results: &mut results,
+            explained: HashMap::new(),
+        };
         for &i in &pending {
             let tx = Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash);
             let id = journal
                 .map(|j| j.intent("batch transaction", &tx.signatures[0].to_string(), last_valid, &tx.message_data()));
-            signed.insert(i, (tx, id));
+            round.signed.insert(i, (tx, id));
         }
-        let mut waiting: HashMap<Signature, usize> = HashMap::new();
-        let first = signed.iter().map(|(i, (tx, _))| (*i, tx.clone())).collect();
+        // Unseen by the node, and seen below the commitment (in a block: no resend needed).
+        let mut unseen: HashMap<Signature, usize> = HashMap::new();
+        let mut seen: HashMap<Signature, usize> = HashMap::new();
+        let first = round.signed.iter().map(|(i, (tx, _))| (*i, tx.clone())).collect();
         for (i, outcome) in send_concurrently(chain, first, true, concurrency) {
-            let (tx, id) = &signed[&i];
             match outcome {
                 Sent::Accepted => {
-                    waiting.insert(tx.signatures[0], i);
+                    sends[i] += 1;
+                    unseen.insert(round.signature(i), i);
                 }
-                Sent::Refused(error) => {
-                    if let (Some(j), Some(id)) = (journal, id) {
-                        j.failed(*id, &tx.signatures[0].to_string(), &error);
-                    }
-                    results[i] = Some(Landing::Failed(error));
-                }
-                Sent::Expired => {
-                    if let (Some(j), Some(id)) = (journal, id) {
-                        j.expired(*id, &tx.signatures[0].to_string());
-                    }
-                }
+                Sent::Refused(err) => round.failed(i, err),
+                Sent::Expired => round.expired(i),
             }
         }
         let mut polls = 0;
-        while !waiting.is_empty() {
-            let signatures: Vec<Signature> = waiting.keys().copied().collect();
+        let mut expired = false;
+        while !unseen.is_empty() || !seen.is_empty() {
+            let signatures: Vec<Signature> = unseen.keys().chain(seen.keys()).copied().collect();
             for chunk in signatures.chunks(STATUS_BATCH) {
+                let rpc = chain.rpc();
                 let Ok(statuses) = chain.block_on(rpc.get_signature_statuses(chunk)) else { continue };
                 for (signature, status) in chunk.iter().zip(statuses.value) {
-                    let Some(status) = status else { continue };
-                    let i = waiting.remove(signature).expect("polled signatures are waiting");
-                    let id = signed[&i].1;
-                    results[i] = Some(match status.err {
+                    let i = unseen.remove(signature).or_else(|| seen.remove(signature)).expect("polled");
+                    match status {
+                        Some(status) if round.settle(i, &status) => {}
+                        Some(_) => {
+                            seen.insert(*signature, i);
+                        }
+                        // Seen once, gone after its blockhash expired: it was on an abandoned fork.
+                        None if expired => round.expired(i),
                         None => {
-                            if let (Some(j), Some(id)) = (journal, id) {
-                                j.landed(id, &signature.to_string());
-                            }
-                            on_landed(i);
-                            Landing::Landed(*signature)
-                        }
-                        Some(err) => {
-                            let error = format!("transaction {signature} failed: {err}");
-                            if let (Some(j), Some(id)) = (journal, id) {
-                                j.failed(id, &signature.to_string(), &error);
-                            }
-                            Landing::Failed(error)
-                        }
-                    });
-                }
-            }
-            if waiting.is_empty() {
-                break;
-            }
-            polls += 1;
-            if polls % POLLS_PER_RESEND == 0 {
-                let commitment = rpc.commitment();
-                if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
-                    // Expired: each remaining transaction either landed (history says so) or never
-                    // will; only the latter are re-signed.
-                    for (signature, i) in std::mem::take(&mut waiting) {
-                        let id = signed[&i].1;
-                        match crate::chain::landing::confirm_not_landed(chain, signature) {
-                            Ok(crate::chain::landing::Outcome::Landed) => {
-                                if let (Some(j), Some(id)) = (journal, id) {
-                                    j.landed(id, &signature.to_string());
-                                }
-                                on_landed(i);
-                                results[i] = Some(Landing::Landed(signature));
-                            }
-                            Ok(crate::chain::landing::Outcome::Expired) => {
-                                if let (Some(j), Some(id)) = (journal, id) {
-                                    j.expired(id, &signature.to_string());
-                                }
-                            }
-                            Err(err) => {
-                                if let (Some(j), Some(id)) = (journal, id) {
-                                    j.failed(id, &signature.to_string(), &err.to_string());
-                                }
-                                results[i] = Some(Landing::Failed(err.to_string()));
-                            }
+                            unseen.insert(*signature, i);
                         }
                     }
-                    break;
+                }
+            }
+            polls += 1;
+            if !unseen.is_empty() && polls % POLLS_PER_RESEND == 0 {
+                if has_expired(chain, last_valid) {
+                    // Each unseen transaction either landed (history says so) or never will;
+                    // only the latter are re-signed.
+                    expired = true;
+                    let lost: Vec<(Signature, usize)> = unseen.drain().collect();
+                    let keys: Vec<Signature> = lost.iter().map(|(s, _)| *s).collect();
+                    for ((signature, i), status) in lost.into_iter().zip(confirm_not_landed(chain, &keys)) {
+                        match status {
+                            Some(status) if round.settle(i, &status) => {}
+                            Some(_) => {
+                                seen.insert(signature, i);
+                            }
+                            None => round.expired(i),
+                        }
+                    }
                 } else {
                     // Lost packets: send the same bytes again (same signature, cannot double-land).
-                    let again = waiting.values().map(|i| (*i, signed[i].0.clone())).collect();
+                    let again: Vec<(usize, Transaction)> =
+                        unseen.values().map(|i| (*i, round.signed[i].0.clone())).collect();
+                    again.iter().for_each(|(i, _)| sends[*i] += 1);
                     send_concurrently(chain, again, false, concurrency);
                 }
             }
-            std::thread::sleep(interval);
+            if unseen.is_empty() && seen.is_empty() {
+                break;
+            }
+            std::thread::sleep(poll_interval(chain));
         }
-        pending = (0..groups.len()).filter(|i| results[*i].is_none()).collect();
     }
     results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Landing::Failed(format!("not landed after {MAX_ROUNDS} attempts"))))
+        .zip(sends)
+        .map(|(r, sends)| {
+            r.unwrap_or_else(|| {
+                Landing::Failed(match sends {
+                    0 => format!("not sent: the node refused each of {MAX_ROUNDS} blockhashes as not found"),
+                    n => format!(
+                        "did not land: {n} send(s) under {MAX_ROUNDS} blockhashes were made, and none landed before its blockhash expired"
+                    ),
+                })
+            })
+        })
         .collect()
 }

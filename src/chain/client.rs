@@ -4,6 +4,7 @@
 
 use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
+use crate::chain::programs::{self, Deployment};
 use crate::chain::reads::{MAX_KEYS_PER_REQUEST, Reads};
 use crate::chain::round_trips::{Counting, RoundTrips};
 use crate::chain::settings::Settings;
@@ -11,6 +12,7 @@ use crate::cli::Commitment;
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::sender::{Faults, LocalSender};
+use crate::psyche::ids::ProgramIds;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::http_sender::HttpSender;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -20,7 +22,7 @@ use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signature::Signature;
 use solana_sdk::transaction::TransactionError;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,6 +37,18 @@ pub enum ChainError {
     Transaction(Box<FailedTransaction>),
     #[error("localnet: {0}")]
     Localnet(String),
+    /// Every signing expired without landing (its blockhash passed) after `sends` sends.
+    #[error("{}", not_landed(what, *signings, *sends))]
+    NotLanded { what: String, signings: usize, sends: usize },
+}
+
+fn not_landed(what: &str, signings: usize, sends: usize) -> String {
+    match sends {
+        0 => format!("{what}: not sent: the node refused each of {signings} blockhashes as not found"),
+        n => format!(
+            "{what}: did not land: {n} send(s) under {signings} blockhashes were made, and none landed before its blockhash expired"
+        ),
+    }
 }
 
 /// A transaction the cluster refused or that failed on chain, with what explains it.
@@ -47,14 +61,23 @@ pub struct FailedTransaction {
     pub logs: Vec<String>,
 }
 
-/// The log line that explains a program failure (Anchor's error line when there is one).
+/// The log lines that explain a program failure: Anchor's error line when there is one, else
+/// what the programs said (up to the last five lines that are not the runtime's bookkeeping of
+/// invocations and compute units), ending with the line that names the failing program.
 fn program_error(logs: &[String]) -> String {
-    logs.iter()
-        .rev()
-        .find(|l| l.contains("AnchorError") || l.contains("Error Message"))
-        .or_else(|| logs.iter().rev().find(|l| l.contains("failed")))
-        .map(|l| format!("\n  {l}"))
-        .unwrap_or_default()
+    const MAX_LINES: usize = 5;
+    if let Some(anchor) = logs.iter().rev().find(|l| l.contains("AnchorError") || l.contains("Error Message")) {
+        return format!("\n  {anchor}");
+    }
+    let said: Vec<&String> = logs.iter().filter(|l| !is_bookkeeping(l)).collect();
+    said[said.len().saturating_sub(MAX_LINES)..].iter().map(|l| format!("\n  {l}")).collect()
+}
+
+/// `Program X invoke [n]`, `Program X success`, `Program X consumed N of M compute units`.
+fn is_bookkeeping(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("Program ") else { return false };
+    let Some((_, what)) = rest.split_once(' ') else { return false };
+    what.starts_with("invoke [") || what == "success" || what.starts_with("consumed ")
 }
 
 impl ChainError {
@@ -118,6 +141,12 @@ pub struct Chain {
     /// What this execution has read (see `reads`).
     reads: Reads,
     round_trips: Arc<RoundTrips>,
+    /// The Psyche program IDs in use, to name programs in errors and plans.
+    programs: ProgramIds,
+    /// The cluster a dry-run forks, whose programs the plan must find deployed.
+    upstream: Option<Arc<RpcClient>>,
+    /// Programs checked on the upstream cluster, for the plan.
+    deployments: std::sync::Mutex<std::collections::BTreeMap<Pubkey, Deployment>>,
 }
 
 /// Attempts of a read that fails for transport reasons (timeouts, 429) before giving up.
@@ -177,6 +206,9 @@ impl Chain {
                     compute_unit_price: settings.compute_unit_price,
                     reads: Reads::default(),
                     round_trips,
+                    programs: settings.programs,
+                    upstream: None,
+                    deployments: Default::default(),
                 })
             }
         }
@@ -200,8 +232,10 @@ impl Chain {
                 net.use_program_ids(settings.programs);
                 let handle = Handle::fork(net, &settings.localnet_dir);
                 let upstream = Arc::new(RpcClient::new_with_commitment(url.clone(), commitment));
-                let sender = LocalSender::new(Arc::clone(&handle)).with_upstream(upstream);
-                Ok(Self::embedded_with_sender(sender, handle, commitment))
+                let sender = LocalSender::new(Arc::clone(&handle)).with_upstream(Arc::clone(&upstream));
+                let mut chain = Self::embedded_with_sender(sender, handle, commitment);
+                chain.upstream = Some(upstream);
+                Ok(chain)
             }
         }
     }
@@ -228,6 +262,7 @@ impl Chain {
         let round_trips = Arc::new(RoundTrips::default());
         let sender = Counting::new(sender, Arc::clone(&round_trips));
         let rpc = RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment));
+        let programs = handle.lock().ids();
         Self {
             runtime: runtime(),
             rpcs: vec![Arc::new(rpc)],
@@ -237,7 +272,95 @@ impl Chain {
             compute_unit_price: None,
             reads: Reads::default(),
             round_trips,
+            programs,
+            upstream: None,
+            deployments: Default::default(),
         }
+    }
+
+    /// The Psyche program IDs this client sends to.
+    pub fn program_ids(&self) -> ProgramIds {
+        self.programs
+    }
+
+    /// What the cluster holds at `programs`: their accounts, then the program data accounts of
+    /// the upgradeable ones (two batched reads). A dry-run reads the cluster it forks.
+    fn deployments_of(&self, programs: &[Pubkey]) -> Result<Vec<Deployment>, ChainError> {
+        let read = |keys: Vec<Pubkey>| -> Result<Vec<Option<Account>>, ChainError> {
+            match &self.upstream {
+                Some(upstream) => {
+                    let mut found = Vec::with_capacity(keys.len());
+                    for chunk in keys.chunks(MAX_KEYS_PER_REQUEST) {
+                        let accounts = self
+                            .block_on(upstream.get_multiple_accounts(chunk))
+                            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+                        found.extend(accounts);
+                    }
+                    Ok(found)
+                }
+                None => self.accounts(&keys),
+            }
+        };
+        let accounts = read(programs.to_vec())?;
+        let data_keys: Vec<Option<Pubkey>> =
+            accounts.iter().map(|a| a.as_ref().and_then(programs::program_data_address)).collect();
+        let wanted: Vec<Pubkey> = data_keys.iter().flatten().copied().collect();
+        let mut data = if wanted.is_empty() { Vec::new() } else { read(wanted)? }.into_iter();
+        Ok(programs
+            .iter()
+            .zip(&accounts)
+            .zip(&data_keys)
+            .map(|((program, account), data_key)| {
+                let data = data_key.and_then(|_| data.next().flatten());
+                programs::deployment(&self.programs, program, account.as_ref(), data.as_ref())
+            })
+            .collect())
+    }
+
+    /// On a dry-run of a real cluster, checks that every program `instructions` run is deployed
+    /// there (the fork runs our models of them, which would hide a missing one); each program
+    /// is read once per execution and shown in the plan.
+    pub fn verify_programs(&self, instructions: &[Instruction]) -> Result<(), ChainError> {
+        if self.upstream.is_none() {
+            return Ok(());
+        }
+        let known: Vec<Pubkey> = self.deployments.lock().expect("deployments lock").keys().copied().collect();
+        let unknown: Vec<Pubkey> =
+            programs::run_by(&self.programs, instructions).into_iter().filter(|p| !known.contains(p)).collect();
+        if !unknown.is_empty() {
+            let found = self.deployments_of(&unknown)?;
+            self.deployments.lock().expect("deployments lock").extend(unknown.into_iter().zip(found));
+        }
+        let deployments = self.deployments.lock().expect("deployments lock");
+        let problem = programs::run_by(&self.programs, instructions)
+            .iter()
+            .find_map(|p| deployments.get(p).and_then(Deployment::problem));
+        match problem {
+            Some(message) => Err(ChainError::Transaction(Box::new(FailedTransaction {
+                signature: None,
+                error: Some(TransactionError::ProgramAccountNotFound),
+                message,
+                logs: Vec::new(),
+            }))),
+            None => Ok(()),
+        }
+    }
+
+    /// The first program `instructions` run that the cluster lacks, said as the operator reads
+    /// it (after a node answered `ProgramAccountNotFound`, which does not say which).
+    pub fn missing_program(&self, instructions: &[Instruction]) -> Option<String> {
+        self.undeployed(&programs::run_by(&self.programs, instructions))
+    }
+
+    /// The first of `programs` the cluster lacks, said as the operator reads it.
+    pub fn undeployed(&self, programs: &[Pubkey]) -> Option<String> {
+        self.reads.forget(programs.iter().copied());
+        self.deployments_of(programs).ok()?.iter().find_map(Deployment::problem)
+    }
+
+    /// The programs a dry-run checked on the cluster it forks, for its plan.
+    pub fn deployments(&self) -> Vec<Deployment> {
+        self.deployments.lock().expect("deployments lock").values().cloned().collect()
     }
 
     /// The RPC requests this client has made.
@@ -339,21 +462,38 @@ impl Chain {
         self.read(move |rpc| async move { rpc.get_balance(&key).await })
     }
 
-    /// Signs `instructions` (payer first), sends and confirms them (see `landing`).
-    pub fn send(
-        &self,
-        instructions: &[Instruction],
-        payer: &Keypair,
-        signers: &[&Keypair],
-    ) -> Result<Signature, ChainError> {
-        crate::chain::landing::send(self, "transaction", instructions, payer, signers)
-    }
-
     /// Persists the embedded chain if it changed. A no-op on real clusters.
     pub fn finish(&self) -> Result<(), ChainError> {
         if let Some(handle) = &self.localnet {
             handle.save().map_err(|e| ChainError::Localnet(e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_shows_what_the_programs_said_without_the_bookkeeping() {
+        let logs: Vec<String> = [
+            "Program 11111111111111111111111111111111 invoke [1]",
+            "Transfer: insufficient lamports 999995000, need 5000000000",
+            "Program 11111111111111111111111111111111 failed: custom program error: 0x1",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            program_error(&logs),
+            "\n  Transfer: insufficient lamports 999995000, need 5000000000\n  Program 11111111111111111111111111111111 failed: custom program error: 0x1"
+        );
+        let anchor = vec![
+            "Program log: Instruction: Update".to_string(),
+            "Program log: AnchorError occurred. Error Code: Unauthorized. Error Number: 6000. Error Message: no."
+                .to_string(),
+            "Program X consumed 10 of 200000 compute units".to_string(),
+        ];
+        assert_eq!(program_error(&anchor), format!("\n  {}", anchor[1]));
     }
 }

@@ -87,6 +87,7 @@ impl fmt::Display for Cluster {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Cluster::Embedded => f.write_str("embedded localnet"),
+            Cluster::Rpc { url } if self.name() == url => f.write_str(url),
             Cluster::Rpc { url } => write!(f, "{} ({url})", self.name()),
         }
     }

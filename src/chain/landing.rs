@@ -1,46 +1,82 @@
-//! Landing one transaction. Sign with a fresh blockhash, journal the intent (signature first),
-//! send, and poll its status, resending the same bytes until it lands or its blockhash
-//! expires; only a transaction known not to have landed is re-signed, and so is one whose
-//! bytes repeat an earlier transaction (the same operation twice within one blockhash, which a
-//! cluster would run once), with the next slot's blockhash. On real clusters a
-//! compute-unit limit from simulation (plus a margin) and a compute-unit price (from
-//! `--with-compute-unit-price`, or recent prioritization fees for the written accounts, capped)
-//! are added. Transport failures (timeouts, 429) back off and retry; program failures are final.
+//! Landing one transaction, the same way on the embedded chain, `localnet serve` and real
+//! nodes. Everything happens at the client's commitment level: the blockhash is read there
+//! (from the compute-unit simulation's `replacementBlockhash`, or `getLatestBlockhash`), the
+//! preflight runs there (a node preflights at `finalized` unless told, and a `finalized` bank
+//! does not know a newer blockhash), and a transaction has landed once its status satisfies it.
+//!
+//! The intent is journaled (signature first), then the transaction is sent and its status
+//! polled, resending the same bytes while it is unseen; it expires when the block height at
+//! the commitment passes the blockhash's `lastValidBlockHeight`, and only a transaction that
+//! history searches agree never landed is re-signed. So is one whose bytes repeat an earlier
+//! transaction (the same operation twice within one blockhash, which a cluster runs once),
+//! with the next slot's blockhash. On real clusters a simulation first sizes the compute-unit
+//! limit (plus a margin) and its failure is the verdict: nothing is sent, and the error shows
+//! the simulation's error and logs (naming a program the cluster lacks). A compute-unit price
+//! comes from `--with-compute-unit-price` or recent prioritization fees for the written
+//! accounts (capped). Transport failures (timeouts, 429) back off and retry.
 
 use crate::chain::client::{Chain, ChainError, FailedTransaction, is_transient};
+use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransactionConfig};
+use solana_rpc_client_api::response::RpcSimulateTransactionResult;
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_transaction_status_client_types::TransactionStatus;
 use std::time::Duration;
 
 /// Fresh signatures (blockhashes) tried before giving up.
 const MAX_SIGNINGS: usize = 6;
 /// Highest automatic compute-unit price, in micro-lamports.
 const MAX_AUTO_COMPUTE_UNIT_PRICE: u64 = 200_000;
+/// Status polls of an unseen transaction between resends of its bytes.
+const POLLS_PER_RESEND: usize = 5;
 /// Compute units added to the simulated consumption.
 fn with_margin(units: u64) -> u32 {
     (units.saturating_mul(12) / 10 + 1_000).min(1_400_000) as u32
 }
 
-fn poll_interval(chain: &Chain) -> Duration {
-    if chain.is_embedded() { Duration::from_millis(10) } else { Duration::from_millis(500) }
+pub fn poll_interval(chain: &Chain) -> Duration {
+    if chain.is_embedded() { Duration::from_millis(10) } else { Duration::from_millis(400) }
 }
 
-/// What sending on a real cluster adds: compute-budget instructions and, when the simulation
-/// that sized them supplied one, the blockhash to sign with (saving a round trip).
+/// What sending on a real cluster adds: compute-budget instructions and, from the simulation
+/// that sized them, the blockhash to sign with (saving a round trip).
 struct Budget {
     instructions: Vec<Instruction>,
     blockhash: Option<(Hash, u64)>,
 }
 
-/// Compute-budget instructions for a real cluster; none on the embedded chain (flat fees).
-fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair, signers: &[&Keypair]) -> Budget {
+/// Simulation errors that say nothing about the transaction itself: the node was busy or
+/// behind. Sending goes on, and the preflight judges.
+fn is_transient_simulation(err: &TransactionError) -> bool {
+    use TransactionError::*;
+    matches!(
+        err,
+        BlockhashNotFound
+            | AccountInUse
+            | ClusterMaintenance
+            | WouldExceedMaxBlockCostLimit
+            | WouldExceedMaxAccountCostLimit
+            | WouldExceedMaxVoteCostLimit
+            | WouldExceedAccountDataBlockLimit
+            | WouldExceedAccountDataTotalLimit
+    )
+}
+
+/// Compute-budget instructions for a real cluster (none on the embedded chain: flat fees),
+/// or the simulation's verdict when the transaction cannot succeed.
+fn compute_budget(
+    chain: &Chain,
+    instructions: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+) -> Result<Budget, ChainError> {
     if chain.is_embedded() {
-        return Budget { instructions: Vec::new(), blockhash: None };
+        return Ok(Budget { instructions: Vec::new(), blockhash: None });
     }
     let price = chain.compute_unit_price().unwrap_or_else(|| {
         let writable = written(instructions, payer);
@@ -60,7 +96,8 @@ fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair, 
     let mut budget = Budget { instructions: Vec::new(), blockhash: None };
     // Simulate the transaction signed as it will be (nodes differ in how they treat unsigned
     // simulations, and a limit from a failed simulation would starve the real one), letting the
-    // node put in its latest blockhash, which the real transaction is then signed with.
+    // node put in its latest blockhash at our commitment, which the real transaction is then
+    // signed with.
     let probe = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), signers, Hash::default());
     let config = RpcSimulateTransactionConfig {
         sig_verify: false,
@@ -72,8 +109,14 @@ fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair, 
         let (probe, config) = (probe.clone(), config.clone());
         async move { rpc.simulate_transaction_with_config(&probe, config).await }
     });
+    // A simulation the node could not answer leaves the verdict to the preflight.
     if let Ok(result) = simulated {
         let result = result.value;
+        if let Some(err) = result.err.clone().map(TransactionError::from)
+            && !is_transient_simulation(&err)
+        {
+            return Err(simulation_failed(chain, instructions, err, result));
+        }
         budget.blockhash =
             result.replacement_blockhash.and_then(|b| Some((b.blockhash.parse().ok()?, b.last_valid_block_height)));
         if result.err.is_none()
@@ -89,7 +132,33 @@ fn compute_budget(chain: &Chain, instructions: &[Instruction], payer: &Keypair, 
             .instructions
             .push(solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(price));
     }
-    budget
+    Ok(budget)
+}
+
+/// The error of a simulation that failed for the transaction's own reasons.
+fn simulation_failed(
+    chain: &Chain,
+    instructions: &[Instruction],
+    err: TransactionError,
+    result: RpcSimulateTransactionResult,
+) -> ChainError {
+    let message = named_failure(chain, instructions, &err);
+    ChainError::Transaction(Box::new(FailedTransaction {
+        signature: None,
+        message: format!("simulation failed: {message}"),
+        error: Some(err),
+        logs: result.logs.unwrap_or_default(),
+    }))
+}
+
+/// A failure's message, naming the program when the cluster lacks one the transaction runs.
+pub fn named_failure(chain: &Chain, instructions: &[Instruction], err: &TransactionError) -> String {
+    match err {
+        TransactionError::ProgramAccountNotFound | TransactionError::InvalidProgramForExecution => {
+            chain.missing_program(instructions).unwrap_or_else(|| err.to_string())
+        }
+        _ => err.to_string(),
+    }
 }
 
 /// The accounts a transaction of `instructions` may change: the fee payer and every writable one.
@@ -99,6 +168,27 @@ pub fn written(instructions: &[Instruction], payer: &Keypair) -> Vec<Pubkey> {
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// How the client's commitment is named to the node.
+fn send_config(chain: &Chain, preflight: bool) -> RpcSendTransactionConfig {
+    RpcSendTransactionConfig {
+        skip_preflight: !preflight,
+        preflight_commitment: Some(chain.rpc().commitment().commitment),
+        ..Default::default()
+    }
+}
+
+impl Chain {
+    /// Signs `instructions` (payer first), sends and confirms them (see `send`).
+    pub fn send(
+        &self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<Signature, ChainError> {
+        send(self, "transaction", instructions, payer, signers)
+    }
 }
 
 /// Sends and confirms one transaction; `what` labels it in the journal and errors. Whatever
@@ -124,13 +214,15 @@ fn sign_and_land(
 ) -> Result<Signature, ChainError> {
     let mut all_signers: Vec<&Keypair> = vec![payer];
     all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
-    let budget = compute_budget(chain, instructions, payer, &all_signers);
+    chain.verify_programs(instructions)?;
+    let budget = compute_budget(chain, instructions, payer, &all_signers)?;
     let mut all_instructions = budget.instructions;
     all_instructions.extend_from_slice(instructions);
     let mut simulated_blockhash = budget.blockhash;
 
     // A blockhash whose signing repeated a transaction already processed.
     let mut repeated: Option<Hash> = None;
+    let mut sends = 0;
     for _ in 0..MAX_SIGNINGS {
         // The first signing uses the blockhash the compute-unit simulation ran with.
         let (blockhash, last_valid) = match simulated_blockhash.take() {
@@ -140,58 +232,54 @@ fn sign_and_land(
         let tx = Transaction::new_signed_with_payer(&all_instructions, Some(&payer.pubkey()), &all_signers, blockhash);
         let signature = tx.signatures[0];
         let id = chain.journal().map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()));
-        match land(chain, &tx, blockhash) {
+        let settle = |outcome: &dyn Fn(&crate::chain::journal::Journal, u64)| {
+            if let (Some(j), Some(id)) = (chain.journal(), id) {
+                outcome(j, id);
+            }
+        };
+        match land(chain, &tx, last_valid, &mut sends) {
             Ok(Signing::Repeated) => {
                 // The same operation again within one blockhash signs the same bytes, which a
                 // cluster runs once: this signing never lands as a new transaction.
-                if let (Some(j), Some(id)) = (chain.journal(), id) {
-                    j.expired(id, &signature.to_string());
-                }
+                settle(&|j, id| j.expired(id, &signature.to_string()));
                 repeated = Some(blockhash);
             }
-            Ok(Signing::Done(Outcome::Landed)) => {
-                if let (Some(j), Some(id)) = (chain.journal(), id) {
-                    j.landed(id, &signature.to_string());
-                }
+            Ok(Signing::Landed) => {
+                settle(&|j, id| j.landed(id, &signature.to_string()));
                 return Ok(signature);
             }
-            Ok(Signing::Done(Outcome::Expired)) => {
-                if let (Some(j), Some(id)) = (chain.journal(), id) {
-                    j.expired(id, &signature.to_string());
-                }
-            }
+            Ok(Signing::Expired) => settle(&|j, id| j.expired(id, &signature.to_string())),
             Err(err) => {
-                if let (Some(j), Some(id)) = (chain.journal(), id) {
-                    j.failed(id, &signature.to_string(), &err.to_string());
-                }
+                let err = match err {
+                    ChainError::Transaction(mut failed) => {
+                        if let Some(e) = &failed.error {
+                            failed.message = named_failure(chain, instructions, e);
+                        }
+                        ChainError::Transaction(failed)
+                    }
+                    other => other,
+                };
+                settle(&|j, id| j.failed(id, &signature.to_string(), &err.to_string()));
                 return Err(err);
             }
         }
     }
-    Err(ChainError::Transaction(Box::new(FailedTransaction {
-        signature: None,
-        error: None,
-        message: format!("{what}: did not land after {MAX_SIGNINGS} blockhashes"),
-        logs: Vec::new(),
-    })))
-}
-
-pub enum Outcome {
-    Landed,
-    /// The blockhash expired without the signature landing: it never will.
-    Expired,
+    Err(ChainError::NotLanded { what: what.to_string(), signings: MAX_SIGNINGS, sends })
 }
 
 /// What one signing of a transaction came to.
 enum Signing {
-    Done(Outcome),
+    Landed,
+    /// Its blockhash expired without it landing: it never will.
+    Expired,
     /// Its first send was refused as already processed: identical bytes (the same operation
     /// earlier, with the same blockhash) ran before it was ever sent.
     Repeated,
 }
 
-/// Polls for a newer blockhash than one whose signing repeated an earlier transaction (a new
-/// one comes with the next slot); gives up waiting after a while and returns the latest.
+/// The latest blockhash at the client's commitment, and its last valid block height; newer
+/// than one whose signing repeated an earlier transaction (a new one comes with the next
+/// slot), after waiting a while for it.
 fn newer_blockhash(chain: &Chain, avoid: Option<Hash>) -> Result<(Hash, u64), ChainError> {
     const POLLS: usize = 100;
     let latest = || {
@@ -211,85 +299,131 @@ fn newer_blockhash(chain: &Chain, avoid: Option<Hash>) -> Result<(Hash, u64), Ch
     Ok(found)
 }
 
-fn land(chain: &Chain, tx: &Transaction, blockhash: Hash) -> Result<Signing, ChainError> {
+/// The signature's status, None while the node has not seen it (or the query failed).
+fn status(chain: &Chain, signature: Signature) -> Option<TransactionStatus> {
+    let rpc = chain.rpc();
+    chain.block_on(rpc.get_signature_statuses(&[signature])).ok()?.value.into_iter().next().flatten()
+}
+
+/// True once the block height at the client's commitment is past `last_valid`: no bank at that
+/// level accepts the blockhash any more. A failed query answers no.
+pub fn has_expired(chain: &Chain, last_valid: u64) -> bool {
+    let rpc = chain.rpc();
+    chain.block_on(rpc.get_block_height_with_commitment(rpc.commitment())).is_ok_and(|height| height > last_valid)
+}
+
+fn land(chain: &Chain, tx: &Transaction, last_valid: u64, sends: &mut usize) -> Result<Signing, ChainError> {
     let signature = tx.signatures[0];
+    let commitment = chain.rpc().commitment();
     let interval = poll_interval(chain);
-    let mut preflight = true;
+    let mut first = true;
     loop {
-        let config = RpcSendTransactionConfig { skip_preflight: !preflight, ..Default::default() };
         let rpc = chain.rpc();
-        match chain.block_on(rpc.send_transaction_with_config(tx, config)) {
-            Ok(_) => {}
+        match chain.block_on(rpc.send_transaction_with_config(tx, send_config(chain, first))) {
+            Ok(_) => *sends += 1,
             Err(err) if is_transient(&err) => {
+                // It may have arrived before the answer was lost.
+                *sends += 1;
                 chain.fail_over();
                 std::thread::sleep(interval);
             }
-            Err(err) => {
-                let err = ChainError::from_client(err, Some(signature));
-                match &err {
-                    // An earlier send of these bytes may have landed before the blockhash expired.
-                    ChainError::Transaction(f) if f.error == Some(TransactionError::BlockhashNotFound) => {
-                        return confirm_not_landed(chain, signature).map(Signing::Done);
+            Err(err) => match ChainError::from_client(err, Some(signature)) {
+                // The preflight bank does not know the blockhash: never forwarded, so it
+                // cannot land; an earlier send of the same bytes may have, before it expired.
+                ChainError::Transaction(f) if f.error == Some(TransactionError::BlockhashNotFound) => {
+                    if first {
+                        return Ok(Signing::Expired);
                     }
-                    // Before this signing was ever sent: an earlier, identical transaction.
-                    ChainError::Transaction(f) if preflight && f.error == Some(TransactionError::AlreadyProcessed) => {
-                        return Ok(Signing::Repeated);
-                    }
-                    // A resend of a transaction that already landed: its status says how.
-                    ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {}
-                    _ => return Err(err),
+                    return settle_expired(chain, signature, commitment);
                 }
-            }
+                // Before this signing was ever sent: an earlier, identical transaction.
+                ChainError::Transaction(f) if first && f.error == Some(TransactionError::AlreadyProcessed) => {
+                    return Ok(Signing::Repeated);
+                }
+                // A resend of a transaction that already landed: its status says how.
+                ChainError::Transaction(f) if f.error == Some(TransactionError::AlreadyProcessed) => {}
+                err => return Err(err),
+            },
         }
-        // Preflight ran once; resends skip it (the first verdict stands).
-        preflight = false;
-        for _ in 0..5 {
-            let status = chain.block_on(rpc.get_signature_statuses(&[signature]));
-            if let Ok(response) = status
-                && let Some(Some(status)) = response.value.into_iter().next()
-            {
-                return status_outcome(signature, status.err).map(Signing::Done);
-            }
-            std::thread::sleep(interval);
-        }
-        let commitment = rpc.commitment();
-        if let Ok(false) = chain.block_on(rpc.is_blockhash_valid(&blockhash, commitment)) {
-            return confirm_not_landed(chain, signature).map(Signing::Done);
+        // The preflight ran once; resends skip it (the first verdict stands).
+        first = false;
+        match wait_for_status(chain, signature, commitment, POLLS_PER_RESEND)? {
+            Some(outcome) => return Ok(outcome),
+            None if has_expired(chain, last_valid) => return settle_expired(chain, signature, commitment),
+            // Unseen and still valid: the packet may have been lost, so send the bytes again.
+            None => {}
         }
     }
 }
 
-/// A landed transaction's outcome from its status.
-fn status_outcome(signature: Signature, err: Option<TransactionError>) -> Result<Outcome, ChainError> {
-    match err {
-        None => Ok(Outcome::Landed),
-        Some(err) => Err(ChainError::Transaction(Box::new(FailedTransaction {
-            signature: Some(signature),
-            message: err.to_string(),
-            error: Some(err),
-            logs: Vec::new(),
-        }))),
+/// Polls the status up to `polls` times while the transaction is unseen, and for as long as
+/// it is seen below the commitment (it is in a block: no resend needed). None when it stayed
+/// unseen.
+fn wait_for_status(
+    chain: &Chain,
+    signature: Signature,
+    commitment: CommitmentConfig,
+    polls: usize,
+) -> Result<Option<Signing>, ChainError> {
+    let mut unseen = 0;
+    while unseen < polls {
+        match status(chain, signature) {
+            Some(s) if s.err.is_some() => return Err(failed_status(signature, s)),
+            Some(s) if s.satisfies_commitment(commitment) => return Ok(Some(Signing::Landed)),
+            Some(_) => unseen = 0,
+            None => unseen += 1,
+        }
+        std::thread::sleep(poll_interval(chain));
     }
+    Ok(None)
+}
+
+/// After its blockhash expired: found in history (then it landed, once its status reaches the
+/// commitment; a block that then vanishes was on an abandoned fork) or known never to land.
+fn settle_expired(chain: &Chain, signature: Signature, commitment: CommitmentConfig) -> Result<Signing, ChainError> {
+    match confirm_not_landed(chain, &[signature]).pop().flatten() {
+        None => Ok(Signing::Expired),
+        Some(s) if s.err.is_some() => Err(failed_status(signature, s)),
+        Some(_) => Ok(wait_for_status(chain, signature, commitment, POLLS_PER_RESEND)?.unwrap_or(Signing::Expired)),
+    }
+}
+
+/// A landed transaction's failure from its status.
+pub fn failed_status(signature: Signature, status: TransactionStatus) -> ChainError {
+    let err = status.err.expect("a failed status has an error");
+    ChainError::Transaction(Box::new(FailedTransaction {
+        signature: Some(signature),
+        message: err.to_string(),
+        error: Some(err),
+        logs: Vec::new(),
+    }))
 }
 
 /// Status queries that must all miss a signature before it is declared never to land.
 const NOT_LANDED_CONFIRMATIONS: usize = 5;
 
-/// After its blockhash expired: the transaction landed (found in history) or never will. A
-/// lagging node may miss a landed transaction once, so several queries must agree before the
-/// caller re-signs — re-signing something that landed would send it twice.
-pub fn confirm_not_landed(chain: &Chain, signature: Signature) -> Result<Outcome, ChainError> {
-    let rpc = chain.rpc();
-    let mut misses = 0;
-    while misses < NOT_LANDED_CONFIRMATIONS {
-        // A failed query counts as neither answer: ask again.
-        if let Ok(response) = chain.block_on(rpc.get_signature_statuses_with_history(&[signature])) {
-            match response.value.into_iter().next().flatten() {
-                Some(status) => return status_outcome(signature, status.err),
-                None => misses += 1,
+/// After their blockhashes expired: each transaction's status from history (it landed), or
+/// None when several queries agree it is not there — it never will land. A lagging node may
+/// miss a landed transaction once, so several queries must agree before the caller re-signs:
+/// re-signing something that landed would send it twice.
+pub fn confirm_not_landed(chain: &Chain, signatures: &[Signature]) -> Vec<Option<TransactionStatus>> {
+    const PER_REQUEST: usize = 256;
+    let mut found: Vec<Option<TransactionStatus>> = vec![None; signatures.len()];
+    let mut misses = vec![0; signatures.len()];
+    while misses.iter().zip(&found).any(|(m, f)| f.is_none() && *m < NOT_LANDED_CONFIRMATIONS) {
+        for (start, chunk) in (0..signatures.len()).step_by(PER_REQUEST).map(|s| (s, &signatures[s..])) {
+            let chunk = &chunk[..chunk.len().min(PER_REQUEST)];
+            let rpc = chain.rpc();
+            // A failed query counts as neither answer: ask again.
+            let Ok(response) = chain.block_on(rpc.get_signature_statuses_with_history(chunk)) else { continue };
+            for (i, status) in response.value.into_iter().enumerate() {
+                match status {
+                    Some(status) => found[start + i] = Some(status),
+                    None => misses[start + i] += 1,
+                }
             }
         }
         std::thread::sleep(poll_interval(chain));
     }
-    Ok(Outcome::Expired)
+    found
 }

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod exec_lock;
 pub mod journal;
 pub mod landing;
+pub mod programs;
 pub mod reads;
 pub mod recovery;
 pub mod round_trips;

@@ -91,6 +91,10 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             return Ok(diagnostic.code);
         }
         let plan = rehearsal.runtime.host.take_plan();
+        let programs = programs_header(&rehearsal.runtime.host.deployments());
+        if !programs.is_empty() {
+            eprintln!("{programs}");
+        }
         if plan.is_empty() {
             log.info("nothing to send on mainnet-beta");
         } else {
@@ -111,6 +115,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         log.error(&format!("error: {}", e.message));
     }
     let plan = runtime.host.take_plan();
+    let deployments = runtime.host.deployments();
     // In a dry-run the fork's signatures are the plan, not transactions sent.
     let sent = if args.dry_run { Vec::new() } else { runtime.host.sent() };
     let outputs = runtime.host.outputs();
@@ -141,6 +146,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         if args.dry_run {
             document["dry_run"] = json!(true);
             document["plan"] = serde_json::to_value(&plan).expect("plans serialize");
+            document["programs"] = serde_json::to_value(&deployments).expect("deployments serialize");
         }
         println!("{}", serde_json::to_string_pretty(&document).expect("JSON document serializes"));
     } else if !log.quiet || !sent.is_empty() || result.is_err() {
@@ -150,6 +156,10 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         }
     }
     if args.dry_run && !log.json() {
+        let programs = programs_header(&deployments);
+        if !programs.is_empty() {
+            log.error(&programs);
+        }
         log.error(&crate::localnet::plan::render(&plan));
     }
     if let Some(round_trips) = runtime.host.round_trips() {
@@ -157,7 +167,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     }
     if let Err(diagnostic) = &result {
         log.error(runtime.render(diagnostic).trim_end());
-        log.error(&sent_note(&sent));
+        log.error(&sent_note(&sent, runtime.host.unlanded_sends()));
     } else if log.quiet && !sent.is_empty() && !log.json() {
         // Quiet means quiet on a no-op: cron mails only when something was sent.
         log.error(&format!("{}: sent {} transaction(s)", args.file.display(), sent.len()));
@@ -218,18 +228,37 @@ fn error_json(d: &Diagnostic) -> serde_json::Value {
     serde_json::to_value(d).expect("diagnostics serialize")
 }
 
+/// The programs a dry-run of a real cluster checked there, so an upgrade is seen before
+/// anything is sent (the native System and Compute Budget programs go without saying).
+fn programs_header(deployments: &[crate::chain::programs::Deployment]) -> String {
+    let lines: Vec<String> = deployments
+        .iter()
+        .filter(|d| !matches!(d.name.as_str(), "System" | "Compute Budget") || !d.is_usable())
+        .map(|d| format!("  {}", d.describe()))
+        .collect();
+    if lines.is_empty() { String::new() } else { format!("programs on the cluster:\n{}", lines.join("\n")) }
+}
+
 /// Signatures listed in full when an error leaves this many or fewer; beyond, a count and the
 /// last few (`--output json` and the journal keep every one).
 const LISTED_SIGNATURES: usize = 3;
 
-/// Whether an error left anything on chain, so the operator knows where they stand.
-pub fn sent_note(sent: &[String]) -> String {
-    match sent.len() {
-        0 => "nothing was sent".to_string(),
+/// Whether an error left anything on chain, so the operator knows where they stand: what
+/// landed, and sends made of transactions that expired without landing (they never will).
+pub fn sent_note(sent: &[String], unlanded_sends: u64) -> String {
+    let landed = match sent.len() {
+        0 if unlanded_sends > 0 => "nothing landed".to_string(),
+        0 => return "nothing was sent".to_string(),
         n if n <= LISTED_SIGNATURES => format!("{n} transaction(s) were sent before the error: {}", sent.join(", ")),
         n => format!(
             "{n} transaction(s) were sent before the error, the last {LISTED_SIGNATURES}: {} (all of them: `psyche-runbook journal show --last`)",
             sent[n - LISTED_SIGNATURES..].join(", ")
+        ),
+    };
+    match unlanded_sends {
+        0 => landed,
+        n => format!(
+            "{landed}; {n} send(s) of transactions that expired without landing were made, and none of them ever will"
         ),
     }
 }

@@ -4,6 +4,7 @@
 use crate::localnet::Localnet;
 use crate::localnet::lock::DirLock;
 use crate::localnet::store::StoreError;
+use crate::localnet::time::{self, TimeSource};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,9 +18,14 @@ pub struct Handle {
 impl Handle {
     /// Locks `dir` (calling `waiting` if another process holds it) and loads its chain.
     pub fn open(dir: &Path, waiting: impl FnOnce()) -> Result<Arc<Self>, StoreError> {
+        Self::open_on(dir, waiting, time::wall_clock())
+    }
+
+    /// `open` with the chain's slots following `time` (tests hold a clock of their own).
+    pub fn open_on(dir: &Path, waiting: impl FnOnce(), time: Arc<dyn TimeSource>) -> Result<Arc<Self>, StoreError> {
         let io = |source| StoreError::Io { path: dir.display().to_string(), source };
         let lock = DirLock::acquire(dir, waiting).map_err(io)?;
-        let net = Localnet::load(dir)?;
+        let net = Localnet::load_on(dir, time)?;
         Ok(Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: Some(lock) }))
     }
 

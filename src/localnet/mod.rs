@@ -6,6 +6,7 @@
 //! about them (`status_meta`). `store` persists it; `rpc` serves it; `simulator` and `trainer`
 //! play its clients.
 
+pub mod commitment;
 pub mod handle;
 pub mod lock;
 pub mod multisig;
@@ -19,11 +20,16 @@ pub mod simulator;
 pub mod slots;
 pub mod status_meta;
 pub mod store;
+pub mod time;
 pub mod trainer;
+pub mod views;
 
+use crate::localnet::commitment::{FINALIZED_DEPTH, PriorStates};
+use crate::localnet::time::TimeSource;
 use crate::psyche::ids::ProgramIds;
 use litesvm::LiteSVM;
 use litesvm::types::TransactionMetadata;
+use solana_commitment_config::CommitmentLevel;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
 use solana_sdk::clock::Clock;
 use solana_sdk::hash::Hash;
@@ -34,9 +40,12 @@ use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{TransactionError, VersionedTransaction};
 use solana_transaction_context::TransactionReturnData;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// Blockhashes stay valid this many slots, as on a cluster.
 pub const BLOCKHASH_VALIDITY_SLOTS: u64 = 150;
+/// Blockhashes kept: those the root's bank still accepts, and every newer one.
+pub const KEPT_BLOCKHASHES: u64 = BLOCKHASH_VALIDITY_SLOTS + FINALIZED_DEPTH + 1;
 /// Transaction results kept for `getSignatureStatuses` and `getTransaction`.
 pub const HISTORY_CAPACITY: usize = 20_000;
 /// Fee per signature (LiteSVM's default, the cluster's too).
@@ -133,6 +142,12 @@ pub struct Localnet {
     slot_started_ms: u64,
     /// Wall-clock milliseconds per slot (not persisted: each process chooses).
     slot_ms: u64,
+    /// Where the slots take their time from (not persisted: the wall clock unless a test
+    /// holds one).
+    time: Arc<dyn TimeSource>,
+    /// Accounts as the root last saw them, for `finalized` reads (not persisted: a chain
+    /// loaded by a new process counts what it loaded as rooted).
+    prior: PriorStates,
     /// Transactions executed since genesis (`getEpochInfo`).
     transaction_count: u64,
     history: HashMap<Signature, TxRecord>,
@@ -152,8 +167,13 @@ impl Default for Localnet {
 }
 
 impl Localnet {
-    /// A fresh chain at slot 1.
+    /// A fresh chain at slot 1, on the wall clock.
     pub fn new() -> Self {
+        Self::with_time(time::wall_clock())
+    }
+
+    /// A fresh chain at slot 1 whose slots follow `time`.
+    pub fn with_time(time: Arc<dyn TimeSource>) -> Self {
         let mut svm = new_svm();
         let faucet = Keypair::new();
         svm.airdrop(&faucet.pubkey(), FAUCET_LAMPORTS).expect("the genesis airdrop succeeds");
@@ -165,8 +185,10 @@ impl Localnet {
             recent_blockhashes: VecDeque::new(),
             // Random, so a reset chain never accepts a blockhash signed for the old one.
             blockhash_seed: Hash::new_from_array(Keypair::new().pubkey().to_bytes()),
-            slot_started_ms: slots::wall_ms(),
+            slot_started_ms: time.now_ms(),
             slot_ms: slots::DEFAULT_SLOT_MS,
+            time,
+            prior: PriorStates::default(),
             transaction_count: 0,
             history: HashMap::new(),
             history_order: VecDeque::new(),
@@ -174,6 +196,8 @@ impl Localnet {
             fetched: Default::default(),
             plan: None,
         };
+        // Genesis (slot 0) has a blockhash too: the root's until slot 31.
+        net.recent_blockhashes.push_back((slots::blockhash_of(&net.blockhash_seed, 0), 0));
         net.warp_slots(1);
         net
     }
@@ -190,6 +214,8 @@ impl Localnet {
             blockhash_seed: self.blockhash_seed,
             slot_started_ms: self.slot_started_ms,
             slot_ms: self.slot_ms,
+            time: Arc::clone(&self.time),
+            prior: self.prior.clone(),
             transaction_count: self.transaction_count,
             history: self.history.clone(),
             history_order: self.history_order.clone(),
@@ -239,25 +265,40 @@ impl Localnet {
         self.svm.get_sysvar::<Clock>()
     }
 
-    /// The unix time the next slot will carry: wall time plus any advance, never going back.
+    /// The unix time the next slot will carry: the chain's time plus any advance, never going
+    /// back.
     pub fn next_slot_time(&self) -> i64 {
-        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        self.clock().unix_timestamp.max(wall + self.clock_offset)
+        let now = (self.time.now_ms() / 1000) as i64;
+        self.clock().unix_timestamp.max(now + self.clock_offset)
+    }
+
+    /// Switches the chain to another clock (tests hold one to move slots by hand); the
+    /// current slot begins now on it.
+    pub fn set_time(&mut self, time: Arc<dyn TimeSource>) {
+        self.slot_started_ms = time.now_ms();
+        self.time = time;
     }
 
     pub fn slot(&self) -> u64 {
         self.clock().slot
     }
 
+    /// The current slot's blockhash (the `processed` level's; see `views` for the others).
     pub fn latest_blockhash(&self) -> Hash {
         self.recent_blockhashes.back().map(|(h, _)| *h).unwrap_or_default()
     }
 
-    pub fn is_blockhash_valid(&self, hash: &Hash) -> bool {
-        self.recent_blockhashes.iter().any(|(h, _)| h == hash)
+    /// The slot whose blockhash `hash` is, among those kept.
+    pub fn blockhash_slot(&self, hash: &Hash) -> Option<u64> {
+        self.recent_blockhashes.iter().find(|(h, _)| h == hash).map(|(_, slot)| *slot)
     }
 
-    /// The last slot at which the latest blockhash is still accepted.
+    /// True when the current slot accepts transactions signed with `hash`.
+    pub fn is_blockhash_valid(&self, hash: &Hash) -> bool {
+        self.is_blockhash_valid_at(hash, solana_commitment_config::CommitmentLevel::Processed)
+    }
+
+    /// The last block height at which the latest blockhash is still accepted.
     pub fn last_valid_block_height(&self) -> u64 {
         self.slot() + BLOCKHASH_VALIDITY_SLOTS
     }
@@ -316,16 +357,22 @@ impl Localnet {
         self.history.get(signature)
     }
 
-    /// Checks a transaction the way a cluster's front door does: a known blockhash, and a
-    /// signature not seen before.
-    pub fn admit(&self, tx: &VersionedTransaction) -> Result<(), TransactionError> {
-        if !self.is_blockhash_valid(tx.message.recent_blockhash()) {
+    /// Checks a transaction the way the bank at `level` does before running it: a blockhash it
+    /// knows, and a signature it has not seen.
+    pub fn admit_at(&self, tx: &VersionedTransaction, level: CommitmentLevel) -> Result<(), TransactionError> {
+        if !self.is_blockhash_valid_at(tx.message.recent_blockhash(), level) {
             return Err(TransactionError::BlockhashNotFound);
         }
-        if tx.signatures.first().is_some_and(|s| self.history.contains_key(s)) {
+        let seen = tx.signatures.first().and_then(|s| self.history.get(s));
+        if seen.is_some_and(|record| record.slot <= self.slot_at(level)) {
             return Err(TransactionError::AlreadyProcessed);
         }
         Ok(())
+    }
+
+    /// Checks a transaction the way a cluster's front door (the current bank) does.
+    pub fn admit(&self, tx: &VersionedTransaction) -> Result<(), TransactionError> {
+        self.admit_at(tx, CommitmentLevel::Processed)
     }
 
     /// Runs a transaction without committing anything; `sig_verify: false` (as the RPC's
@@ -346,9 +393,12 @@ impl Localnet {
         let pre_token_balances = status_meta::token_balances(keys, before);
         let loaded = status_meta::loaded_accounts_data_size(keys, before);
         let installed = programs::context::InstalledIds::set(self.ids);
-        let (executed, post_accounts) = match svm.simulate_transaction(tx.clone()) {
-            Ok(info) => (Executed::from_meta(info.meta, None), info.post_accounts),
-            Err(failed) => (Executed::from_meta(failed.meta, Some(failed.err)), Vec::new()),
+        let (executed, post_accounts) = match self.missing_program(tx) {
+            Some(err) => (Executed::refused(tx.signatures[0], err), Vec::new()),
+            None => match svm.simulate_transaction(tx.clone()) {
+                Ok(info) => (Executed::from_meta(info.meta, None), info.post_accounts),
+                Err(failed) => (Executed::from_meta(failed.meta, Some(failed.err)), Vec::new()),
+            },
         };
         drop(installed);
         let post: HashMap<Pubkey, Account> = post_accounts.into_iter().map(|(k, a)| (k, a.into())).collect();
@@ -398,11 +448,19 @@ impl Localnet {
     fn execute_unrecorded(&mut self, tx: &VersionedTransaction) -> Executed {
         self.follow_clock();
         let keys = tx.message.static_account_keys();
+        for (i, key) in keys.iter().enumerate() {
+            if tx.message.is_maybe_writable(i, None) {
+                self.keep_prior_state(*key);
+            }
+        }
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
         let pre_token_balances = status_meta::token_balances(keys, |k| self.account(k));
         let loaded = status_meta::loaded_accounts_data_size(keys, |k| self.account(k));
         let installed = programs::context::InstalledIds::set(self.ids);
-        let executed = Executed::from_result(self.svm.send_transaction(tx.clone()));
+        let executed = match self.missing_program(tx) {
+            Some(err) => self.charge_fee_only(tx, err),
+            None => Executed::from_result(self.svm.send_transaction(tx.clone())),
+        };
         drop(installed);
         let post_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
         let post_token_balances = status_meta::token_balances(keys, |k| self.account(k));
@@ -443,10 +501,51 @@ impl Localnet {
         self.dirty = true;
     }
 
+    /// The error a validator's account loader refuses `tx` with when one of its instructions
+    /// names a program that is not there (no account) or not a program (not executable).
+    fn missing_program(&self, tx: &VersionedTransaction) -> Option<TransactionError> {
+        let keys = tx.message.static_account_keys();
+        tx.message.instructions().iter().find_map(|ix| {
+            let program = keys.get(usize::from(ix.program_id_index))?;
+            match self.svm.get_account(program).filter(|a| a.lamports > 0) {
+                None => Some(TransactionError::ProgramAccountNotFound),
+                Some(account) if !account.executable => Some(TransactionError::InvalidProgramForExecution),
+                Some(_) => None,
+            }
+        })
+    }
+
+    /// A transaction whose program could not be loaded: as a validator does since fees for
+    /// failed loads, it is recorded with the error and only its fee is charged (dropped when
+    /// the fee payer cannot pay it).
+    fn charge_fee_only(&mut self, tx: &VersionedTransaction, err: TransactionError) -> Executed {
+        let signature = tx.signatures[0];
+        let fee = LAMPORTS_PER_SIGNATURE * u64::from(tx.message.header().num_required_signatures);
+        let payer = tx.message.static_account_keys()[0];
+        match self.svm.get_account(&payer).filter(|a| a.lamports >= fee) {
+            Some(mut account) => {
+                account.lamports -= fee;
+                self.svm.set_account(payer, account).expect("a fee payer can be debited");
+                Executed { fee, ..Executed::refused(signature, err) }
+            }
+            None => Executed::refused(signature, TransactionError::InsufficientFundsForFee),
+        }
+    }
+
     /// Writes an account directly (localnet services: airdrops, fixtures).
     pub fn set_account(&mut self, key: Pubkey, account: Account) {
+        self.keep_prior_state(key);
         self.svm.set_account(key, account).expect("plain accounts can be set");
         self.dirty = true;
+    }
+
+    /// Keeps `key`'s state before this slot's first write of it, for `finalized` reads.
+    fn keep_prior_state(&mut self, key: Pubkey) {
+        let slot = self.slot();
+        if !self.prior.wrote_in(slot, &key) {
+            let before = self.account(&key);
+            self.prior.record(slot, key, before);
+        }
     }
 }
 

@@ -3,15 +3,19 @@
 //! answers as a solana-test-validator does: the client API's own request and response types
 //! (`params`, and the response types of solana-rpc-client-api), the validator's account and
 //! transaction encoders (`accounts`, `transactions`), and its codes and messages for unknown
-//! methods and bad params. Every call first lets the chain catch up with the clock.
+//! methods and bad params. Every call first lets the chain catch up with the clock, and answers
+//! at the commitment level it asks for (`finalized` when it names none, as the validator does;
+//! see `commitment`).
 
 mod accounts;
 mod params;
 mod transactions;
 
 use crate::localnet::Localnet;
+use crate::localnet::commitment::level;
 use params::{args, none, parsed};
 use serde_json::{Value, json};
+use solana_commitment_config::CommitmentLevel;
 use solana_rpc_client_api::config::{RpcContextConfig, RpcRequestAirdropConfig};
 use solana_rpc_client_api::response::{RpcBlockhash, RpcPrioritizationFee, RpcVersionInfo};
 use solana_sdk::epoch_info::EpochInfo;
@@ -40,14 +44,15 @@ pub struct RpcFailure {
 
 type Result<T> = std::result::Result<T, RpcFailure>;
 
-fn with_context(net: &Localnet, value: Value) -> Value {
-    json!({"context": {"slot": net.slot(), "apiVersion": SOLANA_CORE_VERSION}, "value": value})
+/// A value with the context a validator puts around it: the slot of the bank that answered.
+fn with_context(slot: u64, value: Value) -> Value {
+    json!({"context": {"slot": slot, "apiVersion": SOLANA_CORE_VERSION}, "value": value})
 }
 
-/// Reads the one optional context config most methods take (commitment, min context slot).
-fn context_only(params: &Value) -> Result<()> {
-    let (_config,): (Option<RpcContextConfig>,) = args(params, 0, 1)?;
-    Ok(())
+/// Reads the one optional context config most methods take; its commitment level.
+fn context_only(params: &Value) -> Result<CommitmentLevel> {
+    let (config,): (Option<RpcContextConfig>,) = args(params, 0, 1)?;
+    Ok(level(config.and_then(|c| c.commitment)))
 }
 
 /// Answers one JSON-RPC call.
@@ -67,12 +72,12 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
             json!(net.genesis_hash().to_string())
         }
         "getSlot" | "getBlockHeight" => {
-            context_only(params)?;
-            json!(net.slot())
+            let level = context_only(params)?;
+            json!(net.slot_at(level))
         }
         "getEpochInfo" => {
-            context_only(params)?;
-            let slot = net.slot();
+            let level = context_only(params)?;
+            let slot = net.slot_at(level);
             json!(EpochInfo {
                 epoch: slot / SLOTS_PER_EPOCH,
                 slot_index: slot % SLOTS_PER_EPOCH,
@@ -83,23 +88,23 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
             })
         }
         "getLatestBlockhash" => {
-            context_only(params)?;
-            let latest = RpcBlockhash {
-                blockhash: net.latest_blockhash().to_string(),
-                last_valid_block_height: net.last_valid_block_height(),
-            };
-            with_context(net, json!(latest))
+            let level = context_only(params)?;
+            let (blockhash, last_valid_block_height) = net.latest_blockhash_at(level);
+            let latest = RpcBlockhash { blockhash: blockhash.to_string(), last_valid_block_height };
+            with_context(net.slot_at(level), json!(latest))
         }
         "isBlockhashValid" => {
-            let (text, _config): (String, Option<RpcContextConfig>) = args(params, 1, 2)?;
+            let (text, config): (String, Option<RpcContextConfig>) = args(params, 1, 2)?;
             let hash: Hash = parsed(&text)?;
-            with_context(net, json!(net.is_blockhash_valid(&hash)))
+            let level = level(config.and_then(|c| c.commitment));
+            with_context(net.slot_at(level), json!(net.is_blockhash_valid_at(&hash, level)))
         }
         "getFeeForMessage" => transactions::get_fee_for_message(net, params)?,
         "getBalance" => {
-            let (key, _config): (String, Option<RpcContextConfig>) = args(params, 1, 2)?;
+            let (key, config): (String, Option<RpcContextConfig>) = args(params, 1, 2)?;
             let key: Pubkey = parsed(&key)?;
-            with_context(net, json!(net.balance(&key)))
+            let level = level(config.and_then(|c| c.commitment));
+            with_context(net.slot_at(level), json!(net.balance_at(&key, level)))
         }
         "getAccountInfo" => accounts::get_account_info(net, params)?,
         "getMultipleAccounts" => accounts::get_multiple_accounts(net, params)?,
@@ -147,6 +152,11 @@ pub fn invalid_request() -> RpcFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solana_sdk::instruction::Instruction;
+    use solana_sdk::native_token::LAMPORTS_PER_SOL;
+    use solana_sdk::signature::Keypair;
+    use solana_sdk::signer::Signer;
+    use solana_sdk::transaction::Transaction;
 
     #[test]
     fn unknown_methods_and_bad_params_answer_as_the_validator() {
@@ -157,5 +167,96 @@ mod tests {
         assert_eq!((bad.code, bad.message.as_str()), (-32602, "Invalid param: WrongSize"));
         let missing = dispatch(&mut net, "getBalance", &json!([])).unwrap_err();
         assert_eq!(missing.message, "`params` should have at least 1 argument(s)");
+    }
+
+    /// A funded payer's transaction of `ix`, base64 as clients send it.
+    fn signed(net: &mut Localnet, ix: Instruction, blockhash: Hash) -> String {
+        use base64::Engine as _;
+        let payer = Keypair::new();
+        net.airdrop(&payer.pubkey(), LAMPORTS_PER_SOL).unwrap();
+        let tx = Transaction::new_signed_with_payer(&[ix], Some(&payer.pubkey()), &[&payer], blockhash);
+        base64::engine::general_purpose::STANDARD.encode(bincode::serialize(&tx).unwrap())
+    }
+
+    fn send(net: &mut Localnet, tx: &str, mut config: Value) -> Result<Value> {
+        config["encoding"] = json!("base64");
+        dispatch(net, "sendTransaction", &json!([tx, config]))
+    }
+
+    #[test]
+    fn a_missing_program_fails_preflight_and_costs_its_fee_without_it() {
+        let mut net = Localnet::new();
+        let ix = Instruction::new_with_bytes(Pubkey::new_unique(), &[1], vec![]);
+        let blockhash = net.latest_blockhash();
+        let tx = signed(&mut net, ix, blockhash);
+        let refused = send(&mut net, &tx, json!({"preflightCommitment": "processed"})).unwrap_err();
+        assert_eq!(refused.code, PREFLIGHT_FAILURE, "{}", refused.message);
+        assert_eq!(refused.data.as_ref().unwrap()["err"], json!("ProgramAccountNotFound"), "{refused:?}");
+        let config = json!({"encoding": "base64", "commitment": "processed"});
+        let simulated = dispatch(&mut net, "simulateTransaction", &json!([tx, config])).unwrap();
+        assert_eq!(simulated["value"]["err"], json!("ProgramAccountNotFound"));
+        let signature = send(&mut net, &tx, json!({"skipPreflight": true})).unwrap();
+        let statuses = dispatch(&mut net, "getSignatureStatuses", &json!([[signature]])).unwrap();
+        assert_eq!(statuses["value"][0]["err"], json!("ProgramAccountNotFound"), "recorded, as failed");
+        let read = dispatch(&mut net, "getTransaction", &json!([signature, {"commitment": "confirmed"}])).unwrap();
+        assert_eq!(read["meta"]["fee"], json!(5_000), "only its fee is charged");
+    }
+
+    #[test]
+    fn a_finalized_preflight_does_not_know_a_newer_blockhash() {
+        let mut net = Localnet::new();
+        net.warp_slots(100);
+        let to = Pubkey::new_unique();
+        let (blockhash, _) = net.latest_blockhash_at(CommitmentLevel::Confirmed);
+        let payer = Keypair::new();
+        net.airdrop(&payer.pubkey(), LAMPORTS_PER_SOL).unwrap();
+        let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000);
+        let tx = signed_by(&payer, ix, blockhash);
+        // Without a preflight commitment the node checks at `finalized`, which is 31 slots behind.
+        let refused = send(&mut net, &tx, json!({})).unwrap_err();
+        assert_eq!(refused.data.as_ref().unwrap()["err"], json!("BlockhashNotFound"), "{refused:?}");
+        let valid = json!([blockhash.to_string(), {"commitment": "finalized"}]);
+        assert_eq!(dispatch(&mut net, "isBlockhashValid", &valid).unwrap()["value"], json!(false));
+        send(&mut net, &tx, json!({"preflightCommitment": "confirmed"})).unwrap();
+        let balance = |net: &mut Localnet, config: Value| {
+            dispatch(net, "getBalance", &json!([to.to_string(), config])).unwrap()["value"].clone()
+        };
+        assert_eq!(balance(&mut net, json!({"commitment": "confirmed"})), json!(1_000_000));
+        assert_eq!(balance(&mut net, json!({})), json!(0), "the root has not seen it");
+        net.warp_slots(31);
+        assert_eq!(balance(&mut net, json!({"commitment": "finalized"})), json!(1_000_000), "rooted 31 slots later");
+    }
+
+    #[test]
+    fn a_finalized_client_signs_with_the_roots_blockhash_and_lands() {
+        let mut net = Localnet::new();
+        net.warp_slots(100);
+        let payer = Keypair::new();
+        net.airdrop(&payer.pubkey(), LAMPORTS_PER_SOL).unwrap();
+        net.warp_slots(40);
+        let latest = dispatch(&mut net, "getLatestBlockhash", &json!([{"commitment": "finalized"}])).unwrap();
+        let blockhash: Hash = latest["value"]["blockhash"].as_str().unwrap().parse().unwrap();
+        let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &Pubkey::new_unique(), 1_000_000);
+        let tx = signed_by(&payer, ix, blockhash);
+        send(&mut net, &tx, json!({"preflightCommitment": "finalized"})).unwrap();
+        // The payer's balance changed in a slot the root has not reached: a simulation at
+        // `finalized` still finds the payer, as it was.
+        net.warp_slots(2);
+        let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &Pubkey::new_unique(), 1_000_000);
+        let tx = signed_by(&payer, ix, Hash::default());
+        let config = json!({"encoding": "base64", "commitment": "finalized", "replaceRecentBlockhash": true});
+        let simulated = dispatch(&mut net, "simulateTransaction", &json!([tx, config])).unwrap();
+        assert_eq!(simulated["value"]["err"], Value::Null, "{simulated}");
+        let blockhash: Hash =
+            simulated["value"]["replacementBlockhash"]["blockhash"].as_str().unwrap().parse().unwrap();
+        let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &Pubkey::new_unique(), 1_000_000);
+        let tx = signed_by(&payer, ix, blockhash);
+        send(&mut net, &tx, json!({"preflightCommitment": "finalized"})).unwrap();
+    }
+
+    fn signed_by(payer: &Keypair, ix: Instruction, blockhash: Hash) -> String {
+        use base64::Engine as _;
+        let tx = Transaction::new_signed_with_payer(&[ix], Some(&payer.pubkey()), &[payer], blockhash);
+        base64::engine::general_purpose::STANDARD.encode(bincode::serialize(&tx).unwrap())
     }
 }

@@ -5,8 +5,10 @@
 //! (version 1, from before slots followed the clock, gains a seed, a slot start and empty
 //! status extras); newer ones are refused by name.
 
-use crate::localnet::slots::{DEFAULT_SLOT_MS, wall_ms};
+use crate::localnet::commitment::PriorStates;
+use crate::localnet::slots::DEFAULT_SLOT_MS;
 use crate::localnet::status_meta::StatusMeta;
+use crate::localnet::time::{self, TimeSource, wall_ms};
 use crate::localnet::{Localnet, TxRecord, new_svm};
 use crate::psyche::ids::ProgramIds;
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,7 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 pub const STATE_FILE: &str = "state.bin";
 const MAGIC: &[u8; 8] = b"PSYRBLN\0";
@@ -198,6 +201,8 @@ impl Localnet {
             blockhash_seed: Hash::new_from_array(s.blockhash_seed),
             slot_started_ms: s.slot_started_ms,
             slot_ms: DEFAULT_SLOT_MS,
+            time: time::wall_clock(),
+            prior: PriorStates::default(),
             transaction_count: s.transaction_count,
             history: Default::default(),
             history_order: Default::default(),
@@ -232,13 +237,24 @@ impl Localnet {
         Ok(())
     }
 
-    /// Loads the state in `dir`, or a fresh chain when there is none yet.
+    /// Loads the state in `dir`, or a fresh chain when there is none yet, on the wall clock.
     pub fn load(dir: &Path) -> Result<Self, StoreError> {
+        Self::load_on(dir, time::wall_clock())
+    }
+
+    /// `load`, the chain's slots following `time` from where the saved state left them.
+    pub fn load_on(dir: &Path, time: Arc<dyn TimeSource>) -> Result<Self, StoreError> {
+        let mut net = Self::load_state(dir, &time)?;
+        net.time = time;
+        Ok(net)
+    }
+
+    fn load_state(dir: &Path, time: &Arc<dyn TimeSource>) -> Result<Self, StoreError> {
         let path = dir.join(STATE_FILE);
         let name = path.display().to_string();
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Localnet::new()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Localnet::with_time(Arc::clone(time))),
             Err(source) => return Err(StoreError::Io { path: name, source }),
         };
         if bytes.len() < MAGIC.len() + 1 || &bytes[..MAGIC.len()] != MAGIC {

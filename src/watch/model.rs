@@ -64,6 +64,8 @@ pub struct Watch {
     pub slot: u64,
     pub missing: Vec<String>,
     pub unreadable: Vec<Unreadable>,
+    /// Why a real cluster shows no runs (see `Snapshot::notice`).
+    pub notice: Option<String>,
     pub refreshes: u64,
     /// RPC round trips of the last refresh.
     pub round_trips: u64,
@@ -118,6 +120,7 @@ impl Watch {
         self.slot = snapshot.slot;
         self.missing = snapshot.missing;
         self.unreadable = snapshot.unreadable;
+        self.notice = snapshot.notice;
         self.refreshes += 1;
         self.round_trips = round_trips;
         self.updated_at = now;
@@ -205,7 +208,7 @@ mod tests {
                 }
             })
             .collect();
-        Snapshot { slot: 7, runs, missing: Vec::new(), unreadable: Vec::new() }
+        Snapshot { slot: 7, runs, missing: Vec::new(), unreadable: Vec::new(), notice: None }
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct Snapshot {
     /// Runs whose coordinator account is gone or does not decode (e.g. an older layout), with
     /// why.
     pub unreadable: Vec<Unreadable>,
+    /// Why a real cluster shows no runs, when it lacks the coordinator program.
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -100,7 +102,11 @@ impl Reader {
                 keys.push(pdas::associated_token(&i.main_authority, mint));
             }
         }
-        let (slot, accounts) = multiple_accounts(chain, &keys)?;
+        let (slot, accounts) =
+            if keys.is_empty() { (current_slot(chain)?, Vec::new()) } else { multiple_accounts(chain, &keys)? };
+        // No runs on a real cluster: say so when it has no coordinator program at all.
+        let notice =
+            (keys.is_empty() && !chain.is_embedded()).then(|| chain.undeployed(&[self.ids.coordinator])).flatten();
         let mut fetched: HashMap<Pubkey, Account> =
             keys.iter().zip(accounts).filter_map(|(k, a)| a.map(|a| (*k, a))).collect();
         self.learn_mints(chain, &instances, &mut fetched)?;
@@ -119,7 +125,7 @@ impl Reader {
                 Err(error) => unreadable.push(Unreadable { run_id: instance.run_id, error }),
             }
         }
-        Ok(Snapshot { slot, runs, missing, unreadable })
+        Ok(Snapshot { slot, runs, missing, unreadable, notice })
     }
 
     /// The selected runs' instances (address and account), and the named runs not found.
@@ -213,6 +219,14 @@ impl Reader {
             .map_or(0, |t| t.amount);
         Some(Treasury { address: *run, run: treasurer, collateral, balance, decimals: *decimals })
     }
+}
+
+/// The slot at the client's commitment (when there is nothing to read it from).
+fn current_slot(chain: &Chain) -> Result<u64, ChainError> {
+    chain.read(|rpc| async move {
+        let commitment = rpc.commitment();
+        rpc.get_slot_with_commitment(commitment).await
+    })
 }
 
 /// `getMultipleAccounts` in requests of at most 100 keys; the slot of the last response.

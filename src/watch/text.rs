@@ -74,6 +74,9 @@ pub fn table(watch: &Watch, cluster: &str) -> String {
     for u in &watch.unreadable {
         out += &format!("run \"{}\": {}\n", u.run_id, u.error);
     }
+    if let Some(notice) = &watch.notice {
+        out += &format!("{notice}\n");
+    }
     out
 }
 
@@ -97,6 +100,7 @@ pub fn document(watch: &Watch, cluster: &str) -> Value {
         "runs": runs,
         "missing": watch.missing,
         "unreadable": watch.unreadable,
+        "notice": watch.notice,
         "rpc_round_trips": watch.round_trips,
     })
 }

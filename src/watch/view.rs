@@ -79,7 +79,7 @@ fn title_line(watch: &Watch, cluster: &str, theme: Theme) -> Line<'static> {
         let names: Vec<&str> = watch.unreadable.iter().map(|u| u.run_id.as_str()).collect();
         spans.push(Span::styled(format!(" · unreadable: {} (see --once)", names.join(", ")), theme.alarm()));
     }
-    if let Some(note) = &watch.note {
+    if let Some(note) = watch.note.as_ref().or(watch.notice.as_ref()) {
         spans.push(Span::styled(format!(" · {note}"), theme.fg(Color::Yellow)));
     }
     Line::from(spans)

@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod local_server;
 pub mod programs;
+pub mod proxy;
+pub mod validator;
 pub mod webhook;
 
 use std::path::{Path, PathBuf};
@@ -229,5 +232,42 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Settings resolved from command-line flags alone (no environment, no Solana CLI config), as
+/// the binary would resolve them: `settings(&["-u", url, "--commitment", "finalized"])`.
+pub fn settings(flags: &[&str]) -> psyche_runbook::chain::settings::Settings {
+    use clap::Parser;
+    struct NoEnv;
+    impl psyche_runbook::chain::settings::Env for NoEnv {
+        fn var(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+    let none = std::env::temp_dir().join("psyche-runbook-tests-no-solana-config.yml");
+    let mut args = vec!["psyche-runbook", "-C", none.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    args.push("check");
+    args.push("none.rhai");
+    let cli = psyche_runbook::cli::Cli::try_parse_from(args).expect("test flags parse");
+    psyche_runbook::chain::settings::Settings::resolve(&cli.global, &NoEnv, &mut |_| {})
+        .unwrap_or_else(|f| panic!("settings: {}", f.message))
+}
+
+/// Waits until `signature`'s status is finalized.
+pub fn wait_until_finalized(
+    client: &solana_rpc_client::rpc_client::RpcClient,
+    signature: &solana_sdk::signature::Signature,
+) {
+    let finalized = solana_commitment_config::CommitmentConfig::finalized();
+    let started = std::time::Instant::now();
+    loop {
+        let status = client.get_signature_statuses(&[*signature]).unwrap().value[0].clone();
+        if status.is_some_and(|s| s.satisfies_commitment(finalized)) {
+            return;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{signature} was not finalized");
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

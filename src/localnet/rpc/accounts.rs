@@ -5,6 +5,7 @@
 //! falling back to base64 elsewhere.
 
 use crate::localnet::Localnet;
+use crate::localnet::commitment::level;
 use crate::localnet::rpc::params::{args, at_most, invalid, parsed};
 use crate::localnet::rpc::{INVALID_REQUEST, RpcFailure, with_context};
 use serde_json::{Value, json};
@@ -71,28 +72,30 @@ pub fn get_account_info(net: &Localnet, params: &Value) -> Result<Value, RpcFail
     let (key, config): (String, Option<RpcAccountInfoConfig>) = args(params, 1, 2)?;
     let key: Pubkey = parsed(&key)?;
     let config = config.unwrap_or_default();
+    let level = level(config.commitment);
     let encoding = config_encoding(&config, UiAccountEncoding::Binary);
-    let value = match net.account(&key) {
+    let value = match net.account_at(&key, level) {
         Some(account) => Some(encode(net, &key, &account, encoding, config.data_slice)?),
         None => None,
     };
-    Ok(with_context(net, json!(value)))
+    Ok(with_context(net.slot_at(level), json!(value)))
 }
 
 pub fn get_multiple_accounts(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {
     let (keys, config): (Vec<String>, Option<RpcAccountInfoConfig>) = args(params, 1, 2)?;
     at_most(&keys, MAX_MULTIPLE_ACCOUNTS)?;
     let config = config.unwrap_or_default();
+    let level = level(config.commitment);
     let encoding = config_encoding(&config, UiAccountEncoding::Base64);
     let mut values = Vec::with_capacity(keys.len());
     for key in &keys {
         let key: Pubkey = parsed(key)?;
-        values.push(match net.account(&key) {
+        values.push(match net.account_at(&key, level) {
             Some(account) => Some(encode(net, &key, &account, encoding, config.data_slice)?),
             None => None,
         });
     }
-    Ok(with_context(net, json!(values)))
+    Ok(with_context(net.slot_at(level), json!(values)))
 }
 
 pub fn get_program_accounts(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {
@@ -107,15 +110,16 @@ pub fn get_program_accounts(net: &Localnet, params: &Value) -> Result<Value, Rpc
         filter.verify().map_err(|e| invalid(format!("Invalid param: {e:?}")))?;
     }
     let encoding = config_encoding(&config.account_config, UiAccountEncoding::Binary);
+    let level = level(config.account_config.commitment);
     let mut keyed = Vec::new();
-    for (key, account) in net.program_accounts(&owner) {
+    for (key, account) in net.program_accounts_at(&owner, level) {
         let account: Account = account.into();
         if filters.iter().all(|f| allows(net, f, &account)) {
             let encoded = encode(net, &key, &account, encoding, config.account_config.data_slice)?;
             keyed.push(RpcKeyedAccount { pubkey: key.to_string(), account: encoded });
         }
     }
-    Ok(if config.with_context.unwrap_or(false) { with_context(net, json!(keyed)) } else { json!(keyed) })
+    Ok(if config.with_context.unwrap_or(false) { with_context(net.slot_at(level), json!(keyed)) } else { json!(keyed) })
 }
 
 fn allows(net: &Localnet, filter: &RpcFilterType, account: &Account) -> bool {
@@ -127,11 +131,12 @@ fn allows(net: &Localnet, filter: &RpcFilterType, account: &Account) -> bool {
 }
 
 pub fn get_token_account_balance(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {
-    let (key, _commitment): (String, Option<Value>) = args(params, 1, 2)?;
+    let (key, config): (String, Option<solana_commitment_config::CommitmentConfig>) = args(params, 1, 2)?;
     let key: Pubkey = parsed(&key)?;
-    let account = net.account(&key).ok_or_else(|| invalid("Invalid param: could not find account"))?;
+    let level = level(config);
+    let account = net.account_at(&key, level).ok_or_else(|| invalid("Invalid param: could not find account"))?;
     let (amount, mint) = net.token_balance_of(&account).ok_or_else(|| invalid("Invalid param: not a Token account"))?;
     let decimals = net.mint_decimals(&mint).ok_or_else(|| invalid("Invalid param: could not find mint"))?;
     let ui = token_amount_to_ui_amount_v3(amount, &SplTokenAdditionalDataV2::with_decimals(decimals));
-    Ok(with_context(net, json!(ui)))
+    Ok(with_context(net.slot_at(level), json!(ui)))
 }

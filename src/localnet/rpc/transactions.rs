@@ -1,11 +1,14 @@
-//! Transactions over JSON-RPC as a validator serves them: `sendTransaction` (preflight, or
-//! none with `skipPreflight`: then a failing transaction still lands and its error shows in
-//! its status), `simulateTransaction` (balances, token balances, loaded data size, replaced
-//! blockhash, inner instructions, post-simulation accounts), `getSignatureStatuses` (confirmed
-//! at once, finalized 32 slots later) and `getTransaction` in every encoding, through
+//! Transactions over JSON-RPC as a validator serves them: `sendTransaction` (preflight on the
+//! bank at `preflightCommitment`, `finalized` by default, so a blockhash that level has not
+//! seen is not found; or none with `skipPreflight`: then a failing transaction still lands and
+//! its error shows in its status), `simulateTransaction` (on the bank at its commitment:
+//! balances, token balances, loaded data size, replaced blockhash, inner instructions,
+//! post-simulation accounts), `getSignatureStatuses` (confirmed at once, finalized once its
+//! slot is rooted) and `getTransaction` in every encoding, through
 //! solana-transaction-status, the encoder the validator uses, so json and jsonParsed are the
 //! validator's by construction.
 
+use crate::localnet::commitment::level;
 use crate::localnet::rpc::accounts::encode;
 use crate::localnet::rpc::params::{args, at_most, invalid, parsed};
 use crate::localnet::rpc::{PREFLIGHT_FAILURE, RpcFailure, with_context};
@@ -13,7 +16,7 @@ use crate::localnet::{Executed, LAMPORTS_PER_SIGNATURE, Localnet, Simulated, TxR
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use solana_account_decoder::UiAccountEncoding;
-use solana_commitment_config::CommitmentLevel;
+use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
 use solana_rpc_client_api::config::{
     RpcContextConfig, RpcEncodingConfigWrapper, RpcSendTransactionConfig, RpcSignatureStatusConfig,
     RpcSimulateTransactionConfig, RpcTransactionConfig,
@@ -37,8 +40,6 @@ const MAX_BASE64_SIZE: usize = 1644;
 const MAX_STATUSES: usize = 256;
 /// Slots the status cache remembers (`getSignatureStatuses` without history search).
 const STATUS_CACHE_SLOTS: u64 = 300;
-/// Depth at which a slot is rooted (finalized), as Tower BFT's lockout history.
-const FINALIZED_DEPTH: u64 = 32;
 const SIGNATURE_VERIFICATION_FAILURE: i64 = -32003;
 const UNSUPPORTED_TRANSACTION_VERSION: i64 = -32015;
 
@@ -170,8 +171,9 @@ pub fn send_transaction(net: &mut Localnet, params: &Value) -> Result<Value, Rpc
     let signature = tx.signatures[0];
     if !config.skip_preflight {
         verify_signatures(&tx)?;
-        let simulated = match net.admit(&tx) {
-            Ok(()) => net.simulate(&tx, true),
+        let level = level(config.preflight_commitment.map(|commitment| CommitmentConfig { commitment }));
+        let simulated = match net.admit_at(&tx, level) {
+            Ok(()) => net.at_level(level, |net| net.simulate(&tx, true)),
             Err(err) => refused(&tx, err),
         };
         if let Some(err) = &simulated.executed.err {
@@ -186,26 +188,25 @@ pub fn send_transaction(net: &mut Localnet, params: &Value) -> Result<Value, Rpc
     Ok(json!(signature.to_string()))
 }
 
-pub fn simulate_transaction(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {
+pub fn simulate_transaction(net: &mut Localnet, params: &Value) -> Result<Value, RpcFailure> {
     let (data, config): (String, Option<RpcSimulateTransactionConfig>) = args(params, 1, 2)?;
     let config = config.unwrap_or_default();
+    let level = level(config.commitment);
     let mut tx: VersionedTransaction = decode(&data, binary_encoding(config.encoding)?)?;
     if config.sig_verify && config.replace_recent_blockhash {
         return Err(invalid("sigVerify may not be used with replaceRecentBlockhash"));
     }
     let replacement = config.replace_recent_blockhash.then(|| {
-        tx.message.set_recent_blockhash(net.latest_blockhash());
-        RpcBlockhash {
-            blockhash: net.latest_blockhash().to_string(),
-            last_valid_block_height: net.last_valid_block_height(),
-        }
+        let (blockhash, last_valid_block_height) = net.latest_blockhash_at(level);
+        tx.message.set_recent_blockhash(blockhash);
+        RpcBlockhash { blockhash: blockhash.to_string(), last_valid_block_height }
     });
     sanitized(&tx)?;
     if config.sig_verify {
         verify_signatures(&tx)?;
     }
-    let simulated = if net.is_blockhash_valid(tx.message.recent_blockhash()) {
-        net.simulate(&tx, config.sig_verify)
+    let simulated = if net.is_blockhash_valid_at(tx.message.recent_blockhash(), level) {
+        net.at_level(level, |net| net.simulate(&tx, config.sig_verify))
     } else {
         refused(&tx, TransactionError::BlockhashNotFound)
     };
@@ -241,7 +242,7 @@ pub fn simulate_transaction(net: &Localnet, params: &Value) -> Result<Value, Rpc
         }
         result.accounts = Some(encoded);
     }
-    Ok(with_context(net, serde_json::to_value(result).expect("simulation results serialize")))
+    Ok(with_context(net.slot_at(level), serde_json::to_value(result).expect("simulation results serialize")))
 }
 
 pub fn get_signature_statuses(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {
@@ -257,16 +258,17 @@ pub fn get_signature_statuses(net: &Localnet, params: &Value) -> Result<Value, R
             .map(|r| status_of(net, r));
         statuses.push(status);
     }
-    Ok(with_context(net, json!(statuses)))
+    Ok(with_context(net.slot(), json!(statuses)))
 }
 
-/// A single validator confirms its own slots at once; they are rooted 32 slots later.
+/// A single validator confirms its own slots at once (counting the slot itself as one
+/// confirmation, as it reports them); they are finalized once rooted.
 fn status_of(net: &Localnet, record: &TxRecord) -> TransactionStatus {
     let depth = net.slot().saturating_sub(record.slot);
-    let finalized = depth >= FINALIZED_DEPTH;
+    let finalized = record.slot <= net.root_slot();
     TransactionStatus {
         slot: record.slot,
-        confirmations: (!finalized).then_some(depth as usize),
+        confirmations: (!finalized).then_some(depth as usize + 1),
         status: record.err.clone().map_or(Ok(()), Err),
         err: record.err.clone(),
         confirmation_status: Some(if finalized {
@@ -284,7 +286,8 @@ pub fn get_transaction(net: &Localnet, params: &Value) -> Result<Value, RpcFailu
     if config.commitment.is_some_and(|c| c.commitment == CommitmentLevel::Processed) {
         return Err(invalid("Method does not support commitment below `confirmed`"));
     }
-    let Some(record) = net.record(&signature) else { return Ok(Value::Null) };
+    let at = net.slot_at(level(config.commitment));
+    let Some(record) = net.record(&signature).filter(|r| r.slot <= at) else { return Ok(Value::Null) };
     let transaction: VersionedTransaction =
         bincode::deserialize(&record.transaction).expect("stored transactions decode");
     let meta = TransactionStatusMeta {
@@ -329,12 +332,13 @@ pub fn get_transaction(net: &Localnet, params: &Value) -> Result<Value, RpcFailu
 }
 
 pub fn get_fee_for_message(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {
-    let (data, _config): (String, Option<RpcContextConfig>) = args(params, 1, 2)?;
+    let (data, config): (String, Option<RpcContextConfig>) = args(params, 1, 2)?;
+    let level = level(config.and_then(|c| c.commitment));
     let message: VersionedMessage = decode(&data, TransactionBinaryEncoding::Base64)?;
     message.sanitize().map_err(|e| invalid(format!("invalid transaction message: {e}")))?;
     // Unknown blockhashes have no fee (null), as on a cluster.
     let fee = net
-        .is_blockhash_valid(message.recent_blockhash())
+        .is_blockhash_valid_at(message.recent_blockhash(), level)
         .then(|| u64::from(message.header().num_required_signatures) * LAMPORTS_PER_SIGNATURE);
-    Ok(with_context(net, json!(fee)))
+    Ok(with_context(net.slot_at(level), json!(fee)))
 }

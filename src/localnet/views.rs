@@ -1,0 +1,94 @@
+//! The chain as each commitment level sees it (see `commitment`): its slot, latest blockhash
+//! and accepted blockhashes, its accounts, and a way to run a simulation against the root's
+//! state, as a validator's preflight at `finalized` runs on the root's bank.
+
+use crate::localnet::commitment::{FINALIZED_DEPTH, slot_at};
+use crate::localnet::{BLOCKHASH_VALIDITY_SLOTS, Localnet};
+use solana_commitment_config::CommitmentLevel;
+use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
+use solana_sdk::hash::Hash;
+use solana_sdk::pubkey::Pubkey;
+
+impl Localnet {
+    /// The highest rooted (finalized) slot.
+    pub fn root_slot(&self) -> u64 {
+        self.slot().saturating_sub(FINALIZED_DEPTH)
+    }
+
+    pub fn slot_at(&self, level: CommitmentLevel) -> u64 {
+        slot_at(self.slot(), level)
+    }
+
+    /// The blockhash of the slot `level` sees, and the last block height that accepts it.
+    pub fn latest_blockhash_at(&self, level: CommitmentLevel) -> (Hash, u64) {
+        let slot = self.slot_at(level);
+        let oldest = self.recent_blockhashes.front().map(|(h, _)| *h).unwrap_or_default();
+        let hash = self.recent_blockhashes.iter().rev().find(|(_, s)| *s <= slot).map_or(oldest, |(h, _)| *h);
+        (hash, slot + BLOCKHASH_VALIDITY_SLOTS)
+    }
+
+    /// True when the bank at `level` accepts `hash`: a blockhash of one of the 150 slots up
+    /// to its own (a newer one it has not seen yet).
+    pub fn is_blockhash_valid_at(&self, hash: &Hash, level: CommitmentLevel) -> bool {
+        let at = self.slot_at(level);
+        self.blockhash_slot(hash).is_some_and(|slot| slot <= at && slot + BLOCKHASH_VALIDITY_SLOTS >= at)
+    }
+
+    /// An account as `level` sees it.
+    pub fn account_at(&self, key: &Pubkey, level: CommitmentLevel) -> Option<Account> {
+        if level == CommitmentLevel::Finalized
+            && let Some(rooted) = self.prior.at_root(key, self.root_slot())
+        {
+            return rooted.filter(|a| a.lamports > 0).cloned();
+        }
+        self.account(key)
+    }
+
+    pub fn balance_at(&self, key: &Pubkey, level: CommitmentLevel) -> u64 {
+        self.account_at(key, level).map_or(0, |a| a.lamports)
+    }
+
+    /// Every account owned by `owner` as `level` sees them, by address.
+    pub fn program_accounts_at(&self, owner: &Pubkey, level: CommitmentLevel) -> Vec<(Pubkey, AccountSharedData)> {
+        let mut found = self.program_accounts(owner);
+        if level != CommitmentLevel::Finalized {
+            return found;
+        }
+        let root = self.root_slot();
+        found.retain(|(key, _)| self.prior.at_root(key, root).is_none());
+        found.extend(self.prior.changed_after(root).filter_map(|(key, before)| {
+            let before = before.filter(|a| a.owner == *owner && a.lamports > 0)?;
+            Some((*key, AccountSharedData::from(before.clone())))
+        }));
+        found.sort_by_key(|(k, _)| *k);
+        found
+    }
+
+    /// Runs `f` on the chain as `level` sees it: at `finalized`, the writes the root does not
+    /// see are taken back for the call and put back after it.
+    pub fn at_level<T>(&mut self, level: CommitmentLevel, f: impl FnOnce(&mut Localnet) -> T) -> T {
+        let root = self.root_slot();
+        let unrooted: Vec<(Pubkey, Option<Account>)> = if level == CommitmentLevel::Finalized {
+            self.prior.changed_after(root).map(|(k, before)| (*k, before.cloned())).collect()
+        } else {
+            Vec::new()
+        };
+        let current: Vec<(Pubkey, Account)> =
+            unrooted.iter().map(|(key, _)| (*key, self.svm.get_account(key).unwrap_or_default())).collect();
+        for (key, before) in unrooted {
+            self.put_back(key, before.unwrap_or_default());
+        }
+        let result = f(self);
+        for (key, account) in current {
+            self.put_back(key, account);
+        }
+        result
+    }
+
+    fn put_back(&mut self, key: Pubkey, account: Account) {
+        // Only plain accounts are ever written by transactions here: programs are built in.
+        if !account.executable() {
+            let _ = self.svm.set_account(key, account);
+        }
+    }
+}
