@@ -88,6 +88,12 @@ pub trait StepSink: Any + Send + Sync {
     }
 }
 
+/// `sink` as the sink type `S`, when it is one.
+fn as_sink<S: StepSink>(sink: &Arc<dyn StepSink>) -> Option<Arc<S>> {
+    let any: Arc<dyn Any + Send + Sync> = Arc::<dyn StepSink>::clone(sink);
+    any.downcast::<S>().ok()
+}
+
 /// Journals and execution logs kept (the oldest beyond this are removed).
 const KEEP_EXECUTIONS: usize = 1_000;
 
@@ -296,21 +302,14 @@ impl Host {
 
     /// The installed sink of type `S`, if there is one.
     pub fn sink<S: StepSink>(&self) -> Option<Arc<S>> {
-        self.installed_sinks().into_iter().find_map(|sink| {
-            let any: Arc<dyn Any + Send + Sync> = sink;
-            any.downcast::<S>().ok()
-        })
+        self.installed_sinks().iter().find_map(as_sink::<S>)
     }
 
     /// The installed sink of type `S`, or `make()` installed beneath the others (a lasting
     /// sink: one installed for a while above it still sees steps first).
     pub fn sink_or_install<S: StepSink>(&self, make: impl FnOnce() -> S) -> Arc<S> {
         let mut sinks = self.sinks.lock().expect("sinks lock");
-        let found = sinks.iter().find_map(|sink| {
-            let any: Arc<dyn Any + Send + Sync> = Arc::clone(sink) as Arc<dyn StepSink>;
-            any.downcast::<S>().ok()
-        });
-        found.unwrap_or_else(|| {
+        sinks.iter().find_map(as_sink::<S>).unwrap_or_else(|| {
             let sink = Arc::new(make());
             sinks.insert(0, Arc::clone(&sink) as Arc<dyn StepSink>);
             sink
@@ -464,5 +463,57 @@ impl Host {
 
     pub fn notifications(&self) -> Vec<Value> {
         self.notifications.lock().expect("notifications lock").clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, OutputMode};
+    use clap::Parser;
+
+    /// Takes every step of `program`, answering `answer` for it.
+    struct Takes {
+        program: Pubkey,
+        answer: &'static str,
+    }
+
+    impl StepSink for Takes {
+        fn take(&self, _: &Host, _: &str, ixs: &[Instruction], _: &[&Keypair]) -> Option<Result<String, HostError>> {
+            (ixs[0].program_id == self.program).then(|| Ok(self.answer.to_string()))
+        }
+    }
+
+    /// Another sink type, lasting like a feature's registry.
+    struct Lasting(Takes);
+
+    impl StepSink for Lasting {
+        fn take(
+            &self,
+            host: &Host,
+            what: &str,
+            ixs: &[Instruction],
+            s: &[&Keypair],
+        ) -> Option<Result<String, HostError>> {
+            self.0.take(host, what, ixs, s)
+        }
+    }
+
+    #[test]
+    fn installed_sinks_take_steps_the_last_installed_first_and_lasting_ones_beneath() {
+        let cli = Cli::try_parse_from(["psyche-runbook", "docs"]).unwrap();
+        let host = Host::new(Settings::offline(&cli.global), Log::new(true, 0, OutputMode::Text), &[], Path::new("."));
+        let program = Pubkey::new_unique();
+        let step = [Instruction::new_with_bytes(program, &[], vec![])];
+        let above = Arc::new(Takes { program, answer: "above" });
+        host.install_sink(Arc::clone(&above) as Arc<dyn StepSink>);
+        // Installed later, but lasting: beneath the one installed for a while.
+        let lasting = host.sink_or_install(|| Lasting(Takes { program, answer: "lasting" }));
+        assert_eq!(host.send("step", &step, &[]).unwrap(), "above");
+        assert!(Arc::ptr_eq(&host.sink_or_install(|| unreachable!("installed once")), &lasting));
+        assert!(Arc::ptr_eq(&host.sink::<Takes>().unwrap(), &above));
+        host.remove_sink(&above);
+        assert!(host.sink::<Takes>().is_none());
+        assert_eq!(host.send("step", &step, &[]).unwrap(), "lasting");
     }
 }

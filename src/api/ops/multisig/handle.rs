@@ -165,6 +165,7 @@ pub(super) fn int_field(spec: &Map, key: &str, default: INT) -> Result<INT, Host
     }
 }
 
+/// The `Multisig` type and how it prints.
 pub fn register_types(engine: &mut rhai::Engine) {
     engine
         .register_type_with_name::<MultisigHandle>("Multisig")
