@@ -53,6 +53,12 @@ fn wait_until(client: &RpcClient, run_id: &str, seconds: u64, what: &str, done: 
     }
 }
 
+/// A state a run is in once resumed: waiting for its clients or anywhere in an epoch. Live
+/// clients move it on as fast as the machine lets them, so how far it got says nothing.
+fn resumed(state: &serde_json::Value) -> bool {
+    !matches!(state.as_str(), None | Some("Paused" | "Uninitialized" | "Finished"))
+}
+
 fn is_active(acc: &CoordinatorAccount) -> bool {
     matches!(acc.run_state, RunState::RoundTrain | RunState::RoundWitness)
 }
@@ -105,8 +111,9 @@ fn serve_clients_keep_a_run_training_and_a_pause_waits_for_the_epoch_end() {
         "timeout=60",
     ]);
     let waited = began.elapsed();
-    // Resumed: the clients may already be back in the next epoch's warmup.
-    assert!(["Waiting for members", "Warmup"].contains(&done["outputs"]["state"].as_str().unwrap()), "{done}");
+    // Resumed: the clients may already be back in the next epoch, as far into it as the
+    // machine's speed let them get.
+    assert!(resumed(&done["outputs"]["state"]), "{done}");
     assert!(waited >= Duration::from_secs(1), "the pause was pending until the epoch's end ({waited:?})");
     let acc = coordinator(&client, "live");
     assert_eq!(acc.config.total_steps, 24_000, "the new config is on chain");
@@ -161,7 +168,7 @@ fn an_embedded_runbook_trains_its_run_in_the_background() {
         .success()
         .json();
     assert_eq!(done["outputs"]["trained"], 3);
-    assert!(["Waiting for members", "Warmup"].contains(&done["outputs"]["state"].as_str().unwrap()), "{done}");
+    assert!(resumed(&done["outputs"]["state"]), "{done}");
     assert!(began.elapsed() >= Duration::from_secs(2), "training and the pending pause took real time");
     let info =
         rb.run_args(["run", &runbook("inspect.rhai"), "--set", "run_id=embedded-live", "--output", "json"]).success();
@@ -252,7 +259,7 @@ fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
         "--set".into(),
         "timeout=60".into(),
     ]);
-    assert!(["Waiting for members", "Warmup"].contains(&paused["outputs"]["state"].as_str().unwrap()), "{paused}");
+    assert!(resumed(&paused["outputs"]["state"]), "{paused}");
     let info = run(&[runbook("inspect.rhai"), "--set".into(), "run_id=public-run".into()]);
     assert_eq!(info["outputs"]["run"]["coordinator_account"]["setup"]["config"]["total_steps"], 24_000, "{info}");
     // Both runs share the payer as join authority, so the public grant lets the clients into

@@ -202,7 +202,8 @@ fn unknown_run_state_is_a_layout_error_not_a_panic() {
 fn run_report_has_the_json_dump_run_shape() {
     use psyche_runbook::psyche::accounts::instance::CoordinatorInstance;
     use psyche_runbook::psyche::accounts::treasurer::TreasurerRun;
-    use psyche_runbook::psyche::report::{RunView, TreasurerView, run_report, user_report};
+    use psyche_runbook::psyche::report::{run_report, user_report};
+    use psyche_runbook::psyche::run_view::{RunView, TreasurerView};
     use solana_sdk::pubkey::Pubkey;
 
     let (_, mut account) = v1_account();

@@ -1,9 +1,13 @@
 //! The state host functions share during one execution: resolved settings, the payer (loaded
 //! on first use), the outputs a runbook emits and the signatures it sent. The engine stores an
 //! `Arc<Host>` as its default tag; host functions reach it through their call context.
+//!
+//! Features plug into the host instead of the host knowing them: a `StepSink` takes a step's
+//! instructions before they are sent (a feature may propose them to a governing account
+//! instead), and may give the steps a chain of its own to read.
 
-use crate::api::error::HostError;
-use crate::api::keys::SignerHandle;
+use crate::api::values::error::HostError;
+use crate::api::values::keys::SignerHandle;
 use crate::chain::client::Chain;
 use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
@@ -20,6 +24,7 @@ use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
+use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -55,26 +60,41 @@ pub struct Host {
     touched_runs: Mutex<BTreeSet<String>>,
     /// `notify` deliveries, for the `notifications` array of `--output json`.
     notifications: Mutex<Vec<Value>>,
-    /// Multisig vaults this execution knows (vault → who proposes for it): a step whose
-    /// signer is one of them is proposed instead of sent.
-    vaults: Mutex<BTreeMap<Pubkey, VaultRef>>,
-    /// While `ms.propose(..)` runs its steps: the instructions they would have sent, and a
-    /// scratch chain where they already ran, which the steps read so each sees the last.
-    captured: Mutex<Option<Vec<Instruction>>>,
-    scratch: Mutex<Option<Arc<Chain>>>,
+    /// Where steps go before the cluster, the last installed asked first.
+    sinks: Mutex<Vec<Arc<dyn StepSink>>>,
 }
 
-/// A multisig vault steps may name as their signer.
-#[derive(Clone)]
-pub struct VaultRef {
-    pub multisig: Pubkey,
-    pub index: u8,
-    /// The member who proposes (Initiate) on the runbook's behalf.
-    pub proposer: SignerHandle,
+/// Takes a step's instructions before they are sent: a feature built on the host installs one
+/// (one that proposes what steps would send, for example). `Host::send` asks every installed sink, the
+/// last installed first; the first that takes the step answers for it.
+pub trait StepSink: Any + Send + Sync {
+    /// The step `what`, signed by the payer and `signers`: `Some(result)` when this sink takes
+    /// it (the result stands for the send's signature), `None` to let it go on.
+    fn take(
+        &self,
+        host: &Host,
+        what: &str,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Option<Result<String, HostError>>;
+
+    /// The chain steps read while this sink is installed, when it keeps one of its own (a
+    /// scratch chain where what it took already ran, so each step sees the last).
+    fn chain(&self) -> Option<Arc<Chain>> {
+        None
+    }
+
+    /// True when the runbook may act as `authority` because this sink takes its steps.
+    fn acts_as(&self, _authority: &Pubkey) -> bool {
+        false
+    }
 }
 
-/// What `Host::send` returns for an instruction captured into a proposal.
-pub const CAPTURED: &str = "(captured into a proposal)";
+/// `sink` as the sink type `S`, when it is one.
+fn as_sink<S: StepSink>(sink: &Arc<dyn StepSink>) -> Option<Arc<S>> {
+    let any: Arc<dyn Any + Send + Sync> = Arc::<dyn StepSink>::clone(sink);
+    any.downcast::<S>().ok()
+}
 
 /// Journals and execution logs kept (the oldest beyond this are removed).
 const KEEP_EXECUTIONS: usize = 1_000;
@@ -108,9 +128,7 @@ impl Host {
             unlanded_sends: AtomicU64::new(0),
             touched_runs: Mutex::default(),
             notifications: Mutex::default(),
-            vaults: Mutex::default(),
-            captured: Mutex::default(),
-            scratch: Mutex::default(),
+            sinks: Mutex::default(),
         })
     }
 
@@ -148,8 +166,8 @@ impl Host {
 
     /// The chain client, connected on first use (opening and locking the embedded chain).
     pub fn chain(&self) -> Result<Arc<Chain>, HostError> {
-        if let Some(scratch) = self.scratch.lock().expect("scratch lock").as_ref() {
-            return Ok(Arc::clone(scratch));
+        if let Some(own) = self.installed_sinks().iter().find_map(|sink| sink.chain()) {
+            return Ok(own);
         }
         self.chain
             .get_or_init(|| {
@@ -274,77 +292,54 @@ impl Host {
         Ok(())
     }
 
-    /// Lets steps name `vault` as their signer: what they send is proposed by `vault.proposer`.
-    pub fn add_vault(&self, vault: Pubkey, reference: VaultRef) {
-        self.vaults.lock().expect("vaults lock").insert(vault, reference);
-    }
-
-    /// The known vault `key`, if it is one.
-    pub fn vault(&self, key: &Pubkey) -> Option<VaultRef> {
-        self.vaults.lock().expect("vaults lock").get(key).cloned()
-    }
-
-    /// True when the runbook may act as `authority`: it is the payer, or a known vault whose
-    /// operations become proposals.
+    /// True when the runbook may act as `authority`: it is the payer, or an installed sink
+    /// takes its steps (an account whose operations become proposals).
     pub fn can_act_as(&self, authority: &Pubkey) -> Result<bool, HostError> {
-        Ok(self.payer()?.pubkey() == *authority || self.vault(authority).is_some())
+        Ok(self.payer()?.pubkey() == *authority || self.installed_sinks().iter().any(|sink| sink.acts_as(authority)))
     }
 
-    /// Starts capturing what `send` is given (for one proposal); until `end_capture`, reads
-    /// see a scratch chain where the captured instructions already ran.
-    pub fn start_capture(&self) -> Result<(), HostError> {
-        if self.captured.lock().expect("capture lock").is_some() {
-            return Err(HostError::input("proposals cannot be nested"));
-        }
-        let scratch = self.chain()?.scratch(&self.settings).map_err(|e| HostError::chain(e.to_string()))?;
-        *self.scratch.lock().expect("scratch lock") = Some(Arc::new(scratch));
-        *self.captured.lock().expect("capture lock") = Some(Vec::new());
-        Ok(())
+    /// Installs `sink` above those already installed: it sees every step first until removed.
+    pub fn install_sink(&self, sink: Arc<dyn StepSink>) {
+        self.sinks.lock().expect("sinks lock").push(sink);
     }
 
-    /// Stops capturing and returns the instructions captured.
-    pub fn end_capture(&self) -> Vec<Instruction> {
-        self.scratch.lock().expect("scratch lock").take();
-        self.captured.lock().expect("capture lock").take().unwrap_or_default()
+    /// Removes `sink` (installed with `install_sink`).
+    pub fn remove_sink<S: StepSink>(&self, sink: &Arc<S>) {
+        self.sinks
+            .lock()
+            .expect("sinks lock")
+            .retain(|installed| !std::ptr::addr_eq(Arc::as_ptr(installed), Arc::as_ptr(sink)));
     }
 
-    /// Runs captured `instructions` on the scratch chain, as the vault will run them.
-    fn preview(&self, what: &str, instructions: &[Instruction]) -> Result<(), HostError> {
-        let Some(scratch) = self.scratch.lock().expect("scratch lock").clone() else { return Ok(()) };
-        // On a forked real cluster, reading the accounts first pulls them into the fork.
-        let keys: Vec<Pubkey> = instructions.iter().flat_map(|ix| ix.accounts.iter().map(|a| a.pubkey)).collect();
-        scratch.accounts(&keys).map_err(|e| HostError::chain(e.to_string()))?;
-        let handle = scratch.localnet().expect("a scratch chain is a local fork");
-        let executed = handle.lock().execute_as_vault(instructions);
-        // The next steps must read what this one wrote, not what the scratch chain read before.
-        scratch
-            .reads()
-            .forget(instructions.iter().flat_map(|ix| ix.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)));
-        executed.map_err(|e| HostError::input(format!("{what}: this step would fail when the proposal executes: {e}")))
+    /// The installed sink of type `S`, if there is one.
+    pub fn sink<S: StepSink>(&self) -> Option<Arc<S>> {
+        self.installed_sinks().iter().find_map(as_sink::<S>)
+    }
+
+    /// The installed sink of type `S`, or `make()` installed beneath the others (a lasting
+    /// sink: one installed for a while above it still sees steps first).
+    pub fn sink_or_install<S: StepSink>(&self, make: impl FnOnce() -> S) -> Arc<S> {
+        let mut sinks = self.sinks.lock().expect("sinks lock");
+        sinks.iter().find_map(as_sink::<S>).unwrap_or_else(|| {
+            let sink = Arc::new(make());
+            sinks.insert(0, Arc::clone(&sink) as Arc<dyn StepSink>);
+            sink
+        })
+    }
+
+    /// The installed sinks, the last installed first (a copy: sinks may send steps themselves).
+    fn installed_sinks(&self) -> Vec<Arc<dyn StepSink>> {
+        self.sinks.lock().expect("sinks lock").iter().rev().cloned().collect()
     }
 
     /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records
-    /// the signature. `what` names the operation in logs and errors. Inside `ms.propose(..)`
-    /// they are captured instead; when a known vault must sign them, they become a proposal.
+    /// the signature. `what` names the operation in logs and errors. An installed sink may
+    /// take them instead.
     pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
-        if let Some(captured) = self.captured.lock().expect("capture lock").as_mut() {
-            if !signers.is_empty() {
-                return Err(HostError::input(format!("{what}: needs a signer of its own, so it cannot be proposed")));
+        for sink in self.installed_sinks() {
+            if let Some(result) = sink.take(self, what, instructions, signers) {
+                return result;
             }
-            captured.extend_from_slice(instructions);
-            self.preview(what, instructions)?;
-            return Ok(CAPTURED.to_string());
-        }
-        let vault = instructions
-            .iter()
-            .flat_map(|ix| &ix.accounts)
-            .find_map(|a| a.is_signer.then(|| self.vault(&a.pubkey).map(|v| (a.pubkey, v))).flatten());
-        if let Some((vault, reference)) = vault {
-            if !signers.is_empty() {
-                return Err(HostError::input(format!("{what}: needs a signer of its own, so it cannot be proposed")));
-            }
-            self.log.info(&format!("{what}: its signer is the multisig vault {vault}, so it is proposed, not sent"));
-            return crate::api::multisig::propose_instructions(self, &vault, &reference, what, instructions.to_vec());
         }
         self.allow_send(what)?;
         let payer = self.payer()?;
@@ -489,5 +484,57 @@ impl Host {
 
     pub fn notifications(&self) -> Vec<Value> {
         self.notifications.lock().expect("notifications lock").clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, OutputMode};
+    use clap::Parser;
+
+    /// Takes every step of `program`, answering `answer` for it.
+    struct Takes {
+        program: Pubkey,
+        answer: &'static str,
+    }
+
+    impl StepSink for Takes {
+        fn take(&self, _: &Host, _: &str, ixs: &[Instruction], _: &[&Keypair]) -> Option<Result<String, HostError>> {
+            (ixs[0].program_id == self.program).then(|| Ok(self.answer.to_string()))
+        }
+    }
+
+    /// Another sink type, lasting like a feature's registry.
+    struct Lasting(Takes);
+
+    impl StepSink for Lasting {
+        fn take(
+            &self,
+            host: &Host,
+            what: &str,
+            ixs: &[Instruction],
+            s: &[&Keypair],
+        ) -> Option<Result<String, HostError>> {
+            self.0.take(host, what, ixs, s)
+        }
+    }
+
+    #[test]
+    fn installed_sinks_take_steps_the_last_installed_first_and_lasting_ones_beneath() {
+        let cli = Cli::try_parse_from(["psyche-runbook", "docs"]).unwrap();
+        let host = Host::new(Settings::offline(&cli.global), Log::new(true, 0, OutputMode::Text), &[], Path::new("."));
+        let program = Pubkey::new_unique();
+        let step = [Instruction::new_with_bytes(program, &[], vec![])];
+        let above = Arc::new(Takes { program, answer: "above" });
+        host.install_sink(Arc::clone(&above) as Arc<dyn StepSink>);
+        // Installed later, but lasting: beneath the one installed for a while.
+        let lasting = host.sink_or_install(|| Lasting(Takes { program, answer: "lasting" }));
+        assert_eq!(host.send("step", &step, &[]).unwrap(), "above");
+        assert!(Arc::ptr_eq(&host.sink_or_install(|| unreachable!("installed once")), &lasting));
+        assert!(Arc::ptr_eq(&host.sink::<Takes>().unwrap(), &above));
+        host.remove_sink(&above);
+        assert!(host.sink::<Takes>().is_none());
+        assert_eq!(host.send("step", &step, &[]).unwrap(), "lasting");
     }
 }

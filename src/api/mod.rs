@@ -1,49 +1,23 @@
-//! Host functions and types registered into Rhai, one module per domain. Each is an
-//! `#[export_module]` whose `///` docs feed `psyche-runbook docs` and the REPL's `:functions`.
+//! The runbook API: what runbooks hold and what they can do, registered into Rhai.
+//!
+//! - `values`: the values runbooks hold (pubkeys and signers, exact integers, amounts, run
+//!   handles, reports, errors and outcomes) and how they print and become JSON.
+//! - `host`: the execution context every operation works through (settings, the payer, the
+//!   chain, outputs). Features plug into it through its step sinks; it names none of them.
+//! - `ops`: the operations each domain registers (runs, authorizations, treasury, multisig,
+//!   notify, localnet, inspection, and what a runbook asks of its own execution).
+//!
+//! Each registered module is an `#[export_module]` whose `///` docs feed `psyche-runbook docs`
+//! and the REPL's `:functions`.
 
-pub mod addresses;
-pub mod amounts;
-pub mod authz;
-pub mod big_int;
-pub mod cluster;
-pub mod display;
-pub mod error;
 pub mod host;
-pub mod inspect;
-pub mod json;
-pub mod keys;
-pub mod localnet;
-pub mod multisig;
-pub mod notify;
-pub mod outcome;
-pub mod outputs;
-pub mod params;
-pub mod run_api;
-pub mod run_report;
-pub mod runs;
-pub mod treasury;
+pub mod ops;
+pub mod values;
 
 use rhai::Engine;
-use rhai::plugin::*;
 
-/// Registers every host type and function into `engine`.
+/// Registers every host type and function into `engine`: the values first, then the operations.
 pub fn register(engine: &mut Engine) {
-    keys::register_types(engine);
-    runs::register_types(engine);
-    error::register_types(engine);
-    big_int::register_types(engine);
-    run_report::register_types(engine);
-    multisig::register_types(engine);
-    engine.register_global_module(exported_module!(keys::keys_api).into());
-    engine.register_global_module(exported_module!(big_int::big_int_api).into());
-    engine.register_global_module(exported_module!(cluster::cluster_api).into());
-    engine.register_global_module(exported_module!(addresses::addresses_api).into());
-    engine.register_global_module(exported_module!(outputs::outputs_api).into());
-    engine.register_global_module(exported_module!(params::params_api).into());
-    engine.register_global_module(exported_module!(localnet::localnet_api).into());
-    engine.register_global_module(exported_module!(run_api::run_api).into());
-    engine.register_global_module(exported_module!(authz::authz_api).into());
-    engine.register_global_module(exported_module!(treasury::treasury_api).into());
-    engine.register_global_module(exported_module!(notify::notify_api).into());
-    engine.register_global_module(exported_module!(multisig::multisig_api).into());
+    values::register(engine);
+    ops::register(engine);
 }

@@ -16,7 +16,7 @@ pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
         host,
         Options { max_operations: 0, base_dir: Default::default(), interrupt: Interrupt::default() },
     );
-    let (functions, types) = catalogue(&runtime);
+    let (functions, types) = catalogue(&runtime.engine);
     if log.json() {
         let document = json!({"functions": functions, "types": types});
         println!("{}", serde_json::to_string_pretty(&document).expect("JSON serializes"));

@@ -27,7 +27,7 @@ fn selection(args: &WatchArgs) -> Result<Selection, Failure> {
         return Ok(Selection::JoinAuthority(key));
     }
     for id in &args.run_ids {
-        crate::api::runs::check_run_id(id).map_err(|e| Failure::usage(e.message))?;
+        crate::api::values::runs::check_run_id(id).map_err(|e| Failure::usage(e.message))?;
     }
     Ok(if args.run_ids.is_empty() { Selection::All } else { Selection::Runs(args.run_ids.clone()) })
 }

@@ -3,32 +3,19 @@
 //! own functions or Rhai's keywords — and imports that do not resolve. An unknown name comes
 //! with the closest known ones.
 
+use crate::api::values::near_miss::did_you_mean;
 use crate::engine::Runtime;
+use crate::engine::docs::known_functions;
 use crate::engine::errors::{Diagnostic, Location};
-use crate::engine::suggest::did_you_mean;
 use crate::exit::ExitCode;
 use rhai::{AST, ASTNode, Expr, Position, Stmt};
-use std::collections::{HashMap, HashSet};
 
 /// Functions Rhai implements as keywords rather than registered functions.
 const KEYWORD_FUNCTIONS: &[&str] =
     &["print", "debug", "type_of", "Fn", "call", "curry", "is_def_var", "is_def_fn", "is_shared", "eval", "fn_name"];
 
-/// Every function name the engine knows, with the parameter counts it accepts.
-pub fn known_functions(runtime: &Runtime) -> HashMap<String, HashSet<usize>> {
-    let mut known: HashMap<String, HashSet<usize>> = HashMap::new();
-    let json = runtime.engine.gen_fn_metadata_to_json(true).expect("metadata serializes");
-    let meta: serde_json::Value = serde_json::from_str(&json).expect("metadata is JSON");
-    for f in meta["functions"].as_array().into_iter().flatten() {
-        if let (Some(name), Some(n)) = (f["name"].as_str(), f["numParams"].as_u64()) {
-            known.entry(name.to_string()).or_default().insert(n as usize);
-        }
-    }
-    known
-}
-
 pub fn check_ast(runtime: &Runtime, ast: &AST, file: &str) -> Vec<Diagnostic> {
-    let mut known = known_functions(runtime);
+    let mut known = known_functions(&runtime.engine);
     for f in ast.iter_functions() {
         known.entry(f.name.to_string()).or_default().insert(f.params.len());
     }

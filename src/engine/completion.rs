@@ -20,7 +20,7 @@ pub struct Completions {
 
 impl Completions {
     pub fn gather(runtime: &Runtime, scope: &Scope, functions: impl IntoIterator<Item = String>) -> Self {
-        let by_type = members_by_type(runtime);
+        let by_type = members_by_type(&runtime.engine);
         let mut words: Vec<String> = functions.into_iter().collect();
         let mut members = HashMap::new();
         for (name, _, value) in scope.iter() {

@@ -2,9 +2,9 @@
 //! the code: for `psyche-runbook docs`, the REPL's `:functions` and completion, and the
 //! names "did you mean" suggests.
 
-use crate::engine::Runtime;
+use rhai::Engine;
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The first paragraph of a `///` doc comment, as one line.
 fn summary(doc_comments: &Value) -> String {
@@ -82,8 +82,8 @@ pub fn type_names(meta: &Value) -> HashMap<String, String> {
 }
 
 /// `[{name, signature, description}]` for host functions, and the host types.
-pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
-    let json = runtime.engine.gen_fn_metadata_to_json(false).expect("metadata serializes");
+pub fn catalogue(engine: &Engine) -> (Vec<Value>, Vec<Value>) {
+    let json = engine.gen_fn_metadata_to_json(false).expect("metadata serializes");
     let meta: Value = serde_json::from_str(&json).expect("metadata is JSON");
     let names = type_names(&meta);
     let mut functions: Vec<Value> = meta["functions"]
@@ -110,6 +110,19 @@ pub fn catalogue(runtime: &Runtime) -> (Vec<Value>, Vec<Value>) {
     (functions, types)
 }
 
+/// Every function name the engine knows, with the parameter counts it accepts.
+pub fn known_functions(engine: &Engine) -> HashMap<String, HashSet<usize>> {
+    let mut known: HashMap<String, HashSet<usize>> = HashMap::new();
+    let json = engine.gen_fn_metadata_to_json(true).expect("metadata serializes");
+    let meta: serde_json::Value = serde_json::from_str(&json).expect("metadata is JSON");
+    for f in meta["functions"].as_array().into_iter().flatten() {
+        if let (Some(name), Some(n)) = (f["name"].as_str(), f["numParams"].as_u64()) {
+            known.entry(name.to_string()).or_default().insert(n as usize);
+        }
+    }
+    known
+}
+
 /// One spelling per type, whether it comes from metadata (`&mut Map`, `INT`) or a value (`map`,
 /// `i64`).
 pub fn type_key(name: &str) -> String {
@@ -122,8 +135,8 @@ pub fn type_key(name: &str) -> String {
 }
 
 /// Method and property names by the type of their first parameter.
-pub fn members_by_type(runtime: &Runtime) -> HashMap<String, BTreeSet<String>> {
-    let json = runtime.engine.gen_fn_metadata_to_json(true).expect("metadata serializes");
+pub fn members_by_type(engine: &Engine) -> HashMap<String, BTreeSet<String>> {
+    let json = engine.gen_fn_metadata_to_json(true).expect("metadata serializes");
     let meta: serde_json::Value = serde_json::from_str(&json).expect("metadata is JSON");
     let names = type_names(&meta);
     let mut members: HashMap<String, BTreeSet<String>> = HashMap::new();

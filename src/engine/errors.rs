@@ -2,7 +2,7 @@
 //! `FILE:LINE:COL: message`, the source line with a caret under the column, and the call chain,
 //! innermost first. The error's kind decides the exit code.
 
-use crate::api::error::{ErrorKind, host_error};
+use crate::api::values::error::{ErrorKind, host_error};
 use crate::engine::sources::Sources;
 use crate::exit::ExitCode;
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};

@@ -117,7 +117,7 @@ impl Runtime {
         let name = ast.source().unwrap_or("runbook").to_string();
         self.engine.eval_ast_with_scope::<Dynamic>(scope, ast).map_err(|e| {
             let mut diagnostic = errors::from_eval_error(&e, &name);
-            diagnostic.message += &suggest::hint(&e, self, ast.iter_functions().map(|f| f.name));
+            diagnostic.message += &suggest::hint(&e, &self.engine, ast.iter_functions().map(|f| f.name));
             diagnostic
         })
     }

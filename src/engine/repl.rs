@@ -4,7 +4,7 @@
 //! reads statements from stdin, so the REPL can be driven by a pipe. Results are shown for
 //! people (`display`), with runs as they are on chain now.
 
-use crate::api::display::show;
+use crate::api::ops::runs::handle::show;
 use crate::engine::Runtime;
 use crate::engine::completion::Completions;
 use crate::engine::errors::Diagnostic;
@@ -135,7 +135,7 @@ impl Session {
     }
 
     fn functions_text(&self) -> String {
-        let (functions, _) = crate::engine::docs::catalogue(&self.runtime);
+        let (functions, _) = crate::engine::docs::catalogue(&self.runtime.engine);
         let mut text = functions
             .iter()
             .map(|f| {
@@ -157,7 +157,7 @@ impl Session {
 
     /// What Tab offers now: functions, variables and the members of each variable's value.
     fn completions(&self) -> Completions {
-        let functions = crate::engine::check::known_functions(&self.runtime)
+        let functions = crate::engine::docs::known_functions(&self.runtime.engine)
             .into_keys()
             .chain(self.kept.iter_functions().map(|f| f.name.to_string()));
         Completions::gather(&self.runtime, &self.scope, functions)
@@ -260,7 +260,7 @@ fn print_outcome(session: &Session, result: Result<Outcome, Diagnostic>, prefix:
     match result {
         Ok(Outcome::Value(value)) => {
             if !value.is_unit() {
-                println!("{prefix}{}", show(&value, Some(&session.runtime.host)));
+                println!("{prefix}{}", show(&value, &session.runtime.host));
             }
             Ok(true)
         }

@@ -1,40 +1,14 @@
 //! "Did you mean …?" for unknown functions, methods, properties and keys: the known names
-//! closest to what was typed, by edit distance (a swap of two letters counts as one edit).
+//! closest to what was typed (`api::values::near_miss`).
 //! A method or property is matched first against what its receiver's type has.
 
-use crate::engine::Runtime;
-use crate::engine::check::known_functions;
-use crate::engine::docs::{members_by_type, type_key};
-use rhai::{EvalAltResult, Scope};
-
-/// Names within a few edits of `typed`, closest first (at most three).
-pub fn closest<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    // A third of the word may be wrong, and always one letter: `pasue` finds `pause`.
-    let limit = (typed.chars().count() / 3).max(1);
-    let mut scored: Vec<(usize, &str)> = known
-        .into_iter()
-        .filter(|name| *name != typed)
-        .map(|name| (strsim::osa_distance(typed, name), name))
-        .filter(|(distance, _)| *distance <= limit)
-        .collect();
-    scored.sort();
-    scored.dedup();
-    scored.into_iter().take(3).map(|(_, name)| name.to_string()).collect()
-}
-
-/// ` (did you mean `pause`?)`, or nothing when no known name is close.
-pub fn did_you_mean<'a>(typed: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    let names = closest(typed, known);
-    if names.is_empty() {
-        return String::new();
-    }
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    format!(" (did you mean {}?)", quoted.join(" or "))
-}
+use crate::api::values::near_miss::did_you_mean;
+use crate::engine::docs::{known_functions, members_by_type, type_key};
+use rhai::{Engine, EvalAltResult, Scope};
 
 /// The suggestion for a runtime error about an unknown function or property (innermost error
 /// of a call chain), or nothing. `own` are the functions the script defines.
-pub fn hint<'a>(err: &EvalAltResult, runtime: &Runtime, own: impl Iterator<Item = &'a str>) -> String {
+pub fn hint<'a>(err: &EvalAltResult, engine: &Engine, own: impl Iterator<Item = &'a str>) -> String {
     let mut current = err;
     while let EvalAltResult::ErrorInFunctionCall(.., inner, _) | EvalAltResult::ErrorInModule(_, inner, _) = current {
         current = inner;
@@ -56,7 +30,7 @@ pub fn hint<'a>(err: &EvalAltResult, runtime: &Runtime, own: impl Iterator<Item 
         }
         _ => return String::new(),
     };
-    let members = members_by_type(runtime);
+    let members = members_by_type(engine);
     if let Some(own) = members.get(&type_key(&receiver)) {
         let found = did_you_mean(&typed, own.iter().map(String::as_str));
         if !found.is_empty() {
@@ -64,7 +38,7 @@ pub fn hint<'a>(err: &EvalAltResult, runtime: &Runtime, own: impl Iterator<Item 
         }
     }
     let own: Vec<&str> = own.collect();
-    let functions = known_functions(runtime);
+    let functions = known_functions(engine);
     did_you_mean(&typed, functions.keys().map(String::as_str).chain(own.iter().copied()))
 }
 
@@ -80,6 +54,7 @@ pub fn variable_hint(typed: &str, text: &str, scope: &Scope) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::values::near_miss::closest;
 
     #[test]
     fn swapped_and_missing_letters_are_found() {

@@ -29,7 +29,7 @@ fn typed(value: &str) -> Dynamic {
         return i.into();
     }
     if let Ok(big) = value.parse::<i128>() {
-        return Dynamic::from(crate::api::big_int::BigInt(big));
+        return Dynamic::from(crate::api::values::big_int::BigInt(big));
     }
     if let Ok(f) = value.parse::<rhai::FLOAT>()
         && f.is_finite()
@@ -52,7 +52,7 @@ mod tests {
         assert_eq!(parse_set("id=my-run").unwrap().1.into_string().unwrap(), "my-run");
         assert_eq!(parse_set("e=").unwrap().1.into_string().unwrap(), "");
         let index = parse_set("index=11211467328114996294").unwrap().1;
-        assert_eq!(crate::api::big_int::exact(&index), Some(11_211_467_328_114_996_294));
+        assert_eq!(crate::api::values::big_int::exact(&index), Some(11_211_467_328_114_996_294));
         assert!(parse_set("9x=1").is_err());
         assert!(parse_set("novalue").is_err());
     }

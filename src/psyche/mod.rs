@@ -14,6 +14,7 @@ pub mod model;
 pub mod pdas;
 pub mod report;
 pub mod run_update;
+pub mod run_view;
 pub mod serde_b58;
 pub mod sizing;
 pub mod summary;

@@ -5,37 +5,17 @@
 //! collide. Every u64 stays a JSON integer.
 
 use crate::psyche::accounts::coordinator_account::{ClientState, CoordinatorAccount, EpochClient};
-use crate::psyche::accounts::instance::CoordinatorInstance;
-use crate::psyche::accounts::treasurer::{Participant, TreasurerRun};
+use crate::psyche::accounts::treasurer::Participant;
+use crate::psyche::run_view::{Funding, RunView, ui_amount};
 use crate::psyche::summary::RunSummary;
 use serde_json::{Map, Value, json};
 use solana_sdk::pubkey::Pubkey;
-
-/// The treasurer side of a rewarded run, with the balance of its collateral ATA.
-pub struct TreasurerView<'a> {
-    pub address: Pubkey,
-    pub run: &'a TreasurerRun,
-    pub collateral_amount: u64,
-    pub mint_decimals: u8,
-}
-
-pub struct RunView<'a> {
-    pub instance_address: Pubkey,
-    pub instance: &'a CoordinatorInstance,
-    pub account_address: Pubkey,
-    pub account: &'a CoordinatorAccount,
-    pub treasurer: Option<TreasurerView<'a>>,
-}
 
 /// A run's report: the upstream-shaped JSON, and the summary people read.
 #[derive(Debug, Clone)]
 pub struct RunReport {
     pub json: Value,
     pub summary: RunSummary,
-}
-
-pub fn ui_amount(native: u64, decimals: u8) -> f64 {
-    native as f64 / 10f64.powi(i32::from(decimals))
 }
 
 fn client_state(state: ClientState) -> &'static str {
@@ -49,41 +29,6 @@ fn client_state(state: ClientState) -> &'static str {
 
 fn epoch_clients(clients: &[EpochClient]) -> Map<String, Value> {
     clients.iter().map(|c| (c.signer.to_string(), json!(client_state(c.state)))).collect()
-}
-
-/// Funding figures derived from the registry and the treasury balance (native units).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Funding {
-    pub claimable: u64,
-    pub claimed: u64,
-    pub unclaimed: u64,
-    pub funded: u64,
-    pub missing: u64,
-    pub surplus: u64,
-    pub burn_per_epoch: u64,
-    /// `None` when nothing is burnt per epoch (upstream prints infinity, i.e. JSON null).
-    pub funded_epochs: Option<f64>,
-}
-
-impl Funding {
-    pub fn new(account: &CoordinatorAccount, run: &TreasurerRun, funded: u64) -> Self {
-        let claimable: u64 = account.clients.iter().map(|c| c.earned).sum();
-        let claimed = run.total_claimed_earned_points;
-        // One earned point is one native unit of collateral.
-        let unclaimed = claimable.saturating_sub(claimed);
-        let burn_per_epoch = account.current_epoch_rates.earning_rate_total_shared;
-        let surplus = funded.saturating_sub(unclaimed);
-        Self {
-            claimable,
-            claimed,
-            unclaimed,
-            funded,
-            missing: unclaimed.saturating_sub(funded),
-            surplus,
-            burn_per_epoch,
-            funded_epochs: (burn_per_epoch != 0).then(|| surplus as f64 / burn_per_epoch as f64),
-        }
-    }
 }
 
 pub fn run_report(view: &RunView) -> RunReport {

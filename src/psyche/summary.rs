@@ -3,7 +3,7 @@
 //! upstream-shaped report.
 
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, EpochRates};
-use crate::psyche::report::{Funding, RunView, ui_amount};
+use crate::psyche::run_view::{Funding, RunView, ui_amount};
 
 /// The treasury of a rewarded run, in UI units of its collateral mint.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,7 @@
 //! the `--output json` document and the Prometheus metrics all show.
 
 use crate::psyche::accounts::coordinator_account::{ClientState, CoordinatorAccount, RunState};
-use crate::psyche::report::{Funding, ui_amount};
+use crate::psyche::run_view::{Funding, ui_amount};
 use crate::watch::read::RunSnapshot;
 use serde::Serialize;
 

@@ -1,11 +1,11 @@
 //! Localnet services for runbooks: airdrops, mints, the clock, throwaway keys, the epoch
 //! simulator and background training clients. Each is refused on real clusters.
 
-use crate::api::amounts::{to_native, to_ui};
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
-use crate::api::runs::RunHandle;
+use crate::api::values::amounts::{to_native, to_ui};
+use crate::api::values::error::HostError;
+use crate::api::values::keys::{PubkeyArg, SignerHandle, to_pubkey};
+use crate::api::values::runs::RunHandle;
 use crate::localnet::trainer::{self, Crew, Trainer};
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, FLOAT, INT, Map};
@@ -123,7 +123,7 @@ pub mod localnet_api {
         let summary = handle.lock().simulate_epoch(run_id, &keys).map_err(|e| HostError::chain(e.to_string()))?;
         let mut earned = Map::new();
         for (key, points) in summary.earned {
-            earned.insert(key.to_string().into(), crate::api::big_int::from_u64(points));
+            earned.insert(key.to_string().into(), crate::api::values::big_int::from_u64(points));
         }
         let mut map = Map::new();
         map.insert("epoch".into(), INT::from(summary.epoch).into());

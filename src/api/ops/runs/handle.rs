@@ -1,49 +1,22 @@
-//! Runs as typed objects: `run("my-run")` resolves the coordinator instance, its account and,
-//! for rewarded runs, the treasurer `Run` — found through the instance's main authority (the
-//! treasurer's Run PDA is the main authority of the coordinators it creates), so a run created
-//! with a custom treasurer index needs no index on later calls.
+//! Runs read through the execution: `run("my-run")` resolves the coordinator instance, its
+//! account and, for rewarded runs, the treasurer `Run` — found through the instance's main
+//! authority (the treasurer's Run PDA is the main authority of the coordinators it creates), so
+//! a run created with a custom treasurer index needs no index on later calls. A run prints with
+//! its state as the chain has it now.
 
-use crate::api::error::HostError;
 use crate::api::host::Host;
+use crate::api::values::display::{self, bare_run_line};
+use crate::api::values::error::HostError;
+use crate::api::values::runs::{RunHandle, TreasurerRef, check_run_id};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
 use crate::psyche::accounts::instance::CoordinatorInstance;
 use crate::psyche::accounts::treasurer::TreasurerRun;
-use crate::psyche::pdas::{self, MAX_RUN_ID_LEN};
+use crate::psyche::pdas;
 use crate::psyche::run_update::{Owner, Target};
+use rhai::Dynamic;
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
-
-/// A resolved run.
-#[derive(Debug, Clone)]
-pub struct RunHandle {
-    pub run_id: String,
-    pub instance: Pubkey,
-    pub account: Pubkey,
-    pub main_authority: Pubkey,
-    pub join_authority: Pubkey,
-    pub treasurer: Option<TreasurerRef>,
-}
-
-/// The treasurer side of a rewarded run.
-#[derive(Debug, Clone)]
-pub struct TreasurerRef {
-    pub address: Pubkey,
-    pub index: u64,
-    pub mint: Pubkey,
-    /// The human authority allowed to `run_update` (the Run PDA owns the coordinator).
-    pub authority: Pubkey,
-}
-
-pub fn check_run_id(run_id: &str) -> Result<(), HostError> {
-    if run_id.is_empty() || run_id.len() > MAX_RUN_ID_LEN {
-        return Err(HostError::input(format!(
-            "run id \"{run_id}\" is {} bytes; it must be 1 to {MAX_RUN_ID_LEN} bytes",
-            run_id.len()
-        )));
-    }
-    Ok(())
-}
 
 impl RunHandle {
     /// Finds `run_id` on the host's cluster; `None` when it does not exist. Two batched reads
@@ -136,12 +109,6 @@ impl RunHandle {
         self.state(host)
     }
 
-    /// The human key allowed to change this run: the main authority of a direct run, the
-    /// treasurer Run's authority of a rewarded one.
-    pub fn authority(&self) -> Pubkey {
-        self.treasurer.as_ref().map_or(self.main_authority, |t| t.authority)
-    }
-
     /// Where run changes are sent, checked against the payer (who signs them) or a known
     /// multisig vault (whose changes are proposed).
     pub fn target<'a>(&self, host: &'a Host) -> Result<Target<'a>, HostError> {
@@ -161,27 +128,37 @@ impl RunHandle {
             coordinator_account: self.account,
         })
     }
+
+    /// The mint decimals rates and amounts use: the collateral mint's, or 0 for direct runs.
+    pub fn decimals(&self, host: &Host) -> Result<u8, HostError> {
+        let Some(t) = &self.treasurer else { return Ok(0) };
+        let account = host.account(&t.mint)?.ok_or_else(|| HostError::chain(format!("mint {} is gone", t.mint)))?;
+        use solana_program_pack::Pack;
+        spl_token_interface::state::Mint::unpack(&account.data)
+            .map(|m| m.decimals)
+            .map_err(|_| HostError::chain(format!("{} is not a token mint", t.mint)))
+    }
 }
 
-/// Accepts upstream's display names ("Waiting for members") and the variant names.
-pub fn parse_state(text: &str) -> Result<RunState, HostError> {
-    let wanted = text.trim().to_lowercase().replace([' ', '_'], "");
-    RunState::ALL
-        .into_iter()
-        .find(|s| s.display().to_lowercase().replace(' ', "") == wanted || format!("{s:?}").to_lowercase() == wanted)
-        .ok_or_else(|| {
-            let names: Vec<_> = RunState::ALL.iter().map(|s| s.display()).collect();
-            HostError::input(format!("unknown run state \"{text}\" (one of: {})", names.join(", ")))
-        })
+/// `Run("quickstart", Waiting for members, epoch 1)`: the state as the chain has it now (one
+/// read, served from the host's reads when it has them).
+pub fn run_line(run: &RunHandle, host: Option<&Host>) -> String {
+    match host.map(|h| run.coordinator(h)) {
+        Some(Ok(account)) => {
+            format!("Run({:?}, {}, epoch {})", run.run_id, account.run_state.display(), account.progress.epoch)
+        }
+        _ => bare_run_line(run),
+    }
 }
 
-pub fn register_types(engine: &mut rhai::Engine) {
+/// `value` for people, its runs with their state as read through `host`.
+pub fn show(value: &Dynamic, host: &Host) -> String {
+    display::show(value, Some(&|run: &RunHandle| run_line(run, Some(host))))
+}
+
+/// How a `Run` prints in scripts.
+pub fn register_functions(engine: &mut rhai::Engine) {
     engine
-        .register_type_with_name::<RunHandle>("Run")
-        .register_fn("to_string", |ctx: rhai::NativeCallContext, r: &mut RunHandle| {
-            crate::api::display::run_line(r, Some(&Host::of(&ctx)))
-        })
-        .register_fn("to_debug", |ctx: rhai::NativeCallContext, r: &mut RunHandle| {
-            crate::api::display::run_line(r, Some(&Host::of(&ctx)))
-        });
+        .register_fn("to_string", |ctx: rhai::NativeCallContext, r: &mut RunHandle| run_line(r, Some(&Host::of(&ctx))))
+        .register_fn("to_debug", |ctx: rhai::NativeCallContext, r: &mut RunHandle| run_line(r, Some(&Host::of(&ctx))));
 }

@@ -1,15 +1,16 @@
 //! Reports for runbooks: the run and user reports (upstream's `json-dump-run` and
 //! `json-dump-user` shapes), the treasury's funding, and whether a user may join.
 
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::runs::RunHandle;
+use crate::api::values::error::HostError;
+use crate::api::values::runs::RunHandle;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
 use crate::psyche::accounts::instance::CoordinatorInstance;
 use crate::psyche::accounts::treasurer::{Participant, TreasurerRun};
 use crate::psyche::pdas::{self, JOIN_RUN_SCOPE, PERMISSIONLESS_GRANTEE};
-use crate::psyche::report::{self, Funding, ParticipantView, RunView, TreasurerView};
+use crate::psyche::report::{self, ParticipantView};
+use crate::psyche::run_view::{Funding, RunView, TreasurerView};
 use serde_json::Value;
 use solana_program_pack::Pack;
 use solana_sdk::pubkey::Pubkey;
@@ -45,7 +46,7 @@ pub fn treasury(host: &Host, r: &RunHandle) -> Result<Treasury, HostError> {
         address: t.address,
         balance: token_balance(host, &collateral)?,
         collateral,
-        decimals: crate::api::run_api::decimals(host, r)?,
+        decimals: r.decimals(host)?,
         run,
     })
 }
@@ -91,7 +92,7 @@ pub fn user_report(host: &Host, r: &RunHandle, user: &Pubkey) -> Result<Value, H
     let view = match &r.treasurer {
         Some(t) => Some(ParticipantView {
             collateral_mint: t.mint,
-            mint_decimals: crate::api::run_api::decimals(host, r)?,
+            mint_decimals: r.decimals(host)?,
             wallet_collateral: token_balance(host, &pdas::associated_token(user, &t.mint))?,
             participant: participant.as_ref(),
         }),

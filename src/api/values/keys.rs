@@ -1,9 +1,8 @@
 //! Keys: pubkeys and signer handles. Scripts see a signer's public key and can ask it to sign,
-//! but no function returns secret key material.
+//! but no function returns secret key material. Loading signers is an operation
+//! (`ops::runbook::signers`).
 
-use crate::api::error::HostError;
-use crate::api::host::Host;
-use crate::chain::signer::SignerSource;
+use crate::api::values::error::HostError;
 use crate::psyche::pdas::PERMISSIONLESS_GRANTEE;
 use rhai::plugin::*;
 use rhai::{Engine, EvalAltResult};
@@ -114,34 +113,6 @@ pub mod keys_api {
     #[rhai_fn(name = "is_permissionless", pure)]
     pub fn is_permissionless(key: &mut Pubkey) -> bool {
         *key == PERMISSIONLESS_GRANTEE
-    }
-
-    /// The signer that pays for and signs transactions: `-k`, `$RAW_WALLET_PRIVATE_KEY`,
-    /// `$WALLET_PRIVATE_KEY_PATH`, the Solana CLI config, or the localnet's generated payer.
-    #[rhai_fn(return_raw)]
-    pub fn payer(ctx: NativeCallContext) -> Result<SignerHandle, Box<EvalAltResult>> {
-        Ok(Host::of(&ctx).payer()?)
-    }
-
-    /// Loads another signer: a keypair file path, `prompt://` (seed phrase at a terminal) or
-    /// `env:NAME` (a JSON byte array or base58 secret in environment variable NAME).
-    ///
-    /// ```rhai
-    /// let join_authority = signer("keys/join_authority.json");
-    /// ```
-    #[rhai_fn(return_raw)]
-    pub fn signer(ctx: NativeCallContext, source: &str) -> Result<SignerHandle, Box<EvalAltResult>> {
-        let host = Host::of(&ctx);
-        let source = match source.strip_prefix("env:") {
-            Some(var) => {
-                let secret =
-                    std::env::var(var).map_err(|_| HostError::input(format!("signer env:{var}: ${var} is not set")))?;
-                SignerSource::Secret { var: var.to_string(), secret }
-            }
-            None => SignerSource::parse(source).map_err(HostError::input)?,
-        };
-        let keypair = source.load(&mut |warning| host.log.warn(&warning)).map_err(HostError::input)?;
-        Ok(SignerHandle::new(keypair, source.describe()))
     }
 
     /// The signer's public key.

@@ -2,9 +2,9 @@
 //! (`info.coordinator_account.status.epoch`, `info["treasurer_run"]`), printed as the summary
 //! people read, and output as upstream's JSON.
 
-use crate::api::error::HostError;
-use crate::api::json::from_json;
-use crate::engine::suggest::did_you_mean;
+use crate::api::values::error::HostError;
+use crate::api::values::json::from_json;
+use crate::api::values::near_miss::did_you_mean;
 use crate::psyche::report::RunReport;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString};
 

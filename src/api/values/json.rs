@@ -3,10 +3,10 @@
 //! addresses, reports as upstream's JSON, errors as their kind and message. Integers stay exact
 //! both ways: a u64 beyond `INT` becomes a `BigInt`, and a `BigInt` becomes a JSON integer again.
 
-use crate::api::big_int::{BigInt, from_u64};
-use crate::api::error::HostError;
-use crate::api::keys::SignerHandle;
-use crate::api::runs::RunHandle;
+use crate::api::values::big_int::{BigInt, from_u64};
+use crate::api::values::error::HostError;
+use crate::api::values::keys::SignerHandle;
+use crate::api::values::runs::RunHandle;
 use crate::psyche::report::RunReport;
 use rhai::{Array, Dynamic, Map};
 use serde_json::{Number, Value};

@@ -1,14 +1,14 @@
 //! Run management for runbooks: create, configure, pause/resume, rates, tick, close, list.
 //! Every mutation reads the chain first and sends nothing when the desired state already holds.
 
-use crate::api::amounts::to_native;
-use crate::api::big_int::to_u64;
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::json::{from_json, to_json};
-use crate::api::keys::{PubkeyArg, to_pubkey};
-use crate::api::outcome::{changed, unchanged, with};
-use crate::api::runs::{RunHandle, check_run_id, parse_state};
+use crate::api::values::amounts::to_native;
+use crate::api::values::big_int::to_u64;
+use crate::api::values::error::HostError;
+use crate::api::values::json::{from_json, to_json};
+use crate::api::values::keys::{PubkeyArg, to_pubkey};
+use crate::api::values::outcome::{changed, unchanged, with};
+use crate::api::values::runs::{RunHandle, check_run_id, parse_state};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
 use crate::psyche::accounts::instance::{self, CoordinatorInstance};
@@ -80,16 +80,6 @@ fn require_halted(run: &RunHandle, acc: &CoordinatorAccount, what: &str) -> Resu
         run.run_id,
         acc.run_state.display()
     )))
-}
-
-/// The mint decimals rates and amounts use: the collateral mint's, or 0 for direct runs.
-pub fn decimals(host: &Host, run: &RunHandle) -> Result<u8, HostError> {
-    let Some(t) = &run.treasurer else { return Ok(0) };
-    let account = host.account(&t.mint)?.ok_or_else(|| HostError::chain(format!("mint {} is gone", t.mint)))?;
-    use solana_program_pack::Pack;
-    spl_token_interface::state::Mint::unpack(&account.data)
-        .map(|m| m.decimals)
-        .map_err(|_| HostError::chain(format!("{} is not a token mint", t.mint)))
 }
 
 fn string_field(map: &Map, key: &str) -> Option<String> {
@@ -200,7 +190,7 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
         account: coordinator_account.pubkey(),
         main_authority: run_pda.unwrap_or(main_authority),
         join_authority,
-        treasurer: run_pda.zip(mint).map(|(address, mint)| crate::api::runs::TreasurerRef {
+        treasurer: run_pda.zip(mint).map(|(address, mint)| crate::api::values::runs::TreasurerRef {
             address,
             index,
             mint,
@@ -469,7 +459,7 @@ pub mod run_api {
     #[rhai_fn(name = "set_rates", return_raw)]
     pub fn set_rates(ctx: NativeCallContext, r: &mut RunHandle, earning: Dynamic, slashing: Dynamic) -> Res<Map> {
         let host = host_of(&ctx);
-        let decimals = decimals(&host, r)?;
+        let decimals = r.decimals(&host)?;
         let earning = to_native(&earning, decimals, "earning rate")?;
         let slashing = to_native(&slashing, decimals, "slashing rate")?;
         let acc = r.coordinator(&host)?;
@@ -575,14 +565,14 @@ pub mod run_api {
     /// (`info.coordinator_account.status.epoch`); shown as a summary in the REPL and text output.
     #[rhai_fn(name = "info", return_raw)]
     pub fn info(ctx: NativeCallContext, r: &mut RunHandle) -> Res<RunReport> {
-        Ok(crate::api::inspect::run_report(&host_of(&ctx), r)?)
+        Ok(crate::api::ops::inspect::run_report(&host_of(&ctx), r)?)
     }
 
     /// A user's report in the shape of upstream's `json-dump-user`.
     #[rhai_fn(name = "user_info", return_raw)]
     pub fn user_info(ctx: NativeCallContext, r: &mut RunHandle, user: PubkeyArg) -> Res<Map> {
         let user = to_pubkey(&user)?;
-        let report = from_json(&crate::api::inspect::user_report(&host_of(&ctx), r, &user)?);
+        let report = from_json(&crate::api::ops::inspect::user_report(&host_of(&ctx), r, &user)?);
         Ok(report.try_cast::<Map>().expect("a user report is a JSON object"))
     }
 }

@@ -3,8 +3,8 @@
 //! more decimal places than the mint has, or more than a u64 holds. Integers (`INT` or
 //! `BigInt`) convert exactly, whatever their size; floats are exact only up to 2^53.
 
-use crate::api::big_int::exact;
-use crate::api::error::HostError;
+use crate::api::values::big_int::exact;
+use crate::api::values::error::HostError;
 use rhai::{Dynamic, FLOAT};
 
 /// `amount` (an integer or a float) in native units of a mint with `decimals`.
@@ -43,7 +43,7 @@ pub fn to_native(amount: &Dynamic, decimals: u8, what: &str) -> Result<u64, Host
 }
 
 pub fn to_ui(native: u64, decimals: u8) -> FLOAT {
-    crate::psyche::report::ui_amount(native, decimals)
+    crate::psyche::run_view::ui_amount(native, decimals)
 }
 
 #[cfg(test)]
@@ -59,7 +59,7 @@ mod tests {
         assert!(to_native(&Dynamic::from_float(f64::NAN), 6, "a").unwrap_err().message.contains("finite"));
         assert!(to_native(&Dynamic::from_float(1.0000001), 6, "a").unwrap_err().message.contains("decimal places"));
         assert!(to_native(&Dynamic::from("1"), 6, "a").unwrap_err().message.contains("expected a number"));
-        let big = Dynamic::from(crate::api::big_int::BigInt(9_223_372_036_854_775_809));
+        let big = Dynamic::from(crate::api::values::big_int::BigInt(9_223_372_036_854_775_809));
         assert_eq!(to_native(&big, 0, "a").unwrap(), 9_223_372_036_854_775_809);
         assert_eq!(to_native(&Dynamic::from_int((1 << 53) + 1), 0, "a").unwrap(), (1 << 53) + 1);
         assert!(to_native(&big, 1, "a").unwrap_err().message.contains("too large"));

@@ -4,11 +4,10 @@
 //! fit, else one entry per line, indented. A long array (hundreds of signatures) shows its
 //! first entries and a count; `--output json` keeps every entry.
 
-use crate::api::big_int::BigInt;
-use crate::api::error::HostError;
-use crate::api::host::Host;
-use crate::api::keys::SignerHandle;
-use crate::api::runs::RunHandle;
+use crate::api::values::big_int::BigInt;
+use crate::api::values::error::HostError;
+use crate::api::values::keys::SignerHandle;
+use crate::api::values::runs::RunHandle;
 use crate::psyche::report::RunReport;
 use rhai::{Array, Dynamic, Map};
 use solana_sdk::pubkey::Pubkey;
@@ -27,20 +26,17 @@ enum Shape {
     Record(Vec<(String, Shape)>),
 }
 
-/// `value` for people; runs show their state as read through `host` (without one, just the id).
-pub fn show(value: &Dynamic, host: Option<&Host>) -> String {
-    layout(&of_value(value, host), 0, 0)
+/// How a run is shown: with its state as the execution reads it now (`ops::runs::handle`).
+pub type RunLine<'a> = &'a dyn Fn(&RunHandle) -> String;
+
+/// `value` for people; runs show through `run_line` (without one, just their id).
+pub fn show(value: &Dynamic, run_line: Option<RunLine>) -> String {
+    layout(&of_value(value, run_line), 0, 0)
 }
 
-/// `Run("quickstart", Waiting for members, epoch 1)`: the state as the chain has it now (one
-/// read, served from the host's reads when it has them).
-pub fn run_line(run: &RunHandle, host: Option<&Host>) -> String {
-    match host.map(|h| run.coordinator(h)) {
-        Some(Ok(account)) => {
-            format!("Run({:?}, {}, epoch {})", run.run_id, account.run_state.display(), account.progress.epoch)
-        }
-        _ => format!("Run({:?})", run.run_id),
-    }
+/// `Run("quickstart")`: a run by its id alone.
+pub fn bare_run_line(run: &RunHandle) -> String {
+    format!("Run({:?})", run.run_id)
 }
 
 fn quoted(text: &str) -> String {
@@ -66,17 +62,17 @@ fn entries<T>(items: &[T], shape: impl Fn(&T) -> Shape) -> Shape {
     Shape::List(shown)
 }
 
-fn of_value(value: &Dynamic, host: Option<&Host>) -> Shape {
+fn of_value(value: &Dynamic, run_line: Option<RunLine>) -> Shape {
     if let Some(array) = value.read_lock::<Array>() {
-        entries(&array, |v| of_value(v, host))
+        entries(&array, |v| of_value(v, run_line))
     } else if let Some(map) = value.read_lock::<Map>() {
-        Shape::Record(map.iter().map(|(k, v)| (key(k), of_value(v, host))).collect())
+        Shape::Record(map.iter().map(|(k, v)| (key(k), of_value(v, run_line))).collect())
     } else {
-        Shape::Atom(atom(value, host))
+        Shape::Atom(atom(value, run_line))
     }
 }
 
-fn atom(value: &Dynamic, host: Option<&Host>) -> String {
+fn atom(value: &Dynamic, run_line: Option<RunLine>) -> String {
     if value.is_unit() {
         "()".into()
     } else if value.is_string() {
@@ -86,7 +82,7 @@ fn atom(value: &Dynamic, host: Option<&Host>) -> String {
     } else if let Some(signer) = value.read_lock::<SignerHandle>() {
         signer.describe()
     } else if let Some(run) = value.read_lock::<RunHandle>() {
-        run_line(&run, host)
+        run_line.map_or_else(|| bare_run_line(&run), |line| line(&run))
     } else if let Some(report) = value.read_lock::<RunReport>() {
         report.summary.to_string()
     } else if let Some(big) = value.read_lock::<BigInt>() {
@@ -147,7 +143,7 @@ fn layout(shape: &Shape, depth: usize, used: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::json::from_json;
+    use crate::api::values::json::from_json;
     use serde_json::json;
 
     fn show_json(value: &serde_json::Value) -> String {

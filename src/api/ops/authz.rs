@@ -2,11 +2,11 @@
 //! bulk, revoked, closed, delegated, read. Granting reads the chain first: an active
 //! authorization is left alone, an inactive one is only activated.
 
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
-use crate::api::outcome::{changed, unchanged, with};
-use crate::api::runs::RunHandle;
+use crate::api::values::error::HostError;
+use crate::api::values::keys::{PubkeyArg, SignerHandle, to_pubkey};
+use crate::api::values::outcome::{changed, unchanged, with};
+use crate::api::values::runs::RunHandle;
 use crate::chain::batch::{Landing, send_all};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
@@ -389,7 +389,7 @@ pub mod authz_api {
     /// (what clients try first; a delegate joins through its master key's authorization).
     #[rhai_fn(name = "can_join", return_raw)]
     pub fn can_join(ctx: NativeCallContext, r: &mut RunHandle, user: PubkeyArg) -> Res<bool> {
-        Ok(crate::api::inspect::join_authorization(&Host::of(&ctx), r, &to_pubkey(&user)?)?.is_some())
+        Ok(crate::api::ops::inspect::join_authorization(&Host::of(&ctx), r, &to_pubkey(&user)?)?.is_some())
     }
 
     /// True when `user` may join run `r` as a delegate of `master` (the grantee whose

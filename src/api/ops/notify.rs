@@ -2,9 +2,9 @@
 //! webhook that is down or slow never fails the runbook: the outcome is logged and listed under
 //! `notifications` in the `--output json` document. Dry-runs only say what they would send.
 
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::json::to_json;
+use crate::api::values::error::HostError;
+use crate::api::values::json::to_json;
 use crate::notify::deliver::deliver;
 use crate::notify::{Level, Notification};
 use rhai::plugin::*;

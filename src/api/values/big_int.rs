@@ -3,7 +3,7 @@
 //! reach scripts as `BigInt` (an i128), which prints as its digits, compares and computes with
 //! `INT` and `BigInt` (overflow is an error, never a wrap) and goes back to JSON as an integer.
 
-use crate::api::error::HostError;
+use crate::api::values::error::HostError;
 use rhai::plugin::*;
 use rhai::{Dynamic, EvalAltResult, FLOAT, INT};
 

@@ -1,9 +1,9 @@
 //! Derived addresses of a run's accounts, with this cluster's program IDs.
 
-use crate::api::big_int::{BigInt, to_u64};
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::keys::{PubkeyArg, to_pubkey};
+use crate::api::values::big_int::{BigInt, to_u64};
+use crate::api::values::error::HostError;
+use crate::api::values::keys::{PubkeyArg, to_pubkey};
 use crate::psyche::pdas;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, INT};

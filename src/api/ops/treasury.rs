@@ -2,18 +2,18 @@
 //! epochs — the last two computed from on-chain balances so a re-run never double-funds),
 //! claims, and the funding report.
 
-use crate::api::amounts::{to_native, to_ui};
-use crate::api::error::HostError;
 use crate::api::host::Host;
-use crate::api::inspect::{funding, token_balance, treasury};
-use crate::api::keys::{PubkeyArg, SignerHandle, to_pubkey};
-use crate::api::outcome::{changed, unchanged, with};
-use crate::api::runs::RunHandle;
+use crate::api::ops::inspect::{funding, token_balance, treasury};
+use crate::api::values::amounts::{to_native, to_ui};
+use crate::api::values::error::HostError;
+use crate::api::values::keys::{PubkeyArg, SignerHandle, to_pubkey};
+use crate::api::values::outcome::{changed, unchanged, with};
+use crate::api::values::runs::RunHandle;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::treasurer::Participant;
 use crate::psyche::instructions::{system, treasurer};
 use crate::psyche::pdas;
-use crate::psyche::report::Funding;
+use crate::psyche::run_view::Funding;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, FLOAT, INT, Map};
 
@@ -134,7 +134,7 @@ pub mod treasury_api {
             ("burn_per_epoch", f.burn_per_epoch),
         ] {
             map.insert(key.into(), to_ui(value, d).into());
-            native.insert(key.into(), crate::api::big_int::from_u64(value));
+            native.insert(key.into(), crate::api::values::big_int::from_u64(value));
         }
         map.insert("native".into(), native.into());
         map.insert("funded_epochs".into(), f.funded_epochs.map_or(Dynamic::UNIT, |e| Dynamic::from_float(e as FLOAT)));

@@ -2,8 +2,8 @@
 //! constants in the script's scope; `param` reads optional ones without tripping strict
 //! variables.
 
-use crate::api::error::HostError;
 use crate::api::host::Host;
+use crate::api::values::error::HostError;
 use rhai::EvalAltResult;
 use rhai::plugin::*;
 

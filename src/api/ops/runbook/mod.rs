@@ -1,0 +1,17 @@
+//! What a runbook asks of its own execution: its parameters (`--set`), the outputs it reports,
+//! the cluster it runs against with its program IDs, and the signers it loads.
+
+pub mod cluster;
+pub mod outputs;
+pub mod params;
+pub mod signers;
+
+use rhai::Engine;
+use rhai::plugin::*;
+
+pub fn register(engine: &mut Engine) {
+    engine.register_global_module(exported_module!(signers::signers_api).into());
+    engine.register_global_module(exported_module!(cluster::cluster_api).into());
+    engine.register_global_module(exported_module!(outputs::outputs_api).into());
+    engine.register_global_module(exported_module!(params::params_api).into());
+}
