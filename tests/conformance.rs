@@ -1,7 +1,8 @@
 //! Conformance of the localnet programs with upstream's: the happy path of every instruction
 //! of the coordinator, authorizer and treasurer, every error code an operator or a client can
-//! hit (each triggered by a real transaction and asserted by number), and one regression test
-//! per divergence the localnet used to have (named after it).
+//! hit (each triggered by a real transaction and asserted by number, its log line checked to be
+//! in one of Anchor's three forms, and account errors by the account they name), and one
+//! regression test per divergence the localnet used to have (named after it).
 //!
 //! Codes no transaction can reach upstream either are not listed: 6006 (a step of 0 is refused
 //! by `update` first), 6010 (a health check needs round height 2, so a previous round exists),
@@ -10,6 +11,7 @@
 
 mod common;
 
+use common::anchor_log::Form;
 use common::programs::{Net, RunKeys, fixture_config};
 use psyche_runbook::localnet::programs::coordinator::committee::{self, Selection};
 use psyche_runbook::localnet::simulator::{Behaviour, SimClient};
@@ -30,6 +32,19 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 
 const RATE: u64 = 3_000_000;
+
+/// The code of an Anchor account error and the account its log line names.
+fn account_error(net: &mut Net, ixs: &[Instruction], signers: &[&Keypair]) -> (u32, String) {
+    let logged = net.error(ixs, signers);
+    (logged.number, logged.account().to_string())
+}
+
+/// The code of a program error raised with `err!`, whose log line names its source line.
+fn thrown(net: &mut Net, ixs: &[Instruction], signers: &[&Keypair]) -> u32 {
+    let logged = net.error(ixs, signers);
+    assert!(logged.is_thrown(), "{logged:?}");
+    logged.number
+}
 
 fn config_with(edit: impl FnOnce(&mut RunConfig)) -> RunConfig {
     let mut config = fixture_config();
@@ -332,7 +347,8 @@ fn coordinator_operator_errors_carry_upstream_codes() {
     let init = net.init_coordinator("small", &small.pubkey(), "v");
     assert_eq!(net.code(&[create, init], &[&small]), 6002);
     let init = net.init_coordinator("again", &run.account, "v");
-    assert_eq!(net.code(&[init], &[]), 3000);
+    // Upstream raises it with `err!`, so it names a source line, not an account.
+    assert_eq!(thrown(&mut net, &[init], &[]), 3000);
     // 6023: a run id over 32 bytes.
     let long = "x".repeat(33);
     let account = Keypair::new();
@@ -482,10 +498,10 @@ fn join_limits_carry_upstream_codes() {
     // 2003: an authorization for someone else; 3012: none at all.
     let private = net.grant(&Pubkey::new_unique());
     let ix = net.join_ix(run, &late.pubkey(), private);
-    assert_eq!(net.code(&[ix], &[&late]), 2003);
+    assert_eq!(account_error(&mut net, &[ix], &[&late]), (2003, "authorization".into()));
     let missing = pdas::join_authorization(&net.ids, &net.join_authority.pubkey(), &late.pubkey());
     let ix = net.join_ix(run, &late.pubkey(), missing);
-    assert_eq!(net.code(&[ix], &[&late]), 3012);
+    assert_eq!(account_error(&mut net, &[ix], &[&late]), (3012, "authorization".into()));
 }
 
 #[test]
@@ -504,7 +520,7 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
         &authorizer::AuthorizationClose::default(),
     );
     // Authorizer 6000: still active.
-    assert_eq!(net.code(std::slice::from_ref(&close), &[&join_authority]), 6000);
+    assert_eq!(thrown(&mut net, std::slice::from_ref(&close), &[&join_authority]), 6000);
     // Authorizer 6001: inactive, but with delegates and a grantor update less than 30 days ago.
     let grantee_key = Keypair::new();
     let delegated = net.grant(&grantee_key.pubkey());
@@ -527,15 +543,15 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
     net.ok(&[deactivate], &[&join_authority]);
     let mut close_delegated = close.clone();
     close_delegated.accounts[2].pubkey = delegated;
-    assert_eq!(net.code(&[close_delegated], &[&join_authority]), 6001);
+    assert_eq!(thrown(&mut net, &[close_delegated], &[&join_authority]), 6001);
     // 2003: someone else updating it; 3010: the grantor did not sign.
     let intruder = net.new_funded();
     let mut update = net.grantor_update(auth, false);
     update.accounts[0].pubkey = intruder.pubkey();
-    assert_eq!(net.code(&[update], &[&intruder]), 2003);
+    assert_eq!(account_error(&mut net, &[update], &[&intruder]), (2003, "authorization".into()));
     let mut unsigned = net.grantor_update(auth, false);
     unsigned.accounts[0].is_signer = false;
-    assert_eq!(net.code(&[unsigned], &[]), 3010);
+    assert_eq!(account_error(&mut net, &[unsigned], &[]), (3010, "grantor".into()));
 
     // Treasurer 6001: a run id over 32 bytes.
     let mint = net.local.create_mint(6).unwrap();
@@ -552,7 +568,7 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
         },
     });
     let alloc = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[alloc, create], &[&account]), 6001);
+    assert_eq!(thrown(&mut net, &[alloc, create], &[&account]), 6001);
     // Treasurer 6000: claiming more than earned; 2003: updating someone else's run.
     let (run, mint, keys) = net.create_rewarded("claims");
     let user = net.new_funded();
@@ -560,10 +576,10 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
     net.ok(&[ix], &[&user]);
     let user_collateral = net.local.mint_to(&mint, &user.pubkey(), 0).unwrap();
     let ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, 1);
-    assert_eq!(net.code(&[ix], &[&user]), 6000);
+    assert_eq!(thrown(&mut net, &[ix], &[&user]), 6000);
     let mut ix = net.run_update(run, keys, treasurer::RunUpdateParams { paused: Some(false), ..Default::default() });
     ix.accounts[0].pubkey = user.pubkey();
-    assert_eq!(net.code(&[ix], &[&user]), 2003);
+    assert_eq!(account_error(&mut net, &[ix], &[&user]), (2003, "run".into()));
 }
 
 #[test]
@@ -572,38 +588,47 @@ fn anchor_framework_errors_carry_upstream_codes() {
     let run = net.running("anchor", &fixture_config());
     let tick = net.permissionless_ix(run, &net.operator.pubkey(), &coordinator::Tick {});
     // 100: no discriminator; 101: an unknown one; 102: arguments that do not decode.
+    // The instruction-level ones carry no origin (`AnchorError occurred.`).
     for (data, code) in [(vec![1, 2, 3], 100), (vec![9; 8], 101)] {
         let ix = Instruction { data, ..tick.clone() };
-        assert_eq!(net.code(&[ix], &[]), code);
+        let logged = net.error(&[ix], &[]);
+        assert_eq!((logged.number, logged.form), (code, Form::Occurred));
     }
     let mut paused = net.set_paused(run, false);
     paused.data.truncate(8);
-    assert_eq!(net.code(&[paused], &[]), 102);
-    // 3005: too few accounts.
+    let logged = net.error(&[paused], &[]);
+    assert_eq!(
+        (logged.number, &logged.name, logged.form),
+        (102, &"InstructionDidNotDeserialize".into(), Form::Occurred)
+    );
+    // 3005: too few accounts, naming the first one missing.
     let ix = Instruction { accounts: tick.accounts[..2].to_vec(), ..tick.clone() };
-    assert_eq!(net.code(&[ix], &[]), 3005);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3005, "coordinator_account".into()));
     // 2000: the coordinator account passed read-only.
     let mut ix = tick.clone();
     ix.accounts[2].is_writable = false;
-    assert_eq!(net.code(&[ix], &[]), 2000);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (2000, "coordinator_account".into()));
     // 2003: another run's coordinator account; 2006: an instance at the wrong address.
     let other = net.create_run("anchor-other");
     let mut ix = tick.clone();
     ix.accounts[2].pubkey = other.account;
-    assert_eq!(net.code(&[ix], &[]), 2003);
-    // 3007: an instance owned by another program (the authorizer's account).
+    assert_eq!(account_error(&mut net, &[ix], &[]), (2003, "coordinator_account".into()));
+    // 3007: an instance owned by another program (the authorizer's account), the two owners
+    // following the error as Anchor logs them.
     let auth = net.grant(&Pubkey::new_unique());
     let mut ix = tick.clone();
     ix.accounts[1].pubkey = auth;
-    assert_eq!(net.code(&[ix], &[]), 3007);
+    let logged = net.error(&[ix], &[]);
+    assert_eq!((logged.number, logged.account()), (3007, "coordinator_instance"));
+    assert_eq!(logged.compared, Some((net.ids.authorizer.to_string(), net.ids.coordinator.to_string())));
     // 3012: an instance that does not exist.
     let mut ix = tick.clone();
     ix.accounts[1].pubkey = Pubkey::new_unique();
-    assert_eq!(net.code(&[ix], &[]), 3012);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3012, "coordinator_instance".into()));
     // 3002: the instance passed as the coordinator account (wrong discriminator).
     let mut ix = tick;
     ix.accounts[2].pubkey = run.instance;
-    assert_eq!(net.code(&[ix], &[]), 3002);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3002, "coordinator_account".into()));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -888,27 +913,30 @@ fn program_accounts_are_checked_with_anchor_codes() {
     let mut init = net.init_coordinator("programs", &account.pubkey(), "v");
     init.accounts[3].pubkey = net.ids.treasurer;
     let create = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[create, init], &[&account]), 3008);
+    let logged = net.error(&[create, init], &[&account]);
+    assert_eq!((logged.number, logged.account()), (3008, "system_program"));
+    let system = solana_system_interface::program::ID;
+    assert_eq!(logged.compared, Some((net.ids.treasurer.to_string(), system.to_string())));
     // 2004: a coordinator account not owned by the coordinator.
     let foreign = net.new_funded();
     let mut init = net.init_coordinator("programs", &foreign.pubkey(), "v");
     init.accounts[2].is_signer = false;
-    assert_eq!(net.code(&[init], &[]), 2004);
+    assert_eq!(account_error(&mut net, &[init], &[]), (2004, "coordinator_account".into()));
     // 3008 for each program account of run_create (coordinator, associated token, token).
     let mint = net.local.create_mint(6).unwrap();
-    for slot in [6, 7, 8] {
+    for (slot, name) in [(6, "coordinator_program"), (7, "associated_token_program"), (8, "token_program")] {
         let account = Keypair::new();
         let mut create = net.run_create("programs-t", &mint, &account.pubkey());
         create.accounts[slot].pubkey = solana_system_interface::program::ID;
         let alloc = net.create_account_ix(&account.pubkey());
-        assert_eq!(net.code(&[alloc, create], &[&account]), 3008, "program account {slot}");
+        assert_eq!(account_error(&mut net, &[alloc, create], &[&account]), (3008, name.into()));
     }
     // 3014: a run collateral account that is not the run's associated token account.
     let account = Keypair::new();
     let mut create = net.run_create("programs-ata", &mint, &account.pubkey());
     create.accounts[2].pubkey = Pubkey::new_unique();
     let alloc = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[alloc, create], &[&account]), 3014);
+    assert_eq!(account_error(&mut net, &[alloc, create], &[&account]), (3014, "run_collateral".into()));
     // 3011: a spill account that the system program does not own; 2000: one passed read-only.
     let run = net.create_run("spill");
     let (ids, operator) = (net.ids, net.operator.pubkey());
@@ -927,10 +955,10 @@ fn program_accounts_are_checked_with_anchor_codes() {
         ix
     };
     let ix = free(run.instance, true);
-    assert_eq!(net.code(&[ix], &[]), 3011);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3011, "spill".into()));
     let bystander = net.new_funded().pubkey();
     let ix = free(bystander, false);
-    assert_eq!(net.code(&[ix], &[]), 2000);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (2000, "spill".into()));
 }
 
 #[test]
@@ -943,11 +971,13 @@ fn claim_accounts_fail_as_upstream() {
     let user_collateral = net.local.mint_to(&mint, &user.pubkey(), 0).unwrap();
     // 3007: a user collateral account the token program does not own (the user's wallet).
     let ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user.pubkey(), 0);
-    assert_eq!(net.code(&[ix], &[&user]), 3007);
+    assert_eq!(account_error(&mut net, &[ix], &[&user]), (3007, "user_collateral".into()));
     // 2015: a run collateral account the run does not own (the user's own token account).
     let mut ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, 0);
     ix.accounts[3].pubkey = user_collateral;
-    assert_eq!(net.code(&[ix], &[&user]), 2015);
+    let logged = net.error(&[ix], &[&user]);
+    assert_eq!((logged.number, logged.account()), (2015, "run_collateral"));
+    assert_eq!(logged.compared, Some((user.pubkey().to_string(), run.to_string())));
     // 2009: a token account of the run that is not its associated one.
     let stray = Keypair::new();
     let rent = net.local.minimum_balance(spl_token_interface::state::Account::LEN);
@@ -964,7 +994,7 @@ fn claim_accounts_fail_as_upstream() {
     net.ok(&[create, init], &[&stray]);
     let mut ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, 0);
     ix.accounts[3].pubkey = stray.pubkey();
-    assert_eq!(net.code(&[ix], &[&user]), 2009);
+    assert_eq!(account_error(&mut net, &[ix], &[&user]), (2009, "run_collateral".into()));
 }
 
 #[test]
@@ -1061,7 +1091,7 @@ fn configured_program_ids_are_used_by_the_localnet() {
     let mut create = net.run_create("custom-ids-2", &mint, &account.pubkey());
     create.accounts[6].pubkey = ProgramIds::default().coordinator;
     let alloc = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[alloc, create], &[&account]), 3008);
+    assert_eq!(account_error(&mut net, &[alloc, create], &[&account]), (3008, "coordinator_program".into()));
 }
 
 #[test]
