@@ -1,7 +1,10 @@
 //! The Squads v4 program, host-compiled at the upstream ID: multisig creation, vault and config
-//! transactions, proposals and votes, execution (the vault signs CPIs into any program) and
-//! spending limits, with upstream's constraints, permission checks, time lock, stale
-//! transaction rule and error codes. Dispatch and the checks every instruction shares live here.
+//! transactions, proposals and votes (`proposal_cancel_v2` included), execution (the vault signs
+//! CPIs into any program), spending limits and the transaction accounts-close instructions,
+//! with upstream's constraints in its Anchor structs' order, permission checks, time lock,
+//! stale transaction rule, error codes and log lines. The rest of the IDL answers 101, as an
+//! Anchor program does for an unknown discriminator. Dispatch and the checks every instruction
+//! shares live here.
 
 mod close;
 mod config;
