@@ -24,8 +24,9 @@ use solana_sdk::pubkey::Pubkey;
 pub fn config_transaction_create(ctx: &mut Ctx, args: ConfigTransactionCreateArgs) -> Result<()> {
     const MULTISIG: u16 = 0;
     const TRANSACTION: u16 = 1;
+    // Keys and numbers have fixed sizes: placeholders size the account exactly.
     let mut transaction = ConfigTransaction {
-        multisig: ctx.key(MULTISIG)?,
+        multisig: Pubkey::default(),
         creator: Pubkey::default(),
         index: 0,
         bump: 0,
@@ -43,6 +44,7 @@ pub fn config_transaction_create(ctx: &mut Ctx, args: ConfigTransactionCreateArg
         }
     }
     let index = multisig.transaction_index + 1;
+    transaction.multisig = ctx.key(MULTISIG)?;
     transaction.creator = creator;
     transaction.index = index;
     transaction.bump = bump;

@@ -70,14 +70,13 @@ pub fn creating_transaction(ctx: &mut Ctx, space: impl FnOnce(&Multisig) -> usiz
 }
 
 pub fn vault_transaction_create(ctx: &mut Ctx, args: VaultTransactionCreateArgs) -> Result<()> {
-    let address = ctx.key(MULTISIG)?;
     let mut transaction = None;
     // Upstream sizes the account from the decoded message, so a malformed one fails there.
     let (mut multisig, creator, bump) = creating(ctx, true, |ctx, multisig| {
         let message = message::decode(&args.transaction_message)
             .map_err(|_| occurred(ctx, MultisigError::InvalidTransactionMessage))?;
         let decoded = VaultTransaction {
-            multisig: address,
+            multisig: ctx.key(MULTISIG)?,
             creator: Pubkey::default(),
             index: multisig.transaction_index + 1,
             bump: 0,
@@ -94,7 +93,7 @@ pub fn vault_transaction_create(ctx: &mut Ctx, args: VaultTransactionCreateArgs)
     let mut transaction = transaction.expect("set when the accounts were created");
     require_member(ctx, &multisig, &creator, Permission::Initiate)?;
 
-    let (program, transaction_key) = (ctx.program_id()?, ctx.key(CREATED)?);
+    let (program, address, transaction_key) = (ctx.program_id()?, ctx.key(MULTISIG)?, ctx.key(CREATED)?);
     transaction.creator = creator;
     transaction.bump = bump;
     transaction.vault_bump =
