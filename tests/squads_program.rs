@@ -13,7 +13,7 @@ use psyche_runbook::localnet::multisig::MultisigSpec;
 use psyche_runbook::localnet::services::ServiceError;
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::squads::accounts::{
-    ConfigAction, Member, Period, Permissions, Proposal, ProposalStatus, SpendingLimit,
+    ConfigAction, Member, Period, Permissions, ProgramConfig, Proposal, ProposalStatus, SpendingLimit,
 };
 use psyche_runbook::squads::errors::MultisigError;
 use psyche_runbook::squads::instructions::{self as ix, CreateAccounts, TransactionKind, Vote};
@@ -363,6 +363,17 @@ fn a_spending_limit_moves_tokens_up_to_its_amount_per_period() {
     f.vote(Vote::Approve, index, 1).unwrap();
     f.execute_config(index, &[limit]).unwrap();
     assert!(f.net.account(&limit).is_none());
+}
+
+#[test]
+fn a_fresh_embedded_localnet_holds_devnets_program_config() {
+    let net = Localnet::new();
+    let account = net.account(&pdas::program_config()).expect("part of every chain");
+    assert_eq!(account.owner, psyche_runbook::squads::PROGRAM_ID);
+    assert_eq!(account.lamports, net.minimum_balance(ProgramConfig::SIZE));
+    let config = ProgramConfig::decode(&account.data).unwrap();
+    let devnet: Pubkey = "HM5y4mz3Bt9JY9mr1hkyhnvqxSH4H2u2451j7Hc2dtvK".parse().unwrap();
+    assert_eq!((config.authority, config.treasury, config.multisig_creation_fee), (devnet, devnet, 0));
 }
 
 #[test]
