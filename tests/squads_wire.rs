@@ -3,7 +3,10 @@
 //! here with its own small Borsh writer; discriminators come from upstream's generated SDK;
 //! account metas follow the IDL's order and flags; error codes and messages match the IDL's.
 //! The compact `TransactionMessage` format (a `bytes` field in the IDL) is checked against
-//! bytes laid out by hand from upstream's `SmallVec` rules.
+//! bytes laid out by hand from upstream's `SmallVec` rules. A client built on the same
+//! IDL-driven encoding creates a multisig over JSON-RPC alone against `localnet serve`.
+
+mod common;
 
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::squads::accounts::*;
@@ -114,16 +117,32 @@ fn expected_data(name: &str, args: Option<(&str, Value)>) -> Vec<u8> {
     out
 }
 
-/// The IDL's account list for `name`: (writable, signer, optional) in order.
-fn idl_accounts(name: &str) -> Vec<(bool, bool, bool)> {
+/// The IDL's accounts for `name` in order, nested account groups flattened (as Anchor reads
+/// them): (name, writable, signer, optional).
+fn idl_account_list(name: &str) -> Vec<(String, bool, bool, bool)> {
+    fn flatten(accounts: &Value, out: &mut Vec<(String, bool, bool, bool)>) {
+        for a in accounts.as_array().unwrap() {
+            match a.get("accounts") {
+                Some(nested) => flatten(nested, out),
+                None => out.push((
+                    a["name"].as_str().unwrap().to_string(),
+                    a["isMut"] == true,
+                    a["isSigner"] == true,
+                    a["isOptional"] == true,
+                )),
+            }
+        }
+    }
     let idl = idl();
     let ix = idl["instructions"].as_array().unwrap().iter().find(|i| i["name"] == name).unwrap().clone();
-    ix["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| (a["isMut"] == true, a["isSigner"] == true, a["isOptional"] == true))
-        .collect()
+    let mut out = Vec::new();
+    flatten(&ix["accounts"], &mut out);
+    out
+}
+
+/// The IDL's account list for `name`: (writable, signer, optional) in order.
+fn idl_accounts(name: &str) -> Vec<(bool, bool, bool)> {
+    idl_account_list(name).into_iter().map(|(_, w, s, o)| (w, s, o)).collect()
 }
 
 /// Checks metas against the IDL; an absent optional account must be the program ID, read-only.
@@ -208,6 +227,26 @@ fn proposal_instructions_bytes() {
         let ix = proposal_vote(vote, &key(1), &key(2), &key(3), Some("ok".into()));
         assert_eq!(ix.data, expected_data(name, Some(("ProposalVoteArgs", json!({"memo": "ok"})))));
         check_metas(name, &ix, &[]);
+    }
+}
+
+#[test]
+fn cancel_v2_and_accounts_close_bytes() {
+    let ix = proposal_cancel_v2(&key(1), &key(2), &key(3), Some("bye".into()));
+    assert_eq!(ix.data, expected_data("proposalCancelV2", Some(("ProposalVoteArgs", json!({"memo": "bye"})))));
+    check_metas("proposalCancelV2", &ix, &[]);
+    assert_eq!(ix.accounts.len(), idl_accounts("proposalCancelV2").len());
+    assert_eq!(ix.accounts[3].pubkey, solana_system_interface::program::ID);
+    for (kind, name) in [
+        (TransactionKind::Config, "configTransactionAccountsClose"),
+        (TransactionKind::Vault, "vaultTransactionAccountsClose"),
+    ] {
+        let ix = transaction_accounts_close(kind, &key(1), &key(2), &key(3), &key(4));
+        assert_eq!(ix.data, expected_data(name, None));
+        check_metas(name, &ix, &[]);
+        assert_eq!(ix.accounts.len(), idl_accounts(name).len());
+        let keys: Vec<Pubkey> = ix.accounts.iter().map(|a| a.pubkey).collect();
+        assert_eq!(keys, [key(1), key(2), key(3), key(4), solana_system_interface::program::ID]);
     }
 }
 
@@ -519,4 +558,79 @@ fn discriminators_are_anchor_hashes() {
     assert_eq!(ConfigTransaction::DISCRIMINATOR, bytes(&d["accounts"]["ConfigTransaction"]));
     assert_eq!(SpendingLimit::DISCRIMINATOR, bytes(&d["accounts"]["SpendingLimit"]));
     assert_eq!(ProgramConfig::DISCRIMINATOR, bytes(&d["accounts"]["ProgramConfig"]));
+    assert_eq!(ProposalCancelV2::DISCRIMINATOR_BYTES[..], bytes(&d["instructions"]["proposalCancelV2"]));
+}
+
+/// A client that knows only the IDL and JSON-RPC, as Squads' SDK works against a cluster:
+/// it reads the program config for the treasury, builds `multisig_create_v2` from the IDL's
+/// argument types and account list, signs and sends it through `localnet serve`, and reads the
+/// multisig back. The fresh localnet holds the program config devnet holds.
+#[test]
+fn a_client_creates_a_multisig_over_rpc_alone_against_localnet_serve() {
+    use solana_sdk::signature::{Keypair, Signer};
+    use solana_sdk::transaction::Transaction;
+    let rb = common::Runbook::new();
+    let server = common::Server::start(&rb);
+    let client = server.client();
+
+    let config_address = Pubkey::find_program_address(&[b"multisig", b"program_config"], &PROGRAM_ID).0;
+    assert_eq!(config_address.to_string(), "BSTq9w3kZwNwpBXJEvTZz2G9ZTNyKBvoSeXMvwb4cNZr");
+    let config = client.get_account(&config_address).expect("a fresh localnet holds the program config");
+    assert_eq!(config.owner, PROGRAM_ID);
+    let devnet = "HM5y4mz3Bt9JY9mr1hkyhnvqxSH4H2u2451j7Hc2dtvK";
+    let expected = expected_account(
+        "ProgramConfig",
+        json!({"authority": devnet, "multisigCreationFee": 0, "treasury": devnet, "reserved": vec![0; 64]}),
+    );
+    assert_eq!(config.data, expected, "devnet's program config, byte for byte");
+    let treasury = Pubkey::try_from(&config.data[8 + 32 + 8..8 + 32 + 8 + 32]).unwrap();
+
+    let (creator, create_key, bob) = (Keypair::new(), Keypair::new(), Pubkey::new_unique());
+    let airdrop = client.request_airdrop(&creator.pubkey(), 1_000_000_000).unwrap();
+    let started = std::time::Instant::now();
+    while !client.confirm_transaction(&airdrop).unwrap() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the airdrop did not land");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (multisig, bump) =
+        Pubkey::find_program_address(&[b"multisig", b"multisig", create_key.pubkey().as_ref()], &PROGRAM_ID);
+    let members = json!([{"key": creator.pubkey().to_string(), "permissions": {"mask": 7}},
+                         {"key": bob.to_string(), "permissions": {"mask": 2}}]);
+    let args = json!({"configAuthority": null, "threshold": 2, "members": members, "timeLock": 0,
+                      "rentCollector": null, "memo": "over rpc"});
+    let data = expected_data("multisigCreateV2", Some(("MultisigCreateArgsV2", args)));
+    let accounts = idl_account_list("multisigCreateV2")
+        .into_iter()
+        .map(|(name, writable, signer, _)| {
+            let pubkey = match name.as_str() {
+                "programConfig" => config_address,
+                "treasury" => treasury,
+                "multisig" => multisig,
+                "createKey" => create_key.pubkey(),
+                "creator" => creator.pubkey(),
+                "systemProgram" => solana_system_interface::program::ID,
+                other => panic!("an account the IDL added: {other}"),
+            };
+            AccountMeta { pubkey, is_signer: signer, is_writable: writable }
+        })
+        .collect();
+    let ix = Instruction { program_id: PROGRAM_ID, accounts, data };
+    let blockhash = client.get_latest_blockhash().unwrap();
+    let tx = Transaction::new_signed_with_payer(&[ix], Some(&creator.pubkey()), &[&creator, &create_key], blockhash);
+    client.send_and_confirm_transaction(&tx).unwrap();
+
+    let stored = client.get_account(&multisig).unwrap();
+    assert_eq!(stored.owner, PROGRAM_ID);
+    let mut sorted = [(creator.pubkey(), 7), (bob, 2)];
+    sorted.sort();
+    let members: Vec<Value> =
+        sorted.iter().map(|(k, mask)| json!({"key": k.to_string(), "permissions": {"mask": mask}})).collect();
+    let expected = expected_account(
+        "Multisig",
+        json!({"createKey": create_key.pubkey().to_string(), "configAuthority": Pubkey::default().to_string(),
+               "threshold": 2, "timeLock": 0, "transactionIndex": 0, "staleTransactionIndex": 0,
+               "rentCollector": null, "bump": bump, "members": members}),
+    );
+    assert_eq!(&stored.data[..expected.len()], &expected[..]);
+    assert_eq!(server.stop(), 0);
 }

@@ -1,8 +1,8 @@
 //! The embedded localnet: LiteSVM in process with the Psyche-compatible programs at the
 //! program IDs the settings resolve (upstream's by default) and a Squads v4 multisig program at
-//! its upstream ID, the SPL Token and Associated Token programs LiteSVM bundles, slots that
-//! follow wall time (plus any advance a runbook asks for, see `slots`), recent blockhashes that
-//! stay valid for 150 slots, and a history of transaction results with what a validator records
+//! its upstream ID (with its program config as devnet holds it), the SPL Token and Associated
+//! Token programs LiteSVM bundles, slots that follow wall time (plus any advance a runbook asks
+//! for, see `slots`), recent blockhashes that stay valid for 150 slots, and a history of transaction results with what a validator records
 //! about them (`status_meta`). `store` persists it; `rpc` serves it; `simulator` and `trainer`
 //! play its clients.
 
@@ -27,6 +27,7 @@ pub mod views;
 use crate::localnet::commitment::{FINALIZED_DEPTH, PriorStates};
 use crate::localnet::time::TimeSource;
 use crate::psyche::ids::ProgramIds;
+use crate::squads;
 use litesvm::LiteSVM;
 use litesvm::types::TransactionMetadata;
 use solana_commitment_config::CommitmentLevel;
@@ -419,16 +420,24 @@ impl Localnet {
         self.plan.take().unwrap_or_default()
     }
 
-    /// True when `key` was neither fetched from the forked cluster nor written here.
+    /// True when `key` was neither fetched from the forked cluster nor written here. The
+    /// genesis Squads program config stands in until the cluster's own is fetched.
     pub fn needs_fetch(&self, key: &Pubkey) -> bool {
-        !self.fetched.contains(key) && self.svm.get_account(key).is_none()
+        !self.fetched.contains(key) && (self.svm.get_account(key).is_none() || *key == squads::pdas::program_config())
     }
 
-    /// Adds an account pulled from the forked cluster (or records that it does not exist).
+    /// Adds an account pulled from the forked cluster (or records that it does not exist,
+    /// removing a genesis account the cluster lacks).
     pub fn insert_fetched(&mut self, key: Pubkey, account: Option<Account>) {
         self.fetched.insert(key);
-        if let Some(account) = account {
-            let _ = self.svm.set_account(key, account);
+        match account {
+            Some(account) => {
+                let _ = self.svm.set_account(key, account);
+            }
+            None if key == squads::pdas::program_config() => {
+                let _ = self.svm.set_account(key, Account::default());
+            }
+            None => {}
         }
     }
 
@@ -576,10 +585,14 @@ fn is_dropped(err: &Option<TransactionError>) -> bool {
 const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SOL;
 
 /// LiteSVM with signature checks on, our own blockhash window instead of its single-blockhash
-/// check, and the Psyche-compatible programs installed.
+/// check, the Psyche-compatible programs installed and the Squads program config in place (a
+/// loaded state file overwrites it with its own, when it has one).
 fn new_svm() -> LiteSVM {
     let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
     install_programs(&mut svm, ProgramIds::default());
+    let rent_exempt = svm.minimum_balance_for_rent_exemption(crate::squads::accounts::ProgramConfig::SIZE);
+    let (address, account) = multisig::genesis_program_config(rent_exempt);
+    svm.set_account(address, account).expect("plain accounts can be set");
     svm
 }
 

@@ -1,8 +1,8 @@
 //! Localnet services for Squads multisigs: the program config account `multisig_create_v2`
-//! reads (written once, no creation fee, the faucet as authority and treasury), creating a
-//! multisig with a real transaction, and named keypairs that stay the same across runs of a
-//! runbook (members, cron keys), derived from the localnet's faucet so no file holds them;
-//! and, for dry-runs, rehearsing a proposal's execution as if it were approved.
+//! reads, part of every chain from genesis with devnet's values; creating a multisig with a
+//! real transaction; named keypairs that stay the same across runs of a runbook (members, cron
+//! keys), derived from the localnet's faucet so no file holds them; and, for dry-runs,
+//! rehearsing a proposal's execution as if it were approved.
 
 use crate::localnet::Localnet;
 use crate::localnet::services::ServiceError;
@@ -30,26 +30,32 @@ pub struct MultisigSpec {
     pub time_lock: u32,
 }
 
-impl Localnet {
-    /// The Squads program config, written on first use.
-    pub fn ensure_squads_program_config(&mut self) -> Pubkey {
-        let address = pdas::program_config();
-        if self.account(&address).is_none() {
-            let faucet = self.faucet().pubkey();
-            let config =
-                ProgramConfig { authority: faucet, multisig_creation_fee: 0, treasury: faucet, reserved: [0; 64] };
-            let account = Account {
-                lamports: self.minimum_balance(ProgramConfig::SIZE),
-                data: config.encode(ProgramConfig::SIZE),
-                owner: PROGRAM_ID,
-                executable: false,
-                rent_epoch: 0,
-            };
-            self.set_account(address, account);
-        }
-        address
-    }
+/// Devnet's Squads program config: Squads' key `HM5y4mz3…` (the one upstream hard-codes as
+/// the config's initializer) is its authority and treasury, and creating a multisig costs no
+/// fee. Clients read the treasury from the account, so the localnet holds the same values.
+pub const PROGRAM_CONFIG_AUTHORITY: Pubkey = solana_sdk::pubkey!("HM5y4mz3Bt9JY9mr1hkyhnvqxSH4H2u2451j7Hc2dtvK");
+pub const PROGRAM_CONFIG_TREASURY: Pubkey = PROGRAM_CONFIG_AUTHORITY;
+pub const MULTISIG_CREATION_FEE: u64 = 0;
 
+/// The program config account every chain starts with (rent-exempt, owned by Squads).
+pub fn genesis_program_config(rent_exempt: u64) -> (Pubkey, Account) {
+    let config = ProgramConfig {
+        authority: PROGRAM_CONFIG_AUTHORITY,
+        multisig_creation_fee: MULTISIG_CREATION_FEE,
+        treasury: PROGRAM_CONFIG_TREASURY,
+        reserved: [0; 64],
+    };
+    let account = Account {
+        lamports: rent_exempt,
+        data: config.encode(ProgramConfig::SIZE),
+        owner: PROGRAM_ID,
+        executable: false,
+        rent_epoch: 0,
+    };
+    (pdas::program_config(), account)
+}
+
+impl Localnet {
     /// Runs `instructions` as a multisig vault would (its signature and the others unchecked),
     /// the faucet paying: how a fork shows what a proposal's steps do.
     pub fn execute_as_vault(&mut self, instructions: &[Instruction]) -> Result<(), ServiceError> {
@@ -67,13 +73,22 @@ impl Localnet {
     }
 
     /// Creates a multisig through `multisig_create_v2`, the faucet paying; returns its address.
+    /// The treasury comes from the chain's program config, as any client reads it.
     pub fn create_multisig(&mut self, spec: MultisigSpec) -> Result<(Pubkey, Signature), ServiceError> {
-        let program_config = self.ensure_squads_program_config();
+        let program_config = pdas::program_config();
+        let treasury = self
+            .account(&program_config)
+            .and_then(|a| ProgramConfig::decode(&a.data).ok())
+            .ok_or_else(|| ServiceError {
+                what: "create multisig".into(),
+                err: format!("no Squads program config at {program_config}"),
+                logs: Vec::new(),
+            })?
+            .treasury;
         let create_key = spec.create_key.pubkey();
         let multisig = pdas::multisig(&create_key).0;
         let faucet = self.faucet().pubkey();
-        let accounts =
-            MultisigCreateAccounts { program_config, treasury: faucet, multisig, create_key, creator: faucet };
+        let accounts = MultisigCreateAccounts { program_config, treasury, multisig, create_key, creator: faucet };
         let args = MultisigCreateArgsV2 {
             config_authority: None,
             threshold: spec.threshold,

@@ -343,6 +343,25 @@ mod tests {
     }
 
     #[test]
+    fn a_state_saved_without_the_squads_program_config_gains_it_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::squads::pdas::program_config();
+        let mut snapshot = Localnet::new().to_snapshot();
+        snapshot.accounts.retain(|a| a.key != config.to_bytes());
+        let mut bytes = MAGIC.to_vec();
+        bytes.push(VERSION);
+        bytes.extend(bincode::serialize(&snapshot).unwrap());
+        std::fs::write(dir.path().join(STATE_FILE), bytes).unwrap();
+        let loaded = Localnet::load(dir.path()).unwrap();
+        let account = loaded.account(&config).expect("the program config is part of every chain");
+        let decoded =
+            <crate::squads::accounts::ProgramConfig as crate::psyche::accounts::BorshAccount>::decode(&account.data)
+                .unwrap();
+        assert_eq!(decoded.treasury, crate::localnet::multisig::PROGRAM_CONFIG_TREASURY);
+        assert_eq!(account.owner, crate::squads::PROGRAM_ID);
+    }
+
+    #[test]
     fn unknown_versions_and_foreign_files_are_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(STATE_FILE), b"PSYRBLN\0\x09").unwrap();

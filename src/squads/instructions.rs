@@ -82,6 +82,22 @@ impl ProposalCancel {
     pub const DISCRIMINATOR_BYTES: [u8; 8] = crate::psyche::encoding::discriminator("global:proposal_cancel");
 }
 
+/// `proposal_cancel_v2`: the cancel vote with `system_program` after the vote's accounts, so
+/// the program can grow the proposal when the multisig gained members after it was created.
+pub struct ProposalCancelV2;
+
+impl ProposalCancelV2 {
+    pub const DISCRIMINATOR_BYTES: [u8; 8] = crate::psyche::encoding::discriminator("global:proposal_cancel_v2");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, AnchorSerialize, AnchorDeserialize)]
+pub struct ConfigTransactionAccountsClose;
+instruction_data!(ConfigTransactionAccountsClose, "config_transaction_accounts_close");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, AnchorSerialize, AnchorDeserialize)]
+pub struct VaultTransactionAccountsClose;
+instruction_data!(VaultTransactionAccountsClose, "vault_transaction_accounts_close");
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, AnchorSerialize, AnchorDeserialize)]
 pub struct VaultTransactionExecute;
 instruction_data!(VaultTransactionExecute, "vault_transaction_execute");
@@ -183,6 +199,46 @@ pub fn proposal_vote(
     let mut data = vote.discriminator().to_vec();
     ProposalVoteArgs { memo }.serialize(&mut data).expect("serializing to a Vec cannot fail");
     build(vec![readonly(*multisig), signer(*member, true), writable(*proposal)], data)
+}
+
+/// `proposal_cancel_v2`: `proposal_cancel`'s accounts, then the system program.
+pub fn proposal_cancel_v2(multisig: &Pubkey, member: &Pubkey, proposal: &Pubkey, memo: Option<String>) -> Instruction {
+    let mut ix = proposal_vote(Vote::Cancel, multisig, member, proposal, memo);
+    ix.data[..8].copy_from_slice(&ProposalCancelV2::DISCRIMINATOR_BYTES);
+    ix.accounts.push(readonly(SYSTEM));
+    ix
+}
+
+/// Which transaction kind `transaction_accounts_close` closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionKind {
+    Config,
+    Vault,
+}
+
+/// `config_transaction_accounts_close` or `vault_transaction_accounts_close`: the transaction
+/// and its proposal (if any) are closed, their rent going to the multisig's rent collector.
+pub fn transaction_accounts_close(
+    kind: TransactionKind,
+    multisig: &Pubkey,
+    proposal: &Pubkey,
+    transaction: &Pubkey,
+    rent_collector: &Pubkey,
+) -> Instruction {
+    let data = match kind {
+        TransactionKind::Config => ConfigTransactionAccountsClose.data(),
+        TransactionKind::Vault => VaultTransactionAccountsClose.data(),
+    };
+    build(
+        vec![
+            readonly(*multisig),
+            writable(*proposal),
+            writable(*transaction),
+            writable(*rent_collector),
+            readonly(SYSTEM),
+        ],
+        data,
+    )
 }
 
 /// `vault_transaction_execute` with the message's accounts as remaining accounts (none of

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod anchor_log;
 pub mod local_server;
 pub mod programs;
 pub mod proxy;

@@ -84,11 +84,20 @@ impl Net {
         }
     }
 
-    /// The custom program error code a transaction failed with.
+    /// The custom program error code a transaction failed with, its log line checked to be in
+    /// one of Anchor's forms.
     pub fn code(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> u32 {
-        match self.fails(ixs, signers) {
-            InstructionError::Custom(code) => code,
-            other => panic!("expected a custom error, got {other:?}"),
+        self.error(ixs, signers).number
+    }
+
+    /// The Anchor error a transaction failed with, as its log line reads.
+    pub fn error(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> super::anchor_log::Logged {
+        let executed = self.send(ixs, signers);
+        match executed.err {
+            Some(TransactionError::InstructionError(_, InstructionError::Custom(code))) => {
+                super::anchor_log::expect(&executed.logs, code)
+            }
+            other => panic!("expected a custom error, got {other:?}\n{}", executed.logs.join("\n")),
         }
     }
 

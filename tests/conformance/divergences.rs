@@ -2,9 +2,7 @@
 //! named after it.
 
 use crate::common::programs::{Net, RunKeys, fixture_config};
-use crate::helpers::{
-    RATE, config_with, join_clients, own_proof, sim_clients, tick, to_warmup, training, warmup_witness_ix, witness_ix,
-};
+use crate::helpers::{RATE, account_error, config_with, join_clients, own_proof, sim_clients, tick, to_warmup, training, warmup_witness_ix, witness_ix};
 use psyche_runbook::localnet::simulator::Behaviour;
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::psyche::accounts::coordinator_account::{ClientState, RunState};
@@ -298,27 +296,30 @@ fn program_accounts_are_checked_with_anchor_codes() {
     let mut init = net.init_coordinator("programs", &account.pubkey(), "v");
     init.accounts[3].pubkey = net.ids.treasurer;
     let create = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[create, init], &[&account]), 3008);
+    let logged = net.error(&[create, init], &[&account]);
+    assert_eq!((logged.number, logged.account()), (3008, "system_program"));
+    let system = solana_system_interface::program::ID;
+    assert_eq!(logged.compared, Some((net.ids.treasurer.to_string(), system.to_string())));
     // 2004: a coordinator account not owned by the coordinator.
     let foreign = net.new_funded();
     let mut init = net.init_coordinator("programs", &foreign.pubkey(), "v");
     init.accounts[2].is_signer = false;
-    assert_eq!(net.code(&[init], &[]), 2004);
+    assert_eq!(account_error(&mut net, &[init], &[]), (2004, "coordinator_account".into()));
     // 3008 for each program account of run_create (coordinator, associated token, token).
     let mint = net.local.create_mint(6).unwrap();
-    for slot in [6, 7, 8] {
+    for (slot, name) in [(6, "coordinator_program"), (7, "associated_token_program"), (8, "token_program")] {
         let account = Keypair::new();
         let mut create = net.run_create("programs-t", &mint, &account.pubkey());
         create.accounts[slot].pubkey = solana_system_interface::program::ID;
         let alloc = net.create_account_ix(&account.pubkey());
-        assert_eq!(net.code(&[alloc, create], &[&account]), 3008, "program account {slot}");
+        assert_eq!(account_error(&mut net, &[alloc, create], &[&account]), (3008, name.into()));
     }
     // 3014: a run collateral account that is not the run's associated token account.
     let account = Keypair::new();
     let mut create = net.run_create("programs-ata", &mint, &account.pubkey());
     create.accounts[2].pubkey = Pubkey::new_unique();
     let alloc = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[alloc, create], &[&account]), 3014);
+    assert_eq!(account_error(&mut net, &[alloc, create], &[&account]), (3014, "run_collateral".into()));
     // 3011: a spill account that the system program does not own; 2000: one passed read-only.
     let run = net.create_run("spill");
     let (ids, operator) = (net.ids, net.operator.pubkey());
@@ -337,10 +338,10 @@ fn program_accounts_are_checked_with_anchor_codes() {
         ix
     };
     let ix = free(run.instance, true);
-    assert_eq!(net.code(&[ix], &[]), 3011);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3011, "spill".into()));
     let bystander = net.new_funded().pubkey();
     let ix = free(bystander, false);
-    assert_eq!(net.code(&[ix], &[]), 2000);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (2000, "spill".into()));
 }
 
 #[test]
@@ -353,11 +354,13 @@ fn claim_accounts_fail_as_upstream() {
     let user_collateral = net.local.mint_to(&mint, &user.pubkey(), 0).unwrap();
     // 3007: a user collateral account the token program does not own (the user's wallet).
     let ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user.pubkey(), 0);
-    assert_eq!(net.code(&[ix], &[&user]), 3007);
+    assert_eq!(account_error(&mut net, &[ix], &[&user]), (3007, "user_collateral".into()));
     // 2015: a run collateral account the run does not own (the user's own token account).
     let mut ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, 0);
     ix.accounts[3].pubkey = user_collateral;
-    assert_eq!(net.code(&[ix], &[&user]), 2015);
+    let logged = net.error(&[ix], &[&user]);
+    assert_eq!((logged.number, logged.account()), (2015, "run_collateral"));
+    assert_eq!(logged.compared, Some((user.pubkey().to_string(), run.to_string())));
     // 2009: a token account of the run that is not its associated one.
     let stray = Keypair::new();
     let rent = net.local.minimum_balance(spl_token_interface::state::Account::LEN);
@@ -374,7 +377,7 @@ fn claim_accounts_fail_as_upstream() {
     net.ok(&[create, init], &[&stray]);
     let mut ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, 0);
     ix.accounts[3].pubkey = stray.pubkey();
-    assert_eq!(net.code(&[ix], &[&user]), 2009);
+    assert_eq!(account_error(&mut net, &[ix], &[&user]), (2009, "run_collateral".into()));
 }
 
 #[test]
@@ -471,7 +474,7 @@ fn configured_program_ids_are_used_by_the_localnet() {
     let mut create = net.run_create("custom-ids-2", &mint, &account.pubkey());
     create.accounts[6].pubkey = ProgramIds::default().coordinator;
     let alloc = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[alloc, create], &[&account]), 3008);
+    assert_eq!(account_error(&mut net, &[alloc, create], &[&account]), (3008, "coordinator_program".into()));
 }
 
 #[test]

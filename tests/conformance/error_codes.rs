@@ -1,11 +1,9 @@
 //! Every error code an operator or a client can hit, each triggered by a real transaction and
 //! asserted by number.
 
+use crate::common::anchor_log::Form;
 use crate::common::programs::{Net, fixture_config};
-use crate::helpers::{
-    config_with, current_selection, index_of, join_clients, own_proof, sim_clients, tick, to_warmup, training,
-    warmup_witness_ix, witness_ix,
-};
+use crate::helpers::{account_error, config_with, current_selection, index_of, join_clients, own_proof, sim_clients, thrown, tick, to_warmup, training, warmup_witness_ix, witness_ix};
 use psyche_runbook::localnet::programs::coordinator::committee::Selection;
 use psyche_runbook::localnet::simulator::Behaviour;
 use psyche_runbook::psyche::accounts::coordinator_account::RunState;
@@ -71,7 +69,8 @@ fn coordinator_operator_errors_carry_upstream_codes() {
     let init = net.init_coordinator("small", &small.pubkey(), "v");
     assert_eq!(net.code(&[create, init], &[&small]), 6002);
     let init = net.init_coordinator("again", &run.account, "v");
-    assert_eq!(net.code(&[init], &[]), 3000);
+    // Upstream raises it with `err!`, so it names a source line, not an account.
+    assert_eq!(thrown(&mut net, &[init], &[]), 3000);
     // 6023: a run id over 32 bytes.
     let long = "x".repeat(33);
     let account = Keypair::new();
@@ -221,10 +220,10 @@ fn join_limits_carry_upstream_codes() {
     // 2003: an authorization for someone else; 3012: none at all.
     let private = net.grant(&Pubkey::new_unique());
     let ix = net.join_ix(run, &late.pubkey(), private);
-    assert_eq!(net.code(&[ix], &[&late]), 2003);
+    assert_eq!(account_error(&mut net, &[ix], &[&late]), (2003, "authorization".into()));
     let missing = pdas::join_authorization(&net.ids, &net.join_authority.pubkey(), &late.pubkey());
     let ix = net.join_ix(run, &late.pubkey(), missing);
-    assert_eq!(net.code(&[ix], &[&late]), 3012);
+    assert_eq!(account_error(&mut net, &[ix], &[&late]), (3012, "authorization".into()));
 }
 
 #[test]
@@ -243,7 +242,7 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
         &authorizer::AuthorizationClose::default(),
     );
     // Authorizer 6000: still active.
-    assert_eq!(net.code(std::slice::from_ref(&close), &[&join_authority]), 6000);
+    assert_eq!(thrown(&mut net, std::slice::from_ref(&close), &[&join_authority]), 6000);
     // Authorizer 6001: inactive, but with delegates and a grantor update less than 30 days ago.
     let grantee_key = Keypair::new();
     let delegated = net.grant(&grantee_key.pubkey());
@@ -266,15 +265,15 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
     net.ok(&[deactivate], &[&join_authority]);
     let mut close_delegated = close.clone();
     close_delegated.accounts[2].pubkey = delegated;
-    assert_eq!(net.code(&[close_delegated], &[&join_authority]), 6001);
+    assert_eq!(thrown(&mut net, &[close_delegated], &[&join_authority]), 6001);
     // 2003: someone else updating it; 3010: the grantor did not sign.
     let intruder = net.new_funded();
     let mut update = net.grantor_update(auth, false);
     update.accounts[0].pubkey = intruder.pubkey();
-    assert_eq!(net.code(&[update], &[&intruder]), 2003);
+    assert_eq!(account_error(&mut net, &[update], &[&intruder]), (2003, "authorization".into()));
     let mut unsigned = net.grantor_update(auth, false);
     unsigned.accounts[0].is_signer = false;
-    assert_eq!(net.code(&[unsigned], &[]), 3010);
+    assert_eq!(account_error(&mut net, &[unsigned], &[]), (3010, "grantor".into()));
 
     // Treasurer 6001: a run id over 32 bytes.
     let mint = net.local.create_mint(6).unwrap();
@@ -291,7 +290,7 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
         },
     });
     let alloc = net.create_account_ix(&account.pubkey());
-    assert_eq!(net.code(&[alloc, create], &[&account]), 6001);
+    assert_eq!(thrown(&mut net, &[alloc, create], &[&account]), 6001);
     // Treasurer 6000: claiming more than earned; 2003: updating someone else's run.
     let (run, mint, keys) = net.create_rewarded("claims");
     let user = net.new_funded();
@@ -299,10 +298,10 @@ fn authorizer_and_treasurer_errors_carry_upstream_codes() {
     net.ok(&[ix], &[&user]);
     let user_collateral = net.local.mint_to(&mint, &user.pubkey(), 0).unwrap();
     let ix = net.participant_claim(run, &mint, keys, &user.pubkey(), user_collateral, 1);
-    assert_eq!(net.code(&[ix], &[&user]), 6000);
+    assert_eq!(thrown(&mut net, &[ix], &[&user]), 6000);
     let mut ix = net.run_update(run, keys, treasurer::RunUpdateParams { paused: Some(false), ..Default::default() });
     ix.accounts[0].pubkey = user.pubkey();
-    assert_eq!(net.code(&[ix], &[&user]), 2003);
+    assert_eq!(account_error(&mut net, &[ix], &[&user]), (2003, "run".into()));
 }
 
 #[test]
@@ -311,36 +310,45 @@ fn anchor_framework_errors_carry_upstream_codes() {
     let run = net.running("anchor", &fixture_config());
     let tick = net.permissionless_ix(run, &net.operator.pubkey(), &coordinator::Tick {});
     // 100: no discriminator; 101: an unknown one; 102: arguments that do not decode.
+    // The instruction-level ones carry no origin (`AnchorError occurred.`).
     for (data, code) in [(vec![1, 2, 3], 100), (vec![9; 8], 101)] {
         let ix = Instruction { data, ..tick.clone() };
-        assert_eq!(net.code(&[ix], &[]), code);
+        let logged = net.error(&[ix], &[]);
+        assert_eq!((logged.number, logged.form), (code, Form::Occurred));
     }
     let mut paused = net.set_paused(run, false);
     paused.data.truncate(8);
-    assert_eq!(net.code(&[paused], &[]), 102);
-    // 3005: too few accounts.
+    let logged = net.error(&[paused], &[]);
+    assert_eq!(
+        (logged.number, &logged.name, logged.form),
+        (102, &"InstructionDidNotDeserialize".into(), Form::Occurred)
+    );
+    // 3005: too few accounts, naming the first one missing.
     let ix = Instruction { accounts: tick.accounts[..2].to_vec(), ..tick.clone() };
-    assert_eq!(net.code(&[ix], &[]), 3005);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3005, "coordinator_account".into()));
     // 2000: the coordinator account passed read-only.
     let mut ix = tick.clone();
     ix.accounts[2].is_writable = false;
-    assert_eq!(net.code(&[ix], &[]), 2000);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (2000, "coordinator_account".into()));
     // 2003: another run's coordinator account; 2006: an instance at the wrong address.
     let other = net.create_run("anchor-other");
     let mut ix = tick.clone();
     ix.accounts[2].pubkey = other.account;
-    assert_eq!(net.code(&[ix], &[]), 2003);
-    // 3007: an instance owned by another program (the authorizer's account).
+    assert_eq!(account_error(&mut net, &[ix], &[]), (2003, "coordinator_account".into()));
+    // 3007: an instance owned by another program (the authorizer's account), the two owners
+    // following the error as Anchor logs them.
     let auth = net.grant(&Pubkey::new_unique());
     let mut ix = tick.clone();
     ix.accounts[1].pubkey = auth;
-    assert_eq!(net.code(&[ix], &[]), 3007);
+    let logged = net.error(&[ix], &[]);
+    assert_eq!((logged.number, logged.account()), (3007, "coordinator_instance"));
+    assert_eq!(logged.compared, Some((net.ids.authorizer.to_string(), net.ids.coordinator.to_string())));
     // 3012: an instance that does not exist.
     let mut ix = tick.clone();
     ix.accounts[1].pubkey = Pubkey::new_unique();
-    assert_eq!(net.code(&[ix], &[]), 3012);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3012, "coordinator_instance".into()));
     // 3002: the instance passed as the coordinator account (wrong discriminator).
     let mut ix = tick;
     ix.accounts[2].pubkey = run.instance;
-    assert_eq!(net.code(&[ix], &[]), 3002);
+    assert_eq!(account_error(&mut net, &[ix], &[]), (3002, "coordinator_account".into()));
 }

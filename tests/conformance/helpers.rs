@@ -118,3 +118,16 @@ pub(crate) fn warmup_witness_ix(net: &Net, run: RunKeys, client: &Keypair, index
 pub(crate) fn sim_clients(behaviours: &[Behaviour]) -> Vec<SimClient> {
     behaviours.iter().map(|b| SimClient { keypair: Keypair::new(), behaviour: *b }).collect()
 }
+
+/// The code of an Anchor account error and the account its log line names.
+pub fn account_error(net: &mut Net, ixs: &[Instruction], signers: &[&Keypair]) -> (u32, String) {
+    let logged = net.error(ixs, signers);
+    (logged.number, logged.account().to_string())
+}
+
+/// The code of a program error raised with `err!`, whose log line names its source line.
+pub fn thrown(net: &mut Net, ixs: &[Instruction], signers: &[&Keypair]) -> u32 {
+    let logged = net.error(ixs, signers);
+    assert!(logged.is_thrown(), "{logged:?}");
+    logged.number
+}

@@ -1,7 +1,8 @@
 //! Conformance of the localnet programs with upstream's: the happy path of every instruction
 //! of the coordinator, authorizer and treasurer, every error code an operator or a client can
-//! hit (each triggered by a real transaction and asserted by number), and one regression test
-//! per divergence the localnet used to have (named after it).
+//! hit (each triggered by a real transaction and asserted by number, its log line checked to be
+//! in one of Anchor's three forms, and account errors by the account they name), and one
+//! regression test per divergence the localnet used to have (named after it).
 //!
 //! Codes no transaction can reach upstream either are not listed: 6006 (a step of 0 is refused
 //! by `update` first), 6010 (a health check needs round height 2, so a previous round exists),

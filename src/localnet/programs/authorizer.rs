@@ -2,7 +2,7 @@
 //! `_grantee_update` and `_close`, with upstream's constraints and error codes (spec 2.4).
 
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::{args, discriminator_of};
+use crate::localnet::programs::{args, discriminator_of, fallback_not_found};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
 use crate::psyche::ids::SYSTEM;
@@ -10,6 +10,7 @@ use crate::psyche::instructions::authorizer::{
     AuthorizationClose, AuthorizationCreate, AuthorizationGranteeUpdate, AuthorizationGrantorUpdate,
 };
 use anchor_lang::Discriminator;
+use anchor_lang::error::ErrorCode;
 use solana_sdk::pubkey::Pubkey;
 
 /// Anchor's `MAX_PERMITTED_DATA_INCREASE`: how much one instruction may grow an account.
@@ -35,7 +36,7 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 3_000, |invoke_
             grantee_update(&mut ctx, ix)
         }
         d if d == AuthorizationClose::DISCRIMINATOR => close(&mut ctx),
-        _ => Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported")),
+        _ => Err(fallback_not_found(&ctx)),
     }
 });
 
@@ -64,7 +65,7 @@ fn create(ctx: &mut Ctx, ix: AuthorizationCreate) -> Result<()> {
     const GRANTOR: u16 = 1;
     const AUTHORIZATION: u16 = 2;
     const SYSTEM_PROGRAM: u16 = 3;
-    ctx.expect_accounts(4)?;
+    ctx.expect_accounts(&["payer", "grantor", "", "system_program"])?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(GRANTOR, "grantor")?;
     ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
@@ -77,9 +78,7 @@ fn create(ctx: &mut Ctx, ix: AuthorizationCreate) -> Result<()> {
     let Some((expected, bump)) = Pubkey::try_find_program_address(&seeds, &program) else {
         return Err(ctx.panic("Unable to find a viable program address bump seed"));
     };
-    if expected != address {
-        return Err(ctx.constraint_seeds("authorization"));
-    }
+    ctx.check_seeds(AUTHORIZATION, "authorization", Some(expected))?;
     let space = Authorization::space(ix.params.scope.len(), 0);
     ctx.create_pda(payer, address, space, &program)?;
     let auth = Authorization {
@@ -97,7 +96,7 @@ fn create(ctx: &mut Ctx, ix: AuthorizationCreate) -> Result<()> {
 fn grantor_update(ctx: &mut Ctx, ix: AuthorizationGrantorUpdate) -> Result<()> {
     const GRANTOR: u16 = 0;
     const AUTHORIZATION: u16 = 1;
-    ctx.expect_accounts(2)?;
+    ctx.expect_accounts(&["grantor", "authorization"])?;
     ctx.require_signer(GRANTOR, "grantor")?;
     load(ctx, AUTHORIZATION)?;
     ctx.require_writable(AUTHORIZATION, "authorization")?;
@@ -112,7 +111,7 @@ fn grantee_update(ctx: &mut Ctx, ix: AuthorizationGranteeUpdate) -> Result<()> {
     const GRANTEE: u16 = 1;
     const AUTHORIZATION: u16 = 2;
     const SYSTEM_PROGRAM: u16 = 3;
-    ctx.expect_accounts(4)?;
+    ctx.expect_accounts(&["payer", "grantee", "authorization", "system_program"])?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(GRANTEE, "grantee")?;
     load(ctx, AUTHORIZATION)?;
@@ -134,11 +133,7 @@ fn grantee_update(ctx: &mut Ctx, ix: AuthorizationGranteeUpdate) -> Result<()> {
 fn realloc(ctx: &mut Ctx, index: u16, payer: u16, space: usize) -> Result<()> {
     let current = ctx.account(index)?;
     if space > current.data.len() && space - current.data.len() > MAX_REALLOC_GROWTH {
-        return Err(ctx.fail(
-            3016,
-            "AccountReallocExceedsLimit",
-            "The account reallocation exceeds the MAX_PERMITTED_DATA_INCREASE limit",
-        ));
+        return Err(ctx.account_error("authorization", ErrorCode::AccountReallocExceedsLimit));
     }
     let needed = ctx.rent()?.minimum_balance(space);
     if needed > current.lamports {
@@ -156,7 +151,7 @@ fn close(ctx: &mut Ctx) -> Result<()> {
     const SPILL: u16 = 1;
     const AUTHORIZATION: u16 = 2;
     const SYSTEM_PROGRAM: u16 = 3;
-    ctx.expect_accounts(4)?;
+    ctx.expect_accounts(&["grantor", "spill", "authorization", "system_program"])?;
     ctx.require_signer(GRANTOR, "grantor")?;
     ctx.require_system_owned(SPILL, "spill")?;
     load(ctx, AUTHORIZATION)?;
@@ -165,16 +160,16 @@ fn close(ctx: &mut Ctx) -> Result<()> {
     ctx.require_writable(AUTHORIZATION, "authorization")?;
     let auth = load_for(ctx, AUTHORIZATION, GRANTOR, |a| a.grantor)?;
     if auth.active {
-        return Err(ctx.fail(6000, "AuthorizationActiveIsTrue", "Authorization is still active"));
+        return Err(ctx.throw(6000, "AuthorizationActiveIsTrue", "AuthorizationActive is true"));
     }
     let now = ctx.clock()?.unix_timestamp;
     if !auth.delegates.is_empty()
         && now < auth.grantor_update_unix_timestamp.saturating_add(DELEGATES_CLOSE_DELAY_SECONDS)
     {
-        return Err(ctx.fail(
+        return Err(ctx.throw(
             6001,
             "AuthorizationClosingConditionsNotReachedYet",
-            "Authorization has delegates and was updated less than 30 days ago",
+            "Authorization closing conditions not reached yet",
         ));
     }
     ctx.close(AUTHORIZATION, SPILL)

@@ -2,7 +2,9 @@
 //! instruction data and accounts, writes back through borrowed accounts, sysvars, logs and CPI.
 //! Every borrow ends inside one method, so a CPI (`invoke`) never overlaps a borrow.
 
+use crate::localnet::programs::anchor_error::AnchorError;
 use crate::psyche::ids::ProgramIds;
+use anchor_lang::error::ErrorCode;
 use solana_program_runtime::invoke_context::InvokeContext;
 use solana_program_runtime::stable_log;
 use solana_sdk::clock::Clock;
@@ -69,13 +71,19 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         Ok(*ix.get_program_key()?)
     }
 
-    /// Anchor's `AccountNotEnoughKeys` (3005) unless at least `n` accounts were passed.
-    pub fn expect_accounts(&self, n: u16) -> Result<()> {
+    /// Anchor's `AccountNotEnoughKeys` (3005) unless every account of `names` (the accounts
+    /// struct in field order) was passed; the error names the first one missing, as the derive
+    /// does. An `init` account is listed as "": Anchor takes it unchecked and names none.
+    pub fn expect_accounts(&self, names: &[&str]) -> Result<()> {
         let ix = self.ic.transaction_context.get_current_instruction_context()?;
-        if ix.get_number_of_instruction_accounts() >= n {
-            return Ok(());
+        let given = usize::from(ix.get_number_of_instruction_accounts());
+        match names.get(given..).and_then(|missing| missing.first()) {
+            None => Ok(()),
+            Some(name) => {
+                let error = AnchorError::framework(ErrorCode::AccountNotEnoughKeys);
+                Err(self.raise(if name.is_empty() { error } else { error.account(name) }))
+            }
         }
-        Err(self.fail(3005, "AccountNotEnoughKeys", "Not enough account keys given to the instruction"))
     }
 
     pub fn key(&self, index: u16) -> Result<Pubkey> {
@@ -163,11 +171,28 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         stable_log::program_log(&self.ic.get_log_collector(), message);
     }
 
-    /// Logs an Anchor-style error and returns its code, as an Anchor program's failure reads.
-    pub fn fail(&self, code: u32, name: &str, message: &str) -> InstructionError {
-        let kind = if code >= 6000 { "AnchorError occurred" } else { "AnchorError thrown" };
-        self.log(&format!("{kind}. Error Code: {name}. Error Number: {code}. Error Message: {message}."));
-        InstructionError::Custom(code)
+    /// Logs `error` as an Anchor program does and returns its code.
+    pub fn raise(&self, error: AnchorError) -> InstructionError {
+        for line in error.lines() {
+            self.log(&line);
+        }
+        InstructionError::Custom(error.code)
+    }
+
+    /// A framework error with no origin (`AnchorError occurred.`).
+    pub fn occurred(&self, code: ErrorCode) -> InstructionError {
+        self.raise(AnchorError::framework(code))
+    }
+
+    /// A framework error raised for the account named `account`.
+    pub fn account_error(&self, account: &str, code: ErrorCode) -> InstructionError {
+        self.raise(AnchorError::framework(code).account(account))
+    }
+
+    /// A program's own error raised with `err!` or `require!` at the caller's line.
+    #[track_caller]
+    pub fn throw(&self, code: u32, name: &str, message: &str) -> InstructionError {
+        self.raise(AnchorError::new(code, name, message).thrown())
     }
 
     /// What a client sees when an SBF program panics: the panic message in the logs and
@@ -182,15 +207,17 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         if self.is_writable(index)? {
             return Ok(());
         }
-        Err(self.fail(2000, "ConstraintMut", &format!("A mut constraint was violated (account: {account})")))
+        Err(self.account_error(account, ErrorCode::ConstraintMut))
     }
 
-    /// Anchor's `Program<T>`: the account must be the program itself (3008).
+    /// Anchor's `Program<T>`: the account must be the program itself (3008, given and
+    /// expected IDs compared).
     pub fn require_program(&self, index: u16, expected: &Pubkey, account: &str) -> Result<()> {
-        if self.key(index)? == *expected {
+        let given = self.key(index)?;
+        if given == *expected {
             return Ok(());
         }
-        Err(self.fail(3008, "InvalidProgramId", &format!("Program ID was not as expected (account: {account})")))
+        Err(self.raise(AnchorError::framework(ErrorCode::InvalidProgramId).account(account).pubkeys(given, *expected)))
     }
 
     /// Anchor's `SystemAccount`: owned by the system program (3011).
@@ -198,59 +225,66 @@ impl<'c, 'a, 'd> Ctx<'c, 'a, 'd> {
         if self.account(index)?.owner == solana_system_interface::program::ID {
             return Ok(());
         }
-        Err(self.fail(
-            3011,
-            "AccountNotSystemOwned",
-            &format!("The given account is not owned by the system program (account: {account})"),
-        ))
+        Err(self.account_error(account, ErrorCode::AccountNotSystemOwned))
     }
 
-    /// Anchor's `owner = …` constraint (2004).
-    pub fn constraint_owner(&self, account: &str) -> InstructionError {
-        self.fail(2004, "ConstraintOwner", &format!("An owner constraint was violated (account: {account})"))
+    /// Anchor's `owner = …` constraint (2004), the account's owner and the expected one compared.
+    pub fn constraint_owner(&self, account: &str, owner: Pubkey, expected: Pubkey) -> InstructionError {
+        self.raise(AnchorError::framework(ErrorCode::ConstraintOwner).account(account).pubkeys(owner, expected))
     }
 
-    /// Anchor's built-in constraint errors.
+    /// Anchor's `constraint = …` (2003).
     pub fn constraint_raw(&self, account: &str) -> InstructionError {
-        self.fail(2003, "ConstraintRaw", &format!("A raw constraint was violated (account: {account})"))
+        self.account_error(account, ErrorCode::ConstraintRaw)
     }
 
-    pub fn constraint_seeds(&self, account: &str) -> InstructionError {
-        self.fail(2006, "ConstraintSeeds", &format!("A seeds constraint was violated (account: {account})"))
+    /// Anchor's `seeds = …` constraint (2006): the account at `index` must be `expected`, the
+    /// derived address (`None` when the stored bump derives none, which Anchor reports without
+    /// the two keys).
+    pub fn check_seeds(&self, index: u16, account: &str, expected: Option<Pubkey>) -> Result<()> {
+        let given = self.key(index)?;
+        let error = AnchorError::framework(ErrorCode::ConstraintSeeds).account(account);
+        match expected {
+            Some(expected) if expected == given => Ok(()),
+            Some(expected) => Err(self.raise(error.pubkeys(given, expected))),
+            None => Err(self.raise(error)),
+        }
     }
 
     pub fn not_initialized(&self, account: &str) -> InstructionError {
-        self.fail(
-            3012,
-            "AccountNotInitialized",
-            &format!("The program expected this account to be already initialized (account: {account})"),
-        )
+        self.account_error(account, ErrorCode::AccountNotInitialized)
     }
 
-    pub fn wrong_owner(&self, account: &str) -> InstructionError {
-        self.fail(
-            3007,
-            "AccountOwnedByWrongProgram",
-            &format!("The given account is owned by a different program than expected (account: {account})"),
+    /// Anchor's `AccountOwnedByWrongProgram` (3007): owned by `owner` instead of `expected`.
+    pub fn wrong_owner(&self, account: &str, owner: Pubkey, expected: Pubkey) -> InstructionError {
+        self.raise(
+            AnchorError::framework(ErrorCode::AccountOwnedByWrongProgram).account(account).pubkeys(owner, expected),
         )
     }
 
     pub fn not_signer(&self, account: &str) -> InstructionError {
-        self.fail(3010, "AccountNotSigner", &format!("The given account did not sign (account: {account})"))
+        self.account_error(account, ErrorCode::AccountNotSigner)
     }
 
-    /// Anchor's `Account<T>`: initialized, owned by this program, with T's discriminator.
+    /// Anchor's `Account<T>`: initialized, owned by this program, with T's discriminator
+    /// (3001 when too short for one, 3002 when different) and T's layout (3003).
     pub fn load<T: crate::psyche::accounts::BorshAccount>(&self, index: u16, account: &str) -> Result<T> {
         let acc = self.account(index)?;
         if acc.is_empty() {
             return Err(self.not_initialized(account));
         }
-        if acc.owner != self.program_id()? {
-            return Err(self.wrong_owner(account));
+        let program = self.program_id()?;
+        if acc.owner != program {
+            return Err(self.wrong_owner(account, acc.owner, program));
         }
-        T::decode(&acc.data).map_err(|_| {
-            self.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
-        })
+        let Some(discriminator) = acc.data.get(..8) else {
+            return Err(self.account_error(account, ErrorCode::AccountDiscriminatorNotFound));
+        };
+        if discriminator != T::DISCRIMINATOR {
+            return Err(self.account_error(account, ErrorCode::AccountDiscriminatorMismatch));
+        }
+        T::deserialize(&mut &acc.data[8..])
+            .map_err(|_| self.account_error(account, ErrorCode::AccountDidNotDeserialize))
     }
 
     pub fn require_signer(&self, index: u16, account: &str) -> Result<()> {

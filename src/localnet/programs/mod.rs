@@ -3,6 +3,7 @@
 //! before every error, named account indices. They store accounts through the wire layer's
 //! encoders, so what they write decodes like a real account.
 
+pub mod anchor_error;
 pub mod authorizer;
 pub mod context;
 pub mod coordinator;
@@ -11,12 +12,13 @@ pub mod treasurer;
 
 use crate::localnet::programs::context::{Ctx, Result};
 use anchor_lang::AnchorDeserialize;
+use anchor_lang::error::ErrorCode;
 use solana_sdk::instruction::InstructionError;
 
 /// The 8-byte Anchor discriminator at the start of instruction data (Anchor's 100 when the
 /// data is shorter).
 pub fn discriminator_of<'d>(ctx: &Ctx, data: &'d [u8]) -> Result<&'d [u8]> {
-    data.get(..8).ok_or_else(|| ctx.fail(100, "InstructionMissing", "8 byte instruction identifier not provided"))
+    data.get(..8).ok_or_else(|| ctx.occurred(ErrorCode::InstructionMissing))
 }
 
 /// The Borsh arguments after the discriminator (trailing bytes ignored, as Anchor does).
@@ -26,7 +28,12 @@ pub fn args<T: AnchorDeserialize>(ctx: &Ctx, data: &[u8]) -> Result<T> {
 
 /// Anchor's 102, for arguments that do not decode.
 pub fn did_not_deserialize(ctx: &Ctx) -> InstructionError {
-    ctx.fail(102, "InstructionDidNotDeserialize", "The program could not deserialize the given instruction")
+    ctx.occurred(ErrorCode::InstructionDidNotDeserialize)
+}
+
+/// Anchor's 101, for a discriminator the program does not know.
+pub fn fallback_not_found(ctx: &Ctx) -> InstructionError {
+    ctx.occurred(ErrorCode::InstructionFallbackNotFound)
 }
 
 // Stands at program IDs the localnet moved its programs away from: LiteSVM keeps a builtin

@@ -1,8 +1,9 @@
 //! The treasurer program, host-compiled (spec 2.5): rewarded runs own their coordinator through a
 //! `Run` PDA, which signs the coordinator CPIs and the collateral transfers of claims.
 
+use crate::localnet::programs::anchor_error::AnchorError;
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::{args, discriminator_of};
+use crate::localnet::programs::{args, discriminator_of, fallback_not_found};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
 use crate::psyche::accounts::treasurer::{PARTICIPANT_SIZE, Participant, RUN_SIZE, TreasurerRun};
@@ -15,6 +16,7 @@ use crate::psyche::instructions::system::token_transfer;
 use crate::psyche::instructions::treasurer::{ParticipantClaim, ParticipantCreate, RunCreate, RunUpdate};
 use crate::psyche::pdas::{MAX_RUN_ID_LEN, associated_token};
 use anchor_lang::Discriminator;
+use anchor_lang::error::ErrorCode;
 use solana_program_pack::Pack;
 use solana_sdk::pubkey::Pubkey;
 
@@ -35,12 +37,14 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
             let ix: ParticipantClaim = args(&ctx, &data)?;
             participant_claim(&mut ctx, ix)
         }
-        _ => Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported")),
+        _ => Err(fallback_not_found(&ctx)),
     }
 });
 
+#[track_caller]
 fn invalid_parameter(ctx: &Ctx, why: &str) -> solana_sdk::instruction::InstructionError {
-    ctx.fail(6000, "InvalidParameter", why)
+    ctx.log(why);
+    ctx.throw(6000, "InvalidParameter", "Invalid parameter")
 }
 
 fn load_run(ctx: &Ctx, index: u16) -> Result<TreasurerRun> {
@@ -58,7 +62,18 @@ fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
     const ASSOCIATED_TOKEN_PROGRAM: u16 = 7;
     const TOKEN_PROGRAM: u16 = 8;
     const SYSTEM_PROGRAM: u16 = 9;
-    ctx.expect_accounts(10)?;
+    ctx.expect_accounts(&[
+        "payer",
+        "",
+        "",
+        "collateral_mint",
+        "coordinator_instance",
+        "coordinator_account",
+        "coordinator_program",
+        "associated_token_program",
+        "token_program",
+        "system_program",
+    ])?;
     ctx.require_signer(PAYER, "payer")?;
     let ids = ctx.ids();
     let mint = ctx.account(COLLATERAL_MINT)?;
@@ -66,11 +81,10 @@ fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
         return Err(ctx.not_initialized("collateral_mint"));
     }
     if mint.owner != TOKEN {
-        return Err(ctx.wrong_owner("collateral_mint"));
+        return Err(ctx.wrong_owner("collateral_mint", mint.owner, TOKEN));
     }
-    spl_token_interface::state::Mint::unpack(&mint.data).map_err(|_| {
-        ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account (collateral_mint)")
-    })?;
+    spl_token_interface::state::Mint::unpack(&mint.data)
+        .map_err(|_| ctx.account_error("collateral_mint", ErrorCode::AccountDidNotDeserialize))?;
     ctx.require_program(COORDINATOR_PROGRAM, &ids.coordinator, "coordinator_program")?;
     ctx.require_program(ASSOCIATED_TOKEN_PROGRAM, &ASSOCIATED_TOKEN, "associated_token_program")?;
     ctx.require_program(TOKEN_PROGRAM, &TOKEN, "token_program")?;
@@ -78,20 +92,14 @@ fn run_create(ctx: &mut Ctx, ix: RunCreate) -> Result<()> {
     ctx.require_writable(PAYER, "payer")?;
     let params = ix.params;
     if params.run_id.len() > MAX_RUN_ID_LEN {
-        return Err(ctx.fail(6001, "RunIdInvalidLength", "Run id is longer than 32 bytes"));
+        return Err(ctx.throw(6001, "RunIdInvalidLength", "run_id must be 32 bytes or less"));
     }
     let program = ctx.program_id()?;
     let (payer, run) = (ctx.key(PAYER)?, ctx.key(RUN)?);
     let (expected, bump) = Pubkey::find_program_address(&[b"Run", &params.index.to_le_bytes()], &program);
-    if expected != run {
-        return Err(ctx.constraint_seeds("run"));
-    }
+    ctx.check_seeds(RUN, "run", Some(expected))?;
     if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &mint.key) {
-        return Err(ctx.fail(
-            3014,
-            "AccountNotAssociatedTokenAccount",
-            "The given account is not the associated token account (account: run_collateral)",
-        ));
+        return Err(ctx.account_error("run_collateral", ErrorCode::AccountNotAssociatedTokenAccount));
     }
     ctx.require_writable(INSTANCE, "coordinator_instance")?;
     ctx.require_writable(ACCOUNT, "coordinator_account")?;
@@ -131,7 +139,7 @@ fn run_update(ctx: &mut Ctx, ix: RunUpdate) -> Result<()> {
     const INSTANCE: u16 = 2;
     const ACCOUNT: u16 = 3;
     const COORDINATOR_PROGRAM: u16 = 4;
-    ctx.expect_accounts(5)?;
+    ctx.expect_accounts(&["authority", "run", "coordinator_instance", "coordinator_account", "coordinator_program"])?;
     ctx.require_signer(AUTHORITY, "authority")?;
     let state = load_run(ctx, RUN)?;
     let ids = ctx.ids();
@@ -176,7 +184,7 @@ fn participant_create(ctx: &mut Ctx) -> Result<()> {
     const RUN: u16 = 2;
     const PARTICIPANT: u16 = 3;
     const SYSTEM_PROGRAM: u16 = 4;
-    ctx.expect_accounts(5)?;
+    ctx.expect_accounts(&["payer", "user", "run", "", "system_program"])?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_signer(USER, "user")?;
     load_run(ctx, RUN)?;
@@ -185,9 +193,7 @@ fn participant_create(ctx: &mut Ctx) -> Result<()> {
     let program = ctx.program_id()?;
     let (payer, user, run, participant) = (ctx.key(PAYER)?, ctx.key(USER)?, ctx.key(RUN)?, ctx.key(PARTICIPANT)?);
     let (expected, bump) = Pubkey::find_program_address(&[b"Participant", run.as_ref(), user.as_ref()], &program);
-    if expected != participant {
-        return Err(ctx.constraint_seeds("participant"));
-    }
+    ctx.check_seeds(PARTICIPANT, "participant", Some(expected))?;
     ctx.create_pda(payer, participant, PARTICIPANT_SIZE, &program)?;
     let state = Participant { bump, claimed_collateral_amount: 0, claimed_earned_points: 0 };
     ctx.set_data(PARTICIPANT, &state.encode(PARTICIPANT_SIZE))
@@ -201,7 +207,7 @@ fn check_coordinator_owned(ctx: &Ctx, index: u16, coordinator: &Pubkey, account:
         return Err(ctx.not_initialized(account));
     }
     if acc.owner != *coordinator {
-        return Err(ctx.wrong_owner(account));
+        return Err(ctx.wrong_owner(account, acc.owner, *coordinator));
     }
     Ok(())
 }
@@ -213,11 +219,10 @@ fn load_token_account(ctx: &Ctx, index: u16, account: &str) -> Result<spl_token_
         return Err(ctx.not_initialized(account));
     }
     if acc.owner != TOKEN {
-        return Err(ctx.wrong_owner(account));
+        return Err(ctx.wrong_owner(account, acc.owner, TOKEN));
     }
-    spl_token_interface::state::Account::unpack(&acc.data).map_err(|_| {
-        ctx.fail(3003, "AccountDidNotDeserialize", &format!("Failed to deserialize the account ({account})"))
-    })
+    spl_token_interface::state::Account::unpack(&acc.data)
+        .map_err(|_| ctx.account_error(account, ErrorCode::AccountDidNotDeserialize))
 }
 
 fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
@@ -228,23 +233,22 @@ fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
     const ACCOUNT: u16 = 4;
     const PARTICIPANT: u16 = 5;
     const TOKEN_PROGRAM: u16 = 6;
-    ctx.expect_accounts(7)?;
+    ctx.expect_accounts(&[
+        "user",
+        "user_collateral",
+        "run",
+        "run_collateral",
+        "coordinator_account",
+        "participant",
+        "token_program",
+    ])?;
     ctx.require_signer(USER, "user")?;
     let user = ctx.key(USER)?;
     let user_token = load_token_account(ctx, USER_COLLATERAL, "user_collateral")?;
     let mut run_state = load_run(ctx, RUN)?;
     let run_token = load_token_account(ctx, RUN_COLLATERAL, "run_collateral")?;
     check_coordinator_owned(ctx, ACCOUNT, &ctx.ids().coordinator, "coordinator_account")?;
-    let participant_account = ctx.account(PARTICIPANT)?;
-    if participant_account.is_empty() {
-        return Err(ctx.not_initialized("participant"));
-    }
-    if participant_account.owner != ctx.program_id()? {
-        return Err(ctx.wrong_owner("participant"));
-    }
-    let mut participant = Participant::decode(&participant_account.data).map_err(|_| {
-        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
-    })?;
+    let mut participant: Participant = ctx.load(PARTICIPANT, "participant")?;
     ctx.require_program(TOKEN_PROGRAM, &TOKEN, "token_program")?;
     let run = ctx.key(RUN)?;
     ctx.require_writable(USER_COLLATERAL, "user_collateral")?;
@@ -257,18 +261,15 @@ fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
         return Err(ctx.constraint_raw("run"));
     }
     ctx.require_writable(RUN_COLLATERAL, "run_collateral")?;
+    // `associated_token::…`: the owner first, then the address (each with the two keys).
     if run_token.owner != run {
-        return Err(ctx.fail(
-            2015,
-            "ConstraintTokenOwner",
-            "A token owner constraint was violated (account: run_collateral)",
-        ));
+        let error = AnchorError::framework(ErrorCode::ConstraintTokenOwner).account("run_collateral");
+        return Err(ctx.raise(error.pubkeys(run_token.owner, run)));
     }
-    if ctx.key(RUN_COLLATERAL)? != associated_token(&run, &run_state.collateral_mint) {
-        return Err(ctx.fail(
-            2009,
-            "ConstraintAssociated",
-            "An associated constraint was violated (account: run_collateral)",
+    let (given, ata) = (ctx.key(RUN_COLLATERAL)?, associated_token(&run, &run_state.collateral_mint));
+    if given != ata {
+        return Err(ctx.raise(
+            AnchorError::framework(ErrorCode::ConstraintAssociated).account("run_collateral").pubkeys(given, ata),
         ));
     }
     let coordinator =
@@ -278,9 +279,7 @@ fn participant_claim(ctx: &mut Ctx, ix: ParticipantClaim) -> Result<()> {
         &[b"Participant", run.as_ref(), user.as_ref(), &[participant.bump]],
         &ctx.program_id()?,
     );
-    if expected.ok() != Some(participant_account.key) {
-        return Err(ctx.constraint_seeds("participant"));
-    }
+    ctx.check_seeds(PARTICIPANT, "participant", expected.ok())?;
     let earned = coordinator.clients.iter().find(|c| c.signer == user).map_or(0, |c| c.earned);
     let claim = ix.params.claim_earned_points;
     let claimable = earned.saturating_sub(participant.claimed_earned_points);

@@ -6,8 +6,9 @@
 pub mod committee;
 pub mod state_machine;
 
+use crate::localnet::programs::anchor_error::AnchorError;
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::{args, discriminator_of};
+use crate::localnet::programs::{args, discriminator_of, fallback_not_found};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
 use crate::psyche::accounts::coordinator_account::{self, CoordinatorAccount, Witness};
@@ -20,6 +21,7 @@ use crate::psyche::instructions::coordinator::{
 };
 use crate::psyche::pdas::{JOIN_RUN_SCOPE, MAX_RUN_ID_LEN};
 use anchor_lang::Discriminator;
+use anchor_lang::error::ErrorCode;
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
 use state_machine::{CoordinatorError, EpochEnd, HealthCheck, Now};
@@ -103,7 +105,7 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
         let ix: SetPaused = args(&ctx, &data)?;
         return owner(&mut ctx, true, |acc, now| state_machine::set_paused(acc, ix.paused, now));
     }
-    Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported"))
+    Err(fallback_not_found(&ctx))
 });
 
 fn witness_of(
@@ -127,10 +129,15 @@ fn now(ctx: &Ctx) -> Result<Now> {
     Ok(Now { unix: clock.unix_timestamp.max(0) as u64, slot: clock.slot })
 }
 
+/// Upstream raises these with `err!` (`AnchorError thrown in …`), or panics.
+#[track_caller]
 fn coordinator_error(ctx: &Ctx, err: CoordinatorError) -> InstructionError {
+    if let Some(detail) = err.detail() {
+        ctx.log(detail);
+    }
     match err.code() {
-        Some(code) => ctx.fail(code, err.name(), &err.message()),
-        None => ctx.panic(&err.message()),
+        Some(code) => ctx.throw(code, err.name(), err.message()),
+        None => ctx.panic(err.message()),
     }
 }
 
@@ -140,11 +147,12 @@ fn load_instance(ctx: &Ctx, index: u16) -> Result<CoordinatorInstance> {
     if account.is_empty() {
         return Err(ctx.not_initialized("coordinator_instance"));
     }
-    if account.owner != ctx.program_id()? {
-        return Err(ctx.wrong_owner("coordinator_instance"));
+    let program = ctx.program_id()?;
+    if account.owner != program {
+        return Err(ctx.wrong_owner("coordinator_instance", account.owner, program));
     }
     CoordinatorInstance::decode(&account.data)
-        .map_err(|_| ctx.fail(3003, "AccountDidNotDeserialize", "Failed to deserialize the account"))
+        .map_err(|_| ctx.account_error("coordinator_instance", ErrorCode::AccountDidNotDeserialize))
 }
 
 /// The instance's `seeds = [b"coordinator", run_id], bump` constraint (2006).
@@ -153,28 +161,22 @@ fn check_instance_seeds(ctx: &Ctx, index: u16, instance: &CoordinatorInstance) -
         &[b"coordinator", instance.run_id.as_bytes(), &[instance.bump]],
         &ctx.program_id()?,
     );
-    if expected.ok() != Some(ctx.key(index)?) {
-        return Err(ctx.constraint_seeds("coordinator_instance"));
-    }
-    Ok(())
+    ctx.check_seeds(index, "coordinator_instance", expected.ok())
 }
 
 /// `AccountLoader<CoordinatorAccount>`'s type check: owned by this program (3007), with the
 /// account discriminator (3001 when too short for one, 3002 when different).
 fn check_account_type(ctx: &Ctx, index: u16) -> Result<()> {
     let account = ctx.account(index)?;
-    if account.owner != ctx.program_id()? {
-        return Err(ctx.wrong_owner("coordinator_account"));
+    let program = ctx.program_id()?;
+    if account.owner != program {
+        return Err(ctx.wrong_owner("coordinator_account", account.owner, program));
     }
     if account.data.len() < 8 {
-        return Err(ctx.fail(3001, "AccountDiscriminatorNotFound", "No 8 byte discriminator was found on the account"));
+        return Err(ctx.account_error("coordinator_account", ErrorCode::AccountDiscriminatorNotFound));
     }
     if account.data[..8] != coordinator_account::DISCRIMINATOR {
-        return Err(ctx.fail(
-            3002,
-            "AccountDiscriminatorMismatch",
-            "8 byte discriminator did not match what was expected",
-        ));
+        return Err(ctx.account_error("coordinator_account", ErrorCode::AccountDiscriminatorMismatch));
     }
     Ok(())
 }
@@ -215,7 +217,7 @@ fn owner(
     const AUTHORITY: u16 = 0;
     const INSTANCE: u16 = 1;
     const ACCOUNT: u16 = 2;
-    ctx.expect_accounts(3)?;
+    ctx.expect_accounts(&["authority", "coordinator_instance", "coordinator_account"])?;
     ctx.require_signer(AUTHORITY, "authority")?;
     let instance = load_instance(ctx, INSTANCE)?;
     check_account_type(ctx, ACCOUNT)?;
@@ -234,7 +236,7 @@ fn permissionless(
     const USER: u16 = 0;
     const INSTANCE: u16 = 1;
     const ACCOUNT: u16 = 2;
-    ctx.expect_accounts(3)?;
+    ctx.expect_accounts(&["user", "coordinator_instance", "coordinator_account"])?;
     ctx.require_signer(USER, "user")?;
     let user = ctx.key(USER)?;
     let instance = load_instance(ctx, INSTANCE)?;
@@ -266,7 +268,7 @@ fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
     const INSTANCE: u16 = 1;
     const ACCOUNT: u16 = 2;
     const SYSTEM_PROGRAM: u16 = 3;
-    ctx.expect_accounts(4)?;
+    ctx.expect_accounts(&["payer", "", "coordinator_account", "system_program"])?;
     ctx.require_signer(PAYER, "payer")?;
     ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
     ctx.require_writable(PAYER, "payer")?;
@@ -280,23 +282,18 @@ fn init(ctx: &mut Ctx, ix: InitCoordinator) -> Result<()> {
     let program = ctx.program_id()?;
     let (payer, instance_key) = (ctx.key(PAYER)?, ctx.key(INSTANCE)?);
     let (expected, bump) = Pubkey::find_program_address(&[b"coordinator", params.run_id.as_bytes()], &program);
-    if expected != instance_key {
-        return Err(ctx.constraint_seeds("coordinator_instance"));
-    }
+    ctx.check_seeds(INSTANCE, "coordinator_instance", Some(expected))?;
     ctx.require_writable(ACCOUNT, "coordinator_account")?;
     let account = ctx.account(ACCOUNT)?;
     if account.owner != program {
-        return Err(ctx.constraint_owner("coordinator_account"));
+        return Err(ctx.constraint_owner("coordinator_account", account.owner, program));
     }
     if account.data.len() != coordinator_account::SIZE {
-        return Err(ctx.fail(6002, "CoordinatorAccountIncorrectSize", "Coordinator account has the wrong size"));
+        return Err(ctx.throw(6002, "CoordinatorAccountIncorrectSize", "Coordinator account incorrect size"));
     }
+    // Upstream raises this framework error with `err!`, so it carries its source line.
     if account.data[..8] != [0; 8] {
-        return Err(ctx.fail(
-            3000,
-            "AccountDiscriminatorAlreadySet",
-            "The account discriminator was already set on this account",
-        ));
+        return Err(ctx.raise(AnchorError::framework(ErrorCode::AccountDiscriminatorAlreadySet).thrown()));
     }
     ctx.create_pda(payer, instance_key, instance::SIZE, &program)?;
     let instance = CoordinatorInstance {
@@ -326,7 +323,7 @@ fn free(ctx: &mut Ctx) -> Result<()> {
     const SPILL: u16 = 1;
     const INSTANCE: u16 = 2;
     const ACCOUNT: u16 = 3;
-    ctx.expect_accounts(4)?;
+    ctx.expect_accounts(&["authority", "spill", "coordinator_instance", "coordinator_account"])?;
     ctx.require_signer(AUTHORITY, "authority")?;
     ctx.require_system_owned(SPILL, "spill")?;
     let instance = load_instance(ctx, INSTANCE)?;
@@ -350,19 +347,19 @@ fn join_run(ctx: &mut Ctx, ix: JoinRun) -> Result<()> {
     const AUTHORIZATION: u16 = 1;
     const INSTANCE: u16 = 2;
     const ACCOUNT: u16 = 3;
-    ctx.expect_accounts(4)?;
+    ctx.expect_accounts(&["user", "authorization", "coordinator_instance", "coordinator_account"])?;
     ctx.require_signer(USER, "user")?;
     let user = ctx.key(USER)?;
     let authorization = ctx.account(AUTHORIZATION)?;
     if authorization.is_empty() {
         return Err(ctx.not_initialized("authorization"));
     }
-    if authorization.owner != ctx.ids().authorizer {
-        return Err(ctx.wrong_owner("authorization"));
+    let authorizer = ctx.ids().authorizer;
+    if authorization.owner != authorizer {
+        return Err(ctx.wrong_owner("authorization", authorization.owner, authorizer));
     }
-    let auth = Authorization::decode(&authorization.data).map_err(|_| {
-        ctx.fail(3002, "AccountDiscriminatorMismatch", "8 byte discriminator did not match what was expected")
-    })?;
+    let auth = Authorization::decode(&authorization.data)
+        .map_err(|_| ctx.account_error("authorization", ErrorCode::AccountDiscriminatorMismatch))?;
     let instance = load_instance(ctx, INSTANCE)?;
     check_account_type(ctx, ACCOUNT)?;
     if !auth.is_valid_for(&instance.join_authority, &user, JOIN_RUN_SCOPE) {

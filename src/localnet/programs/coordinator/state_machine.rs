@@ -102,11 +102,40 @@ impl CoordinatorError {
         }
     }
 
-    pub fn message(&self) -> String {
+    /// Upstream's `#[msg]` text (a panic's message for a panic).
+    pub fn message(&self) -> &'static str {
         match self {
-            Self::ConfigSanityCheckFailed(detail) | Self::ModelSanityCheckFailed(detail) => detail.clone(),
-            Self::Panic(what) => what.to_string(),
-            other => other.name().to_string(),
+            Self::UpdateConfigFinished => "Cannot update config of finished run",
+            Self::UpdateConfigNotHalted => "Cannot update config when not halted",
+            Self::ClientsFull => "Clients list full",
+            Self::ConfigSanityCheckFailed(_) => "Config sanity check failed",
+            Self::ModelSanityCheckFailed(_) => "Model sanity check failed",
+            Self::ProgressSanityCheckFailed => "Progress sanity check failed",
+            Self::SignerNotAClient => "Signer not a client",
+            Self::SignerMismatch => "Signer mismatch",
+            Self::CloseCoordinatorNotHalted => "Cannot close coordinator account when not halted",
+            Self::NoActiveRound => "Coordinator error: No active round",
+            Self::InvalidWitness => "Coordinator error: Invalid witness",
+            Self::InvalidRunState => "Coordinator error: Invalid run state",
+            Self::DuplicateWitness => "Coordinator error: Duplicate witness",
+            Self::InvalidHealthCheck => "Coordinator error: Invalid health check",
+            Self::Halted => "Coordinator error: Halted",
+            Self::WitnessesFull => "Coordinator error: Witnesses full",
+            Self::CannotResume => "Coordinator error: Cannot resume",
+            Self::InvalidCommitteeSelection => "Coordinator error: Invalid committee selection",
+            Self::InvalidCommitteeProof => "Coordinator error: Invalid committee proof",
+            Self::MoreClientsThanBatches => "There are more clients than total number of batches to assign",
+            Self::RunIdInvalidLength => "run_id must be 32 bytes or less",
+            Self::Panic(what) => what,
+        }
+    }
+
+    /// What a failed sanity check found (logged before the error, which upstream words alike
+    /// for every cause).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::ConfigSanityCheckFailed(detail) | Self::ModelSanityCheckFailed(detail) => Some(detail),
+            _ => None,
         }
     }
 }

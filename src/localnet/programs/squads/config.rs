@@ -5,12 +5,16 @@
 
 use crate::localnet::programs::context::{Ctx, Result};
 use crate::localnet::programs::squads::proposals::{
-    create_transaction_account, creating, load_proposal, require_executable,
+    check_proposal_seeds, check_transaction_seeds, creating_transaction, require_executable,
 };
-use crate::localnet::programs::squads::{fail, invariant, load_multisig, require, store_multisig};
+use crate::localnet::programs::squads::{
+    anchor, check_multisig_seeds, fail, invariant, occurred, require, require_keys_eq, require_member, store,
+    store_multisig,
+};
 use crate::psyche::accounts::BorshAccount;
+use crate::psyche::ids::SYSTEM;
 use crate::squads::accounts::{
-    ConfigAction, ConfigTransaction, MAX_TIME_LOCK, Multisig, Permission, ProposalStatus, SpendingLimit,
+    ConfigAction, ConfigTransaction, MAX_TIME_LOCK, Multisig, Permission, Proposal, ProposalStatus, SpendingLimit,
 };
 use crate::squads::errors::MultisigError;
 use crate::squads::instructions::ConfigTransactionCreateArgs;
@@ -20,23 +24,31 @@ use solana_sdk::pubkey::Pubkey;
 pub fn config_transaction_create(ctx: &mut Ctx, args: ConfigTransactionCreateArgs) -> Result<()> {
     const MULTISIG: u16 = 0;
     const TRANSACTION: u16 = 1;
-    let (mut multisig, creator) = creating(ctx, &[Permission::Initiate])?;
-    require(ctx, multisig.config_authority == Pubkey::default(), MultisigError::NotSupportedForControlled)?;
-    require(ctx, !args.actions.is_empty(), MultisigError::NoActions)?;
-    for action in &args.actions {
+    // Keys and numbers have fixed sizes: placeholders size the account exactly.
+    let mut transaction = ConfigTransaction {
+        multisig: Pubkey::default(),
+        creator: Pubkey::default(),
+        index: 0,
+        bump: 0,
+        actions: args.actions,
+    };
+    let mut body = Vec::new();
+    transaction.serialize(&mut body).expect("serializing to a Vec cannot fail");
+    let (mut multisig, creator, bump) = creating_transaction(ctx, |_| 8 + body.len())?;
+    require_keys_eq(ctx, multisig.config_authority, Pubkey::default(), MultisigError::NotSupportedForControlled)?;
+    require_member(ctx, &multisig, &creator, Permission::Initiate)?;
+    require(ctx, !transaction.actions.is_empty(), MultisigError::NoActions)?;
+    for action in &transaction.actions {
         if let ConfigAction::SetTimeLock { new_time_lock } = action {
             require(ctx, *new_time_lock <= MAX_TIME_LOCK, MultisigError::TimeLockExceedsMaxAllowed)?;
         }
     }
-    let mut transaction =
-        ConfigTransaction { multisig: ctx.key(MULTISIG)?, creator, index: 0, bump: 0, actions: args.actions };
-    let mut body = Vec::new();
-    transaction.serialize(&mut body).expect("serializing to a Vec cannot fail");
-    let space = 8 + body.len();
-    let (index, bump) = create_transaction_account(ctx, &multisig, space)?;
+    let index = multisig.transaction_index + 1;
+    transaction.multisig = ctx.key(MULTISIG)?;
+    transaction.creator = creator;
     transaction.index = index;
     transaction.bump = bump;
-    ctx.set_data(TRANSACTION, &transaction.encode(space))?;
+    store(ctx, TRANSACTION, &transaction, "transaction")?;
     multisig.transaction_index = index;
     invariant(ctx, &multisig)?;
     store_multisig(ctx, MULTISIG, &multisig, None)?;
@@ -50,40 +62,43 @@ pub fn config_transaction_execute(ctx: &mut Ctx) -> Result<()> {
     const PROPOSAL: u16 = 2;
     const TRANSACTION: u16 = 3;
     const RENT_PAYER: u16 = 4;
+    const SYSTEM_PROGRAM: u16 = 5;
     /// Spending limits the actions create or close.
     const REMAINING: u16 = 6;
-    ctx.expect_accounts(REMAINING)?;
-    let mut multisig = load_multisig(ctx, MULTISIG)?;
-    let address = ctx.key(MULTISIG)?;
+    ctx.expect_accounts(&["multisig", "member", "proposal", "transaction"])?;
     let program = ctx.program_id()?;
+    let given = ctx.data_accounts()?;
+    let mut multisig = ctx.load::<Multisig>(MULTISIG, "multisig")?;
     ctx.require_signer(MEMBER, "member")?;
+    let mut proposal: Proposal = ctx.load(PROPOSAL, "proposal")?;
     let transaction: ConfigTransaction = ctx.load(TRANSACTION, "transaction")?;
-    let expected = Pubkey::create_program_address(
-        &[b"multisig", address.as_ref(), b"transaction", &transaction.index.to_le_bytes(), &[transaction.bump]],
-        &program,
-    );
-    if expected.ok() != Some(ctx.key(TRANSACTION)?) {
-        return Err(ctx.constraint_seeds("transaction"));
-    }
-    let mut proposal = load_proposal(ctx, PROPOSAL, &address)?;
-    if proposal.transaction_index != transaction.index {
-        return Err(ctx.constraint_seeds("proposal"));
-    }
-    require_executable(ctx, &multisig, &proposal, &ctx.key(MEMBER)?)?;
-    require(ctx, proposal.transaction_index > multisig.stale_transaction_index, MultisigError::StaleProposal)?;
-    // Anchor's optional accounts: the program ID stands for "absent".
-    let rent_payer = (ctx.key(RENT_PAYER)? != program).then_some(RENT_PAYER);
+    // Anchor's optional accounts: missing, or the program ID itself, stand for "absent".
+    let present = |at: u16| -> Result<bool> { Ok(usize::from(at) < given && ctx.key(at)? != program) };
+    let rent_payer = present(RENT_PAYER)?.then_some(RENT_PAYER);
     if rent_payer.is_some() {
         ctx.require_signer(RENT_PAYER, "rent_payer")?;
     }
+    if present(SYSTEM_PROGRAM)? {
+        ctx.require_program(SYSTEM_PROGRAM, &SYSTEM, "system_program")?;
+    }
+    let address = ctx.key(MULTISIG)?;
+    check_multisig_seeds(ctx, MULTISIG, &multisig)?;
+    ctx.require_writable(MULTISIG, "multisig")?;
+    check_proposal_seeds(ctx, PROPOSAL, &address, transaction.index, proposal.bump)?;
+    ctx.require_writable(PROPOSAL, "proposal")?;
+    check_transaction_seeds(ctx, TRANSACTION, &address, transaction.index, transaction.bump)?;
+    if rent_payer.is_some() {
+        ctx.require_writable(RENT_PAYER, "rent_payer")?;
+    }
+    require_executable(ctx, &multisig, &proposal, &ctx.key(MEMBER)?)?;
+    require(ctx, proposal.transaction_index > multisig.stale_transaction_index, MultisigError::StaleProposal)?;
     for action in &transaction.actions {
         apply(ctx, &mut multisig, action, rent_payer, REMAINING)?;
     }
     invariant(ctx, &multisig)?;
     store_multisig(ctx, MULTISIG, &multisig, rent_payer)?;
     proposal.status = ProposalStatus::Executed { timestamp: ctx.clock()?.unix_timestamp };
-    let size = ctx.account(PROPOSAL)?.data.len();
-    ctx.set_data(PROPOSAL, &proposal.encode(size))
+    store(ctx, PROPOSAL, &proposal, "proposal")
 }
 
 /// The index among the remaining accounts of `key` (MissingAccount when absent).
@@ -93,7 +108,7 @@ fn remaining_index(ctx: &Ctx, from: u16, key: &Pubkey) -> Result<u16> {
             return Ok(i);
         }
     }
-    Err(fail(ctx, MultisigError::MissingAccount))
+    Err(occurred(ctx, MultisigError::MissingAccount))
 }
 
 fn apply(
@@ -127,7 +142,7 @@ fn apply(
         ConfigAction::AddSpendingLimit { create_key, vault_index, mint, amount, period, members, destinations } => {
             let (key, bump) = crate::squads::pdas::spending_limit(&address, create_key);
             let index = remaining_index(ctx, from, &key)?;
-            let payer = rent_payer.ok_or_else(|| fail(ctx, MultisigError::MissingAccount))?;
+            let payer = rent_payer.ok_or_else(|| occurred(ctx, MultisigError::MissingAccount))?;
             let mut members = members.clone();
             members.sort();
             let limit = SpendingLimit {
@@ -143,7 +158,11 @@ fn apply(
                 members,
                 destinations: destinations.clone(),
             };
-            require(ctx, limit.amount != 0, MultisigError::SpendingLimitInvalidAmount)?;
+            if limit.amount == 0 {
+                // Upstream's `require_neq!`: both values follow the error.
+                let error = anchor(MultisigError::SpendingLimitInvalidAmount).values(limit.amount, 0).thrown();
+                return Err(ctx.raise(error));
+            }
             require(ctx, !limit.members.is_empty(), MultisigError::EmptyMembers)?;
             require(ctx, !limit.members.windows(2).any(|w| w[0] == w[1]), MultisigError::DuplicateMember)?;
             let space = SpendingLimit::size(limit.members.len(), limit.destinations.len());
@@ -153,9 +172,9 @@ fn apply(
         }
         ConfigAction::RemoveSpendingLimit { spending_limit } => {
             let index = remaining_index(ctx, from, spending_limit)?;
-            let payer = rent_payer.ok_or_else(|| fail(ctx, MultisigError::MissingAccount))?;
+            let payer = rent_payer.ok_or_else(|| occurred(ctx, MultisigError::MissingAccount))?;
             let limit: SpendingLimit = ctx.load(index, "spending_limit")?;
-            require(ctx, limit.multisig == address, MultisigError::InvalidAccount)?;
+            require_keys_eq(ctx, limit.multisig, address, MultisigError::InvalidAccount)?;
             ctx.close(index, payer)?;
         }
         ConfigAction::SetRentCollector { new_rent_collector } => {

@@ -1,24 +1,32 @@
 //! The Squads v4 program, host-compiled at the upstream ID: multisig creation, vault and config
-//! transactions, proposals and votes, execution (the vault signs CPIs into any program) and
-//! spending limits, with upstream's constraints, permission checks, time lock, stale
-//! transaction rule and error codes. Dispatch and the checks every instruction shares live here.
+//! transactions, proposals and votes (`proposal_cancel_v2` included), execution (the vault signs
+//! CPIs into any program), spending limits and the transaction accounts-close instructions,
+//! with upstream's constraints in its Anchor structs' order, permission checks, time lock,
+//! stale transaction rule, error codes and log lines. The rest of the IDL answers 101, as an
+//! Anchor program does for an unknown discriminator. Dispatch and the checks every instruction
+//! shares live here.
 
+mod close;
 mod config;
 mod create;
 mod execute;
 mod proposals;
 mod spending_limit;
+mod votes;
 
+use crate::localnet::programs::anchor_error::AnchorError;
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::{args, discriminator_of};
+use crate::localnet::programs::{args, discriminator_of, fallback_not_found};
 use crate::psyche::accounts::BorshAccount;
 use crate::squads::accounts::{Multisig, Permission};
 use crate::squads::errors::MultisigError;
 use crate::squads::instructions::{
-    ConfigTransactionCreateArgs, ConfigTransactionExecute, MultisigCreateArgsV2, ProposalActivate, ProposalCreateArgs,
-    SpendingLimitUseArgs, VaultTransactionCreateArgs, VaultTransactionExecute, Vote,
+    ConfigTransactionAccountsClose, ConfigTransactionCreateArgs, ConfigTransactionExecute, MultisigCreateArgsV2,
+    ProposalActivate, ProposalCancelV2, ProposalCreateArgs, ProposalVoteArgs, SpendingLimitUseArgs, TransactionKind,
+    VaultTransactionAccountsClose, VaultTransactionCreateArgs, VaultTransactionExecute, Vote,
 };
 use anchor_lang::Discriminator;
+use anchor_lang::error::ErrorCode;
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::pubkey::Pubkey;
 
@@ -47,8 +55,13 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
     }
     for vote in [Vote::Approve, Vote::Reject, Vote::Cancel] {
         if d == vote.discriminator() {
-            return proposals::vote(&mut ctx, vote);
+            let _: ProposalVoteArgs = args(&ctx, &data)?;
+            return votes::vote(&mut ctx, vote);
         }
+    }
+    if d == ProposalCancelV2::DISCRIMINATOR_BYTES {
+        let _: ProposalVoteArgs = args(&ctx, &data)?;
+        return votes::proposal_cancel_v2(&mut ctx);
     }
     if d == VaultTransactionExecute::DISCRIMINATOR {
         return execute::vault_transaction_execute(&mut ctx);
@@ -56,34 +69,60 @@ solana_program_runtime::declare_process_instruction!(Entrypoint, 5_000, |invoke_
     if d == ConfigTransactionExecute::DISCRIMINATOR {
         return config::config_transaction_execute(&mut ctx);
     }
+    if d == ConfigTransactionAccountsClose::DISCRIMINATOR {
+        return close::transaction_accounts_close(&mut ctx, TransactionKind::Config);
+    }
+    if d == VaultTransactionAccountsClose::DISCRIMINATOR {
+        return close::transaction_accounts_close(&mut ctx, TransactionKind::Vault);
+    }
     if d == SpendingLimitUseArgs::DISCRIMINATOR {
         let ix: SpendingLimitUseArgs = args(&ctx, &data)?;
         return spending_limit::spending_limit_use(&mut ctx, ix);
     }
-    Err(ctx.fail(101, "InstructionFallbackNotFound", "Fallback functions are not supported"))
+    Err(fallback_not_found(&ctx))
 });
 
-/// Logs and returns a Squads error, as upstream's Anchor program fails.
-fn fail(ctx: &Ctx, error: MultisigError) -> InstructionError {
-    ctx.fail(error.code(), &error.name(), error.message())
+fn anchor(error: MultisigError) -> AnchorError {
+    AnchorError::new(error.code(), error.name(), error.message())
 }
 
-/// Fails with `error` unless `condition` holds.
+/// Upstream's `err!(MultisigError::…)`: logged with the line that raised it.
+#[track_caller]
+fn fail(ctx: &Ctx, error: MultisigError) -> InstructionError {
+    ctx.raise(anchor(error).thrown())
+}
+
+/// Upstream's `.ok_or(MultisigError::…)?` and `.into()`: logged with no origin.
+fn occurred(ctx: &Ctx, error: MultisigError) -> InstructionError {
+    ctx.raise(anchor(error))
+}
+
+/// Upstream's `require!`: fails with `error` unless `condition` holds.
+#[track_caller]
 fn require(ctx: &Ctx, condition: bool, error: MultisigError) -> Result<()> {
     if condition { Ok(()) } else { Err(fail(ctx, error)) }
 }
 
-/// `Account<Multisig>` with `seeds = [prefix, "multisig", create_key], bump = multisig.bump`.
-fn load_multisig(ctx: &Ctx, index: u16) -> Result<Multisig> {
-    let multisig: Multisig = ctx.load(index, "multisig")?;
+/// Upstream's `require_keys_eq!`: the two keys follow the error.
+#[track_caller]
+fn require_keys_eq(ctx: &Ctx, left: Pubkey, right: Pubkey, error: MultisigError) -> Result<()> {
+    if left == right { Ok(()) } else { Err(ctx.raise(anchor(error).pubkeys(left, right).thrown())) }
+}
+
+/// Upstream's `require_eq!`: the two values follow the error.
+#[track_caller]
+fn require_eq(ctx: &Ctx, left: usize, right: usize, error: MultisigError) -> Result<()> {
+    if left == right { Ok(()) } else { Err(ctx.raise(anchor(error).values(left, right).thrown())) }
+}
+
+/// `Account<Multisig>`'s `seeds = [prefix, "multisig", create_key], bump = multisig.bump`
+/// (Anchor checks seeds once every account is loaded).
+fn check_multisig_seeds(ctx: &Ctx, index: u16, multisig: &Multisig) -> Result<()> {
     let expected = Pubkey::create_program_address(
         &[b"multisig", b"multisig", multisig.create_key.as_ref(), &[multisig.bump]],
         &ctx.program_id()?,
     );
-    if expected.ok() != Some(ctx.key(index)?) {
-        return Err(ctx.constraint_seeds("multisig"));
-    }
-    Ok(multisig)
+    ctx.check_seeds(index, "multisig", expected.ok())
 }
 
 /// Checks that `member` belongs to the multisig (NotAMember) and holds `permission`
@@ -109,6 +148,19 @@ fn invariant(ctx: &Ctx, m: &Multisig) -> Result<()> {
     require(ctx, m.time_lock <= crate::squads::accounts::MAX_TIME_LOCK, TimeLockExceedsMaxAllowed)
 }
 
+/// Writes `value` over the account at `index`, zero-padded to its size; Anchor's exit fails
+/// with `AccountDidNotSerialize` (3004) for `account` when it does not fit.
+fn store<T: BorshAccount>(ctx: &mut Ctx, index: u16, value: &T, account: &str) -> Result<()> {
+    let size = ctx.account(index)?.data.len();
+    let mut data = T::DISCRIMINATOR.to_vec();
+    value.serialize(&mut data).expect("serializing to a Vec cannot fail");
+    if data.len() > size {
+        return Err(ctx.account_error(account, ErrorCode::AccountDidNotSerialize));
+    }
+    data.resize(size, 0);
+    ctx.set_data(index, &data)
+}
+
 /// Writes the multisig back, growing the account (by at least ten members, as upstream does)
 /// with rent from `rent_payer` when its members no longer fit.
 fn store_multisig(ctx: &mut Ctx, index: u16, multisig: &Multisig, rent_payer: Option<u16>) -> Result<()> {
@@ -117,7 +169,7 @@ fn store_multisig(ctx: &mut Ctx, index: u16, multisig: &Multisig, rent_payer: Op
     let size = if current.data.len() >= needed { current.data.len() } else { needed.max(current.data.len() + 330) };
     let top_up = ctx.rent()?.minimum_balance(size).saturating_sub(current.lamports);
     if top_up > 0 {
-        let payer = rent_payer.ok_or_else(|| fail(ctx, MultisigError::MissingAccount))?;
+        let payer = rent_payer.ok_or_else(|| occurred(ctx, MultisigError::MissingAccount))?;
         let transfer = solana_system_interface::instruction::transfer(&ctx.key(payer)?, &current.key, top_up);
         ctx.invoke(transfer, &[])?;
     }

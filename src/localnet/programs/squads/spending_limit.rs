@@ -1,13 +1,14 @@
 //! `spending_limit_use`: a member of a spending limit moves tokens (or SOL) out of the vault
 //! without a proposal, up to the limit's remaining amount, which resets each period.
 
+use crate::localnet::programs::anchor_error::AnchorError;
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::squads::{fail, load_multisig, require};
-use crate::psyche::accounts::BorshAccount;
-use crate::squads::accounts::SpendingLimit;
+use crate::localnet::programs::squads::{check_multisig_seeds, occurred, require, store};
+use crate::squads::accounts::{Multisig, SpendingLimit};
 use crate::squads::errors::MultisigError;
 use crate::squads::instructions::SpendingLimitUseArgs;
 use crate::squads::pdas;
+use anchor_lang::error::ErrorCode;
 use solana_program_pack::Pack;
 use solana_sdk::pubkey::Pubkey;
 
@@ -22,23 +23,34 @@ const DESTINATION_TOKEN_ACCOUNT: u16 = 8;
 const TOKEN_PROGRAM: u16 = 9;
 
 pub fn spending_limit_use(ctx: &mut Ctx, args: SpendingLimitUseArgs) -> Result<()> {
-    ctx.expect_accounts(10)?;
-    load_multisig(ctx, MULTISIG)?;
-    let address = ctx.key(MULTISIG)?;
-    let program = ctx.program_id()?;
+    ctx.expect_accounts(&[
+        "multisig",
+        "member",
+        "spending_limit",
+        "vault",
+        "destination",
+        "system_program",
+        "mint",
+        "vault_token_account",
+        "destination_token_account",
+        "token_program",
+    ])?;
+    let multisig: Multisig = ctx.load(MULTISIG, "multisig")?;
     ctx.require_signer(MEMBER, "member")?;
     let mut limit: SpendingLimit = ctx.load(SPENDING_LIMIT, "spending_limit")?;
+    let address = ctx.key(MULTISIG)?;
+    let program = ctx.program_id()?;
+    check_multisig_seeds(ctx, MULTISIG, &multisig)?;
     let expected = Pubkey::create_program_address(
         &[b"multisig", address.as_ref(), b"spending_limit", limit.create_key.as_ref(), &[limit.bump]],
         &program,
     );
-    if expected.ok() != Some(ctx.key(SPENDING_LIMIT)?) {
-        return Err(ctx.constraint_seeds("spending_limit"));
-    }
+    ctx.check_seeds(SPENDING_LIMIT, "spending_limit", expected.ok())?;
+    ctx.require_writable(SPENDING_LIMIT, "spending_limit")?;
     let vault = pdas::vault(&address, limit.vault_index).0;
-    if ctx.key(VAULT)? != vault {
-        return Err(ctx.constraint_seeds("vault"));
-    }
+    ctx.check_seeds(VAULT, "vault", Some(vault))?;
+    ctx.require_writable(VAULT, "vault")?;
+    ctx.require_writable(DESTINATION, "destination")?;
     let (member, destination) = (ctx.key(MEMBER)?, ctx.key(DESTINATION)?);
     require(ctx, limit.members.contains(&member), MultisigError::Unauthorized)?;
     let sol = limit.mint == Pubkey::default();
@@ -59,9 +71,8 @@ pub fn spending_limit_use(ctx: &mut Ctx, args: SpendingLimitUseArgs) -> Result<(
     limit.remaining_amount = limit
         .remaining_amount
         .checked_sub(args.amount)
-        .ok_or_else(|| fail(ctx, MultisigError::SpendingLimitExceeded))?;
-    let size = ctx.account(SPENDING_LIMIT)?.data.len();
-    ctx.set_data(SPENDING_LIMIT, &limit.encode(size))?;
+        .ok_or_else(|| occurred(ctx, MultisigError::SpendingLimitExceeded))?;
+    store(ctx, SPENDING_LIMIT, &limit, "spending_limit")?;
 
     if sol {
         require(ctx, args.decimals == 9, MultisigError::DecimalsMismatch)?;
@@ -85,21 +96,22 @@ pub fn spending_limit_use(ctx: &mut Ctx, args: SpendingLimitUseArgs) -> Result<(
         args.amount,
         args.decimals,
     )
-    .map_err(|_| fail(ctx, MultisigError::InvalidAccount))?;
+    .map_err(|_| occurred(ctx, MultisigError::InvalidAccount))?;
     ctx.invoke(transfer, &[vault])
 }
 
 /// Anchor's `token::mint = mint, token::authority = owner` constraints.
 fn check_token_account(ctx: &Ctx, index: u16, name: &str, mint: &Pubkey, owner: &Pubkey) -> Result<()> {
     let account = ctx.account(index)?;
-    let token = spl_token_interface::state::Account::unpack(&account.data).map_err(|_| {
-        ctx.fail(3003, "AccountDidNotDeserialize", &format!("Failed to deserialize the account ({name})"))
-    })?;
+    let token = spl_token_interface::state::Account::unpack(&account.data)
+        .map_err(|_| ctx.account_error(name, ErrorCode::AccountDidNotDeserialize))?;
     if token.mint != *mint {
-        return Err(ctx.fail(2014, "ConstraintTokenMint", &format!("A token mint constraint was violated ({name})")));
+        let error = AnchorError::framework(ErrorCode::ConstraintTokenMint).account(name);
+        return Err(ctx.raise(error.pubkeys(token.mint, *mint)));
     }
     if token.owner != *owner {
-        return Err(ctx.fail(2015, "ConstraintTokenOwner", &format!("A token owner constraint was violated ({name})")));
+        let error = AnchorError::framework(ErrorCode::ConstraintTokenOwner).account(name);
+        return Err(ctx.raise(error.pubkeys(token.owner, *owner)));
     }
     Ok(())
 }
