@@ -172,7 +172,7 @@ pub enum LocalnetCommand {
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
         /// Milliseconds per slot (a validator's 400 by default; blockhashes last 150 slots).
-        #[arg(long, default_value_t = crate::localnet::slots::DEFAULT_SLOT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, default_value_t = crate::localnet::chain_params::DEFAULT_SLOT_MS, value_parser = clap::value_parser!(u64).range(1..))]
         slot_ms: u64,
         /// Keep this many simulated clients training (joining, witnessing, ticking on the clock).
         #[arg(long, default_value_t = 0)]

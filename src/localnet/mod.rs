@@ -6,7 +6,10 @@
 //! about them (`status_meta`). `store` persists it; `rpc` serves it; `simulator` and `trainer`
 //! play its clients.
 
+pub mod chain_params;
 pub mod commitment;
+pub mod executed;
+pub mod genesis;
 pub mod handle;
 pub mod lock;
 pub mod multisig;
@@ -24,33 +27,24 @@ pub mod time;
 pub mod trainer;
 pub mod views;
 
-use crate::localnet::commitment::{FINALIZED_DEPTH, PriorStates};
+pub use crate::localnet::chain_params::{BLOCKHASH_VALIDITY_SLOTS, HISTORY_CAPACITY, KEPT_BLOCKHASHES};
+use crate::localnet::chain_params::{DEFAULT_SLOT_MS, LAMPORTS_PER_SIGNATURE, blockhash_of};
+use crate::localnet::commitment::PriorStates;
+pub use crate::localnet::executed::Executed;
 use crate::localnet::time::TimeSource;
 use crate::psyche::ids::ProgramIds;
 use crate::squads;
 use litesvm::LiteSVM;
-use litesvm::types::TransactionMetadata;
 use solana_commitment_config::CommitmentLevel;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
 use solana_sdk::clock::Clock;
 use solana_sdk::hash::Hash;
-use solana_sdk::message::inner_instruction::InnerInstructionsList;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{TransactionError, VersionedTransaction};
-use solana_transaction_context::TransactionReturnData;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-
-/// Blockhashes stay valid this many slots, as on a cluster.
-pub const BLOCKHASH_VALIDITY_SLOTS: u64 = 150;
-/// Blockhashes kept: those the root's bank still accepts, and every newer one.
-pub const KEPT_BLOCKHASHES: u64 = BLOCKHASH_VALIDITY_SLOTS + FINALIZED_DEPTH + 1;
-/// Transaction results kept for `getSignatureStatuses` and `getTransaction`.
-pub const HISTORY_CAPACITY: usize = 20_000;
-/// Fee per signature (LiteSVM's default, the cluster's too).
-pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 
 /// What happened to a transaction, kept after it ran.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -68,53 +62,6 @@ pub struct TxRecord {
     pub transaction: Vec<u8>,
     /// What a validator records beyond the result (inner instructions, token balances, costs).
     pub status: status_meta::StatusMeta,
-}
-
-/// The outcome of executing a transaction: its metadata, and the error if it failed.
-#[derive(Debug, Clone)]
-pub struct Executed {
-    pub signature: Signature,
-    pub err: Option<TransactionError>,
-    pub logs: Vec<String>,
-    pub compute_units: u64,
-    pub fee: u64,
-    pub inner_instructions: InnerInstructionsList,
-    pub return_data: TransactionReturnData,
-}
-
-impl Executed {
-    fn from_result(result: litesvm::types::TransactionResult) -> Self {
-        let (meta, err): (TransactionMetadata, _) = match result {
-            Ok(meta) => (meta, None),
-            Err(failed) => (failed.meta, Some(failed.err)),
-        };
-        Self::from_meta(meta, err)
-    }
-
-    fn from_meta(meta: TransactionMetadata, err: Option<TransactionError>) -> Self {
-        Executed {
-            signature: meta.signature,
-            err,
-            logs: meta.logs,
-            compute_units: meta.compute_units_consumed,
-            fee: meta.fee,
-            inner_instructions: meta.inner_instructions,
-            return_data: meta.return_data,
-        }
-    }
-
-    /// A transaction refused before it ran (an unknown blockhash, a repeat).
-    pub fn refused(signature: Signature, err: TransactionError) -> Self {
-        Executed {
-            signature,
-            err: Some(err),
-            logs: Vec::new(),
-            compute_units: 0,
-            fee: 0,
-            inner_instructions: Vec::new(),
-            return_data: TransactionReturnData::default(),
-        }
-    }
 }
 
 /// A simulation: the execution, and the balances and token balances around it.
@@ -187,7 +134,7 @@ impl Localnet {
             // Random, so a reset chain never accepts a blockhash signed for the old one.
             blockhash_seed: Hash::new_from_array(Keypair::new().pubkey().to_bytes()),
             slot_started_ms: time.now_ms(),
-            slot_ms: slots::DEFAULT_SLOT_MS,
+            slot_ms: DEFAULT_SLOT_MS,
             time,
             prior: PriorStates::default(),
             transaction_count: 0,
@@ -198,7 +145,7 @@ impl Localnet {
             plan: None,
         };
         // Genesis (slot 0) has a blockhash too: the root's until slot 31.
-        net.recent_blockhashes.push_back((slots::blockhash_of(&net.blockhash_seed, 0), 0));
+        net.recent_blockhashes.push_back((blockhash_of(&net.blockhash_seed, 0), 0));
         net.warp_slots(1);
         net
     }
@@ -558,6 +505,16 @@ impl Localnet {
     }
 }
 
+impl plan::Accounts for Localnet {
+    fn account(&self, key: &Pubkey) -> Option<Account> {
+        Localnet::account(self, key)
+    }
+
+    fn mint_decimals(&self, mint: &Pubkey) -> Option<u8> {
+        Localnet::mint_decimals(self, mint)
+    }
+}
+
 /// Errors a cluster refuses a transaction with before it reaches a block: no fee is taken and
 /// no status is ever recorded for it.
 fn is_dropped(err: &Option<TransactionError>) -> bool {
@@ -591,7 +548,7 @@ fn new_svm() -> LiteSVM {
     let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
     install_programs(&mut svm, ProgramIds::default());
     let rent_exempt = svm.minimum_balance_for_rent_exemption(crate::squads::accounts::ProgramConfig::SIZE);
-    let (address, account) = multisig::genesis_program_config(rent_exempt);
+    let (address, account) = genesis::program_config(rent_exempt);
     svm.set_account(address, account).expect("plain accounts can be set");
     svm
 }

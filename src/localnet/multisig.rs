@@ -1,6 +1,5 @@
-//! Localnet services for Squads multisigs: the program config account `multisig_create_v2`
-//! reads, part of every chain from genesis with devnet's values; creating a multisig with a
-//! real transaction; named keypairs that stay the same across runs of a runbook (members, cron
+//! Localnet services for Squads multisigs: creating a multisig with a real transaction (the
+//! program config it reads is part of every chain from genesis, see `genesis`); named keypairs that stay the same across runs of a runbook (members, cron
 //! keys), derived from the localnet's faucet so no file holds them; and, for dry-runs,
 //! rehearsing a proposal's execution as if it were approved.
 
@@ -13,8 +12,7 @@ use crate::squads::accounts::{
 use crate::squads::instructions::{
     MultisigCreateAccounts, MultisigCreateArgsV2, multisig_create_v2, vault_transaction_execute,
 };
-use crate::squads::{PROGRAM_ID, pdas};
-use solana_sdk::account::Account;
+use crate::squads::pdas;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::message::Message;
 use solana_sdk::pubkey::Pubkey;
@@ -28,31 +26,6 @@ pub struct MultisigSpec {
     pub members: Vec<Member>,
     pub threshold: u16,
     pub time_lock: u32,
-}
-
-/// Devnet's Squads program config: Squads' key `HM5y4mz3…` (the one upstream hard-codes as
-/// the config's initializer) is its authority and treasury, and creating a multisig costs no
-/// fee. Clients read the treasury from the account, so the localnet holds the same values.
-pub const PROGRAM_CONFIG_AUTHORITY: Pubkey = solana_sdk::pubkey!("HM5y4mz3Bt9JY9mr1hkyhnvqxSH4H2u2451j7Hc2dtvK");
-pub const PROGRAM_CONFIG_TREASURY: Pubkey = PROGRAM_CONFIG_AUTHORITY;
-pub const MULTISIG_CREATION_FEE: u64 = 0;
-
-/// The program config account every chain starts with (rent-exempt, owned by Squads).
-pub fn genesis_program_config(rent_exempt: u64) -> (Pubkey, Account) {
-    let config = ProgramConfig {
-        authority: PROGRAM_CONFIG_AUTHORITY,
-        multisig_creation_fee: MULTISIG_CREATION_FEE,
-        treasury: PROGRAM_CONFIG_TREASURY,
-        reserved: [0; 64],
-    };
-    let account = Account {
-        lamports: rent_exempt,
-        data: config.encode(ProgramConfig::SIZE),
-        owner: PROGRAM_ID,
-        executable: false,
-        rent_epoch: 0,
-    };
-    (pdas::program_config(), account)
 }
 
 impl Localnet {

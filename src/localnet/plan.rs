@@ -2,7 +2,7 @@
 //! fields of every account it would change (`config.min_clients: 1 → 16`, a token balance
 //! `+250.0`), and its fee.
 
-use crate::localnet::{Executed, Localnet};
+use crate::localnet::executed::Executed;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
 use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
@@ -38,8 +38,15 @@ pub struct AccountChange {
     pub fields: Vec<String>,
 }
 
+/// What a plan reads of the chain it runs on: accounts, and the decimals of the mints whose
+/// token amounts it shows.
+pub trait Accounts {
+    fn account(&self, key: &Pubkey) -> Option<Account>;
+    fn mint_decimals(&self, mint: &Pubkey) -> Option<u8>;
+}
+
 /// The writable accounts of `tx` as they are before it runs.
-pub fn snapshot(net: &Localnet, tx: &VersionedTransaction) -> Vec<(Pubkey, Option<Account>)> {
+pub fn snapshot(net: &dyn Accounts, tx: &VersionedTransaction) -> Vec<(Pubkey, Option<Account>)> {
     let message = &tx.message;
     message
         .static_account_keys()
@@ -52,7 +59,7 @@ pub fn snapshot(net: &Localnet, tx: &VersionedTransaction) -> Vec<(Pubkey, Optio
 
 impl PlannedTransaction {
     pub fn new(
-        net: &Localnet,
+        net: &dyn Accounts,
         tx: &VersionedTransaction,
         executed: &Executed,
         before: Vec<(Pubkey, Option<Account>)>,
@@ -209,7 +216,7 @@ fn squads_instruction_name(data: &[u8]) -> String {
 }
 
 /// A decoded view of an account: its kind and its fields as JSON.
-fn view(net: &Localnet, account: Option<&Account>) -> (String, Value) {
+fn view(net: &dyn Accounts, account: Option<&Account>) -> (String, Value) {
     let Some(a) = account else { return ("absent".into(), Value::Null) };
     let ids = ProgramIds::default();
     let data = &a.data;
@@ -298,7 +305,7 @@ fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
     }
 }
 
-fn diff(net: &Localnet, old: Option<&Account>, new: Option<&Account>) -> (String, Vec<String>) {
+fn diff(net: &dyn Accounts, old: Option<&Account>, new: Option<&Account>) -> (String, Vec<String>) {
     let (old_kind, old_view) = view(net, old);
     let (new_kind, new_view) = view(net, new);
     let kind = if new.is_some() { new_kind } else { old_kind };

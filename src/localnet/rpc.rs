@@ -9,11 +9,18 @@
 
 mod accounts;
 mod params;
+mod response;
 mod transactions;
+
+pub use response::{
+    INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PREFLIGHT_FAILURE, RpcFailure,
+    SOLANA_CORE_VERSION, invalid_request,
+};
 
 use crate::localnet::Localnet;
 use crate::localnet::commitment::level;
 use params::{args, none, parsed};
+use response::with_context;
 use serde_json::{Value, json};
 use solana_commitment_config::CommitmentLevel;
 use solana_rpc_client_api::config::{RpcContextConfig, RpcRequestAirdropConfig};
@@ -22,32 +29,12 @@ use solana_sdk::epoch_info::EpochInfo;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
 
-/// The version this endpoint reports (the agave runtime it embeds).
-pub const SOLANA_CORE_VERSION: &str = "3.1.14";
 /// Slots per epoch on a default cluster.
 const SLOTS_PER_EPOCH: u64 = 432_000;
 /// Most accounts `getRecentPrioritizationFees` takes.
 const MAX_PRIORITIZATION_ACCOUNTS: usize = 128;
 
-pub const INVALID_REQUEST: i64 = -32600;
-pub const INVALID_PARAMS: i64 = -32602;
-pub const METHOD_NOT_FOUND: i64 = -32601;
-pub const INTERNAL_ERROR: i64 = -32603;
-pub const PREFLIGHT_FAILURE: i64 = -32002;
-
-#[derive(Debug, Clone)]
-pub struct RpcFailure {
-    pub code: i64,
-    pub message: String,
-    pub data: Option<Value>,
-}
-
 type Result<T> = std::result::Result<T, RpcFailure>;
-
-/// A value with the context a validator puts around it: the slot of the bank that answered.
-fn with_context(slot: u64, value: Value) -> Value {
-    json!({"context": {"slot": slot, "apiVersion": SOLANA_CORE_VERSION}, "value": value})
-}
 
 /// Reads the one optional context config most methods take; its commitment level.
 fn context_only(params: &Value) -> Result<CommitmentLevel> {
@@ -142,11 +129,6 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
         }
         _ => return Err(RpcFailure { code: METHOD_NOT_FOUND, message: "Method not found".into(), data: None }),
     })
-}
-
-/// The answer to a request that is not a call (no method) or an empty batch.
-pub fn invalid_request() -> RpcFailure {
-    RpcFailure { code: INVALID_REQUEST, message: "Invalid request".into(), data: None }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Localnet-only chain services: airdrops, SPL mints and minting, all as real transactions
 //! signed by the localnet's faucet (which is also the authority of the mints it creates).
 
-use crate::localnet::{Executed, Localnet};
+use crate::localnet::Localnet;
+use crate::localnet::executed::Executed;
 use crate::psyche::ids::TOKEN;
 use crate::psyche::instructions::system::create_ata_idempotent;
 use crate::psyche::pdas::associated_token;

@@ -10,17 +10,9 @@
 //! up after a long pause (or a `warp`) only computes the last 150, and a process that caught up
 //! without saving leaves nothing that the next one would compute differently.
 
-use crate::localnet::{KEPT_BLOCKHASHES, Localnet};
+use crate::localnet::Localnet;
+use crate::localnet::chain_params::KEPT_BLOCKHASHES;
 use solana_sdk::clock::Clock;
-use solana_sdk::hash::{Hash, hashv};
-
-/// A validator's default slot time.
-pub const DEFAULT_SLOT_MS: u64 = 400;
-
-/// The blockhash of `slot` on the chain seeded with `seed`.
-pub fn blockhash_of(seed: &Hash, slot: u64) -> Hash {
-    hashv(&[seed.as_ref(), &slot.to_le_bytes()])
-}
 
 impl Localnet {
     /// Milliseconds per slot.
@@ -74,7 +66,8 @@ impl Localnet {
         let target = clock.slot + count;
         let first = (clock.slot + 1).max((target + 1).saturating_sub(KEPT_BLOCKHASHES));
         for slot in first..=target {
-            self.recent_blockhashes.push_back((blockhash_of(&self.blockhash_seed, slot), slot));
+            self.recent_blockhashes
+                .push_back((crate::localnet::chain_params::blockhash_of(&self.blockhash_seed, slot), slot));
         }
         while self.recent_blockhashes.front().is_some_and(|(_, s)| s + KEPT_BLOCKHASHES <= target) {
             self.recent_blockhashes.pop_front();
@@ -89,7 +82,7 @@ impl Localnet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::localnet::BLOCKHASH_VALIDITY_SLOTS;
+    use crate::localnet::chain_params::{BLOCKHASH_VALIDITY_SLOTS, blockhash_of};
     use crate::localnet::time::ManualClock;
     use solana_commitment_config::CommitmentLevel;
     use std::sync::Arc;

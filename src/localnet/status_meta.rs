@@ -5,7 +5,7 @@
 //! executed compute units, loaded data pages). `getTransaction` and `simulateTransaction` show
 //! these; clients estimate fees and read token movements from them.
 
-use crate::localnet::Executed;
+use crate::localnet::executed::Executed;
 use crate::psyche::ids::TOKEN;
 use serde::{Deserialize, Serialize};
 use solana_account_decoder::parse_account_data::SplTokenAdditionalDataV2;

@@ -5,8 +5,8 @@
 //! (version 1, from before slots followed the clock, gains a seed, a slot start and empty
 //! status extras); newer ones are refused by name.
 
+use crate::localnet::chain_params::DEFAULT_SLOT_MS;
 use crate::localnet::commitment::PriorStates;
-use crate::localnet::slots::DEFAULT_SLOT_MS;
 use crate::localnet::status_meta::StatusMeta;
 use crate::localnet::time::{self, TimeSource, wall_ms};
 use crate::localnet::{Localnet, TxRecord, new_svm};
@@ -357,7 +357,7 @@ mod tests {
         let decoded =
             <crate::squads::accounts::ProgramConfig as crate::psyche::accounts::BorshAccount>::decode(&account.data)
                 .unwrap();
-        assert_eq!(decoded.treasury, crate::localnet::multisig::PROGRAM_CONFIG_TREASURY);
+        assert_eq!(decoded.treasury, crate::localnet::genesis::PROGRAM_CONFIG_TREASURY);
         assert_eq!(account.owner, crate::squads::PROGRAM_ID);
     }
 

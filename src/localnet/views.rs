@@ -2,8 +2,9 @@
 //! and accepted blockhashes, its accounts, and a way to run a simulation against the root's
 //! state, as a validator's preflight at `finalized` runs on the root's bank.
 
+use crate::localnet::Localnet;
+use crate::localnet::chain_params::BLOCKHASH_VALIDITY_SLOTS;
 use crate::localnet::commitment::{FINALIZED_DEPTH, slot_at};
-use crate::localnet::{BLOCKHASH_VALIDITY_SLOTS, Localnet};
 use solana_commitment_config::CommitmentLevel;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
 use solana_sdk::hash::Hash;

@@ -1,8 +1,8 @@
 //! `localnet serve`'s server run inside the test process on a clock the test holds, so tests
 //! of slot timing move time by hand instead of sleeping and never depend on the machine's load.
 
+use psyche_runbook::localnet::chain_params::DEFAULT_SLOT_MS;
 use psyche_runbook::localnet::handle::Handle;
-use psyche_runbook::localnet::slots::DEFAULT_SLOT_MS;
 use psyche_runbook::localnet::time::ManualClock;
 use std::path::Path;
 use std::sync::Arc;

@@ -2,7 +2,10 @@
 //! named after it.
 
 use crate::common::programs::{Net, RunKeys, fixture_config};
-use crate::helpers::{RATE, account_error, config_with, join_clients, own_proof, sim_clients, tick, to_warmup, training, warmup_witness_ix, witness_ix};
+use crate::helpers::{
+    RATE, account_error, config_with, join_clients, own_proof, sim_clients, tick, to_warmup, training,
+    warmup_witness_ix, witness_ix,
+};
 use psyche_runbook::localnet::simulator::Behaviour;
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::psyche::accounts::coordinator_account::{ClientState, RunState};

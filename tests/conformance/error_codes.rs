@@ -3,7 +3,10 @@
 
 use crate::common::anchor_log::Form;
 use crate::common::programs::{Net, fixture_config};
-use crate::helpers::{account_error, config_with, current_selection, index_of, join_clients, own_proof, sim_clients, thrown, tick, to_warmup, training, warmup_witness_ix, witness_ix};
+use crate::helpers::{
+    account_error, config_with, current_selection, index_of, join_clients, own_proof, sim_clients, thrown, tick,
+    to_warmup, training, warmup_witness_ix, witness_ix,
+};
 use psyche_runbook::localnet::programs::coordinator::committee::Selection;
 use psyche_runbook::localnet::simulator::Behaviour;
 use psyche_runbook::psyche::accounts::coordinator_account::RunState;

@@ -7,7 +7,7 @@
 use crate::localnet::Localnet;
 use crate::localnet::commitment::level;
 use crate::localnet::rpc::params::{args, at_most, invalid, parsed};
-use crate::localnet::rpc::{INVALID_REQUEST, RpcFailure, with_context};
+use crate::localnet::rpc::response::{INVALID_REQUEST, RpcFailure, with_context};
 use serde_json::{Value, json};
 use solana_account_decoder::parse_account_data::{AccountAdditionalDataV3, SplTokenAdditionalDataV2};
 use solana_account_decoder::parse_token::token_amount_to_ui_amount_v3;

@@ -4,7 +4,7 @@
 //! API's own config types; missing trailing options are `None`. Keys, signatures and hashes
 //! that do not parse answer "Invalid param: <error>" as the validator's helpers do.
 
-use crate::localnet::rpc::{INVALID_PARAMS, RpcFailure};
+use crate::localnet::rpc::response::{INVALID_PARAMS, RpcFailure};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::fmt::Debug;

@@ -8,11 +8,13 @@
 //! solana-transaction-status, the encoder the validator uses, so json and jsonParsed are the
 //! validator's by construction.
 
+use crate::localnet::chain_params::LAMPORTS_PER_SIGNATURE;
 use crate::localnet::commitment::level;
+use crate::localnet::executed::Executed;
 use crate::localnet::rpc::accounts::encode;
 use crate::localnet::rpc::params::{args, at_most, invalid, parsed};
-use crate::localnet::rpc::{PREFLIGHT_FAILURE, RpcFailure, with_context};
-use crate::localnet::{Executed, LAMPORTS_PER_SIGNATURE, Localnet, Simulated, TxRecord};
+use crate::localnet::rpc::response::{PREFLIGHT_FAILURE, RpcFailure, with_context};
+use crate::localnet::{Localnet, Simulated, TxRecord};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use solana_account_decoder::UiAccountEncoding;

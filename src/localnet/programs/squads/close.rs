@@ -5,7 +5,7 @@
 
 use crate::localnet::programs::anchor_error::AnchorError;
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::squads::{anchor, check_multisig_seeds, require};
+use crate::localnet::programs::squads::checks::{anchor, check_multisig_seeds, require};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::ids::SYSTEM;
 use crate::squads::accounts::{ConfigTransaction, Multisig, Proposal, ProposalStatus, VaultTransaction};

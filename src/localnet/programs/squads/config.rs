@@ -4,12 +4,12 @@
 //! time lock makes every earlier transaction stale.
 
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::squads::proposals::{
-    check_proposal_seeds, check_transaction_seeds, creating_transaction, require_executable,
-};
-use crate::localnet::programs::squads::{
+use crate::localnet::programs::squads::checks::{
     anchor, check_multisig_seeds, fail, invariant, occurred, require, require_keys_eq, require_member, store,
     store_multisig,
+};
+use crate::localnet::programs::squads::proposals::{
+    check_proposal_seeds, check_transaction_seeds, creating_transaction, require_executable,
 };
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::ids::SYSTEM;

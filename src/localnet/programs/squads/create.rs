@@ -2,7 +2,7 @@
 //! creation fee to its treasury.
 
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::squads::{invariant, require_keys_eq, store_multisig};
+use crate::localnet::programs::squads::checks::{invariant, require_keys_eq, store_multisig};
 use crate::psyche::ids::SYSTEM;
 use crate::squads::accounts::{Multisig, ProgramConfig};
 use crate::squads::errors::MultisigError;

@@ -3,8 +3,10 @@
 //! proposal may not be written by them; afterwards it is Executed.
 
 use crate::localnet::programs::context::{Ctx, Result};
+use crate::localnet::programs::squads::checks::{
+    check_multisig_seeds, occurred, require, require_eq, require_keys_eq, store,
+};
 use crate::localnet::programs::squads::proposals::{check_proposal_seeds, check_transaction_seeds, require_executable};
-use crate::localnet::programs::squads::{check_multisig_seeds, occurred, require, require_eq, require_keys_eq, store};
 use crate::squads::accounts::{Multisig, Proposal, ProposalStatus, VaultTransaction};
 use crate::squads::errors::MultisigError;
 use crate::squads::{message, pdas};

@@ -3,7 +3,7 @@
 //! `proposal_activate`); and the checks the creating, voting and executing instructions share.
 
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::squads::{
+use crate::localnet::programs::squads::checks::{
     check_multisig_seeds, fail, invariant, occurred, require, require_member, store, store_multisig,
 };
 use crate::psyche::ids::SYSTEM;

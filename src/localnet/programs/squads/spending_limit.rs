@@ -3,7 +3,7 @@
 
 use crate::localnet::programs::anchor_error::AnchorError;
 use crate::localnet::programs::context::{Ctx, Result};
-use crate::localnet::programs::squads::{check_multisig_seeds, occurred, require, store};
+use crate::localnet::programs::squads::checks::{check_multisig_seeds, occurred, require, store};
 use crate::squads::accounts::{Multisig, SpendingLimit};
 use crate::squads::errors::MultisigError;
 use crate::squads::instructions::SpendingLimitUseArgs;

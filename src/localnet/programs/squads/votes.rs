@@ -6,8 +6,8 @@
 //! rent) where `proposal_cancel` would fail to store the votes.
 
 use crate::localnet::programs::context::{Ctx, Result};
+use crate::localnet::programs::squads::checks::{check_multisig_seeds, require, require_member, store};
 use crate::localnet::programs::squads::proposals::check_proposal_seeds;
-use crate::localnet::programs::squads::{check_multisig_seeds, require, require_member, store};
 use crate::psyche::ids::SYSTEM;
 use crate::squads::accounts::{Multisig, Permission, Proposal, ProposalStatus};
 use crate::squads::errors::MultisigError;
