@@ -9,7 +9,7 @@
 
 use psyche_runbook::chain::batch::{Landing, send_all};
 use psyche_runbook::chain::client::Chain;
-use psyche_runbook::localnet::LAMPORTS_PER_SIGNATURE;
+use psyche_runbook::localnet::chain_params::LAMPORTS_PER_SIGNATURE;
 use psyche_runbook::localnet::handle::Handle;
 use psyche_runbook::localnet::sender::LocalSender;
 use psyche_runbook::psyche::ids::ProgramIds;

@@ -33,7 +33,8 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 /// One row per level: the median single landing, and for `confirmed` the bulk of 500; then
 /// the node's slot time over the whole measurement (latencies are counted in its slots).
 fn measure(node: &str, url: &str, payer: &Keypair, rounds: usize) {
-    let client = RpcClient::new_with_commitment(url.to_string(), solana_commitment_config::CommitmentConfig::processed());
+    let client =
+        RpcClient::new_with_commitment(url.to_string(), solana_commitment_config::CommitmentConfig::processed());
     let (started, first_slot) = (Instant::now(), client.get_slot().unwrap());
     for level in ["processed", "confirmed", "finalized"] {
         let chain = Chain::connect(&settings(&["-u", url, "--commitment", level]), || {}).expect("connect");
@@ -57,7 +58,10 @@ fn measure(node: &str, url: &str, payer: &Keypair, rounds: usize) {
         println!("| {node} | {level} | {:.0} ms | {bulk} |", median_ms(samples));
     }
     let slots = client.get_slot().unwrap() - first_slot;
-    println!("| {node} | (slot time) | {:.0} ms a slot over {slots} slots | |", started.elapsed().as_millis() as f64 / slots as f64);
+    println!(
+        "| {node} | (slot time) | {:.0} ms a slot over {slots} slots | |",
+        started.elapsed().as_millis() as f64 / slots as f64
+    );
 }
 
 fn main() {

@@ -223,8 +223,19 @@ impl Localnet {
     /// Switches the chain to another clock (tests hold one to move slots by hand); the
     /// current slot begins now on it.
     pub fn set_time(&mut self, time: Arc<dyn TimeSource>) {
+        self.follow_clock();
         self.slot_started_ms = time.now_ms();
         self.time = time;
+    }
+
+    /// Runs `f` with the chain's time standing still but for what `f` advances itself (a
+    /// simulated epoch must not lose a round to a slow machine); the clock then runs on.
+    pub fn with_clock_stopped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let running = Arc::clone(&self.time);
+        self.set_time(Arc::new(time::ManualClock::at(running.now_ms())));
+        let result = f(self);
+        self.set_time(running);
+        result
     }
 
     pub fn slot(&self) -> u64 {

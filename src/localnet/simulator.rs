@@ -165,12 +165,18 @@ impl Localnet {
         self.simulate_epoch_with(run_id, &clients)
     }
 
-    /// Runs one whole epoch of `run_id` with `clients`, each behaving as it is told.
+    /// Runs one whole epoch of `run_id` with `clients`, each behaving as it is told. The epoch
+    /// runs on time the simulation advances alone: however slow the machine, no round times
+    /// out before the clients had their say.
     pub fn simulate_epoch_with(
         &mut self,
         run_id: &str,
         clients: &[SimClient],
     ) -> Result<EpochSummary, SimulationError> {
+        self.with_clock_stopped(|net| net.run_epoch(run_id, clients))
+    }
+
+    fn run_epoch(&mut self, run_id: &str, clients: &[SimClient]) -> Result<EpochSummary, SimulationError> {
         let run = self.load_run(run_id)?;
         let start = self.coordinator(&run)?;
         if start.run_state != RunState::WaitingForMembers {

@@ -35,6 +35,11 @@ impl Default for ManualClock {
 }
 
 impl ManualClock {
+    /// A clock standing at `ms`.
+    pub fn at(ms: u64) -> Self {
+        Self(Arc::new(AtomicU64::new(ms)))
+    }
+
     pub fn advance_ms(&self, ms: u64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }

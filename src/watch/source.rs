@@ -15,8 +15,12 @@ use std::fs::{OpenOptions, TryLockError};
 use std::path::PathBuf;
 
 pub enum Source {
-    Embedded { dir: PathBuf, commitment: CommitmentConfig },
-    Cluster(Chain),
+    Embedded {
+        dir: PathBuf,
+        commitment: CommitmentConfig,
+    },
+    /// Boxed: a client is much larger than a directory name.
+    Cluster(Box<Chain>),
 }
 
 impl Source {
@@ -30,7 +34,7 @@ impl Source {
                 };
                 Source::Embedded { dir: settings.localnet_dir.clone(), commitment }
             }
-            Cluster::Rpc { .. } => Source::Cluster(Chain::connect(settings, || {})?),
+            Cluster::Rpc { .. } => Source::Cluster(Box::new(Chain::connect(settings, || {})?)),
         })
     }
 
