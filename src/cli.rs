@@ -168,6 +168,10 @@ pub enum LocalnetCommand {
         /// Port to listen on (0 picks a free one; the address is printed on stderr).
         #[arg(long, default_value_t = 8899)]
         port: u16,
+        /// Port of the PubSub websocket (default: the RPC port + 1, as a validator's; a free
+        /// one with `--port 0`; the address is printed on stderr).
+        #[arg(long, value_name = "PORT")]
+        ws_port: Option<u16>,
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Runbook, Server};
+use common::{Runbook, Server, fast_config};
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
 use psyche_runbook::psyche::accounts::instance::CoordinatorInstance;
@@ -20,17 +20,6 @@ use std::time::{Duration, Instant};
 
 fn runbook(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runbooks").join(name).display().to_string()
-}
-
-/// The fixture config with timings of a few seconds, so epochs pass quickly in real time.
-fn fast_config(total_steps: u32) -> String {
-    let base = std::fs::read_to_string(common::fixture("configs/config.toml")).unwrap();
-    base.replace("warmup_time = 15", "warmup_time = 3")
-        .replace("cooldown_time = 30", "cooldown_time = 2")
-        .replace("epoch_time = 60", "epoch_time = 8")
-        .replace("max_round_train_time = 15", "max_round_train_time = 3")
-        .replace("waiting_for_members_extra_time = 3", "waiting_for_members_extra_time = 1")
-        .replace("total_steps = 25000\nwaiting", &format!("total_steps = {total_steps}\nwaiting"))
 }
 
 fn coordinator(client: &RpcClient, run_id: &str) -> CoordinatorAccount {

@@ -175,9 +175,12 @@ impl Host {
                 let waiting =
                     || self.log.info(&format!("waiting for another process to release the localnet at {dir}"));
                 if self.is_dry_run() {
-                    return Chain::dry_run(&self.settings).map(Arc::new).map_err(|e| e.to_string());
+                    let chain = Chain::dry_run(&self.settings).map_err(|e| e.to_string())?;
+                    chain.set_notes(pubsub_notes(self.log.clone()));
+                    return Ok(Arc::new(chain));
                 }
                 let chain = Chain::connect(&self.settings, waiting).map_err(|e| e.to_string())?;
+                chain.set_notes(pubsub_notes(self.log.clone()));
                 let dir = self.settings.state_dir().join("journal");
                 let cluster = self.settings.cluster.name().to_string();
                 settle_pending(&chain, &dir, &cluster, &|line| self.log.info(&line))?;
@@ -380,6 +383,22 @@ impl Host {
         self.chain()?.accounts(keys).map_err(|e| HostError::chain(e.to_string()))
     }
 
+    /// Subscribes to changes of `key` at the client's commitment (`accountSubscribe`); None
+    /// when no websocket is available (poll instead).
+    pub fn watch_account(
+        &self,
+        key: &Pubkey,
+        out: std::sync::mpsc::Sender<crate::chain::pubsub::Pushed>,
+    ) -> Option<crate::chain::pubsub::Stop> {
+        let chain = self.chain().ok()?;
+        let config = solana_rpc_client_api::config::RpcAccountInfoConfig {
+            encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+            commitment: Some(chain.rpc().commitment()),
+            ..Default::default()
+        };
+        chain.live()?.subscribe(crate::chain::pubsub::What::Account(*key, config), out)
+    }
+
     /// Reads an account from the cluster now (for polling: `wait_for`).
     pub fn fresh_account(&self, key: &Pubkey) -> Result<Option<Account>, HostError> {
         self.chain()?.fresh_account(key).map_err(|e| HostError::chain(e.to_string()))
@@ -399,6 +418,14 @@ impl Host {
         match self.chain.get() {
             Some(Ok(chain)) => chain.finish().map_err(|e| HostError::chain(e.to_string())),
             _ => Ok(()),
+        }
+    }
+
+    /// Transactions confirmed (by `signatureSubscribe`, by status polls), when a chain was used.
+    pub fn confirmations(&self) -> Option<(usize, usize)> {
+        match self.chain.get() {
+            Some(Ok(chain)) => Some(chain.confirmations()),
+            _ => None,
         }
     }
 
@@ -537,4 +564,12 @@ mod tests {
         assert!(host.sink::<Takes>().is_none());
         assert_eq!(host.send("step", &step, &[]).unwrap(), "lasting");
     }
+}
+
+/// PubSub notes in the execution's log: connections and fallbacks under `-v`, warnings always.
+fn pubsub_notes(log: Log) -> crate::chain::pubsub::link::Notes {
+    Arc::new(move |note| match note {
+        crate::chain::pubsub::link::Note::Debug(message) => log.debug(&message),
+        crate::chain::pubsub::link::Note::Warning(message) => log.warn(&message),
+    })
 }

@@ -5,6 +5,8 @@
 use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
 use crate::chain::programs::{self, Deployment};
+use crate::chain::pubsub::Live;
+use crate::chain::pubsub::link::{self, Notes};
 use crate::chain::reads::{MAX_KEYS_PER_REQUEST, Reads};
 use crate::chain::round_trips::{Counting, RoundTrips};
 use crate::chain::settings::Settings;
@@ -147,6 +149,12 @@ pub struct Chain {
     upstream: Option<Arc<RpcClient>>,
     /// Programs checked on the upstream cluster, for the plan.
     deployments: std::sync::Mutex<std::collections::BTreeMap<Pubkey, Deployment>>,
+    /// The cluster's PubSub websocket, when one is known (always for the embedded chain).
+    ws_url: Option<String>,
+    live: OnceLock<Live>,
+    notes: OnceLock<Notes>,
+    /// Transactions confirmed by a push (`signatureSubscribe`) and by status polls.
+    confirmed: [AtomicUsize; 2],
 }
 
 /// Attempts of a read that fails for transport reasons (timeouts, 429) before giving up.
@@ -209,6 +217,10 @@ impl Chain {
                     programs: settings.programs,
                     upstream: None,
                     deployments: Default::default(),
+                    ws_url: settings.ws_url.clone(),
+                    live: OnceLock::new(),
+                    notes: OnceLock::new(),
+                    confirmed: Default::default(),
                 })
             }
         }
@@ -275,6 +287,10 @@ impl Chain {
             programs,
             upstream: None,
             deployments: Default::default(),
+            ws_url: None,
+            live: OnceLock::new(),
+            notes: OnceLock::new(),
+            confirmed: Default::default(),
         }
     }
 
@@ -431,6 +447,35 @@ impl Chain {
 
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+
+    pub fn count_confirmation(&self, pushed: bool) {
+        self.confirmed[usize::from(!pushed)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Transactions confirmed so far: (by `signatureSubscribe`, by status polls).
+    pub fn confirmations(&self) -> (usize, usize) {
+        (self.confirmed[0].load(Ordering::Relaxed), self.confirmed[1].load(Ordering::Relaxed))
+    }
+
+    /// Where PubSub notes go (`-v` lines, warnings); set before the first subscription.
+    pub fn set_notes(&self, notes: Notes) {
+        let _ = self.notes.set(notes);
+    }
+
+    /// The PubSub side of this client: the cluster's websocket (None when none is known) or
+    /// the embedded chain's own.
+    pub fn live(&self) -> Option<&Live> {
+        if let Some(live) = self.live.get() {
+            return Some(live);
+        }
+        let notes = self.notes.get().cloned().unwrap_or_else(|| Arc::new(link::warnings_only));
+        let live = match (&self.localnet, &self.ws_url) {
+            (Some(handle), _) => Live::loopback(Arc::clone(handle), self.runtime.handle().clone(), notes),
+            (None, Some(url)) => Live::cluster(url.clone(), self.runtime.handle().clone(), notes),
+            (None, None) => return None,
+        };
+        Some(self.live.get_or_init(|| live))
     }
 
     /// An account (None when it does not exist), read through the execution's reads.

@@ -16,8 +16,12 @@
 //! accounts (capped). Transport failures (timeouts, 429) back off and retry.
 
 use crate::chain::client::{Chain, ChainError, FailedTransaction, is_transient};
+use crate::chain::pubsub::{Pushed, What};
 use solana_commitment_config::CommitmentConfig;
-use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransactionConfig};
+use solana_rpc_client_api::config::{
+    RpcSendTransactionConfig, RpcSignatureSubscribeConfig, RpcSimulateTransactionConfig,
+};
+use solana_rpc_client_api::response::RpcSignatureResult;
 use solana_rpc_client_api::response::RpcSimulateTransactionResult;
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
@@ -26,6 +30,7 @@ use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
 use solana_transaction_status_client_types::TransactionStatus;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 /// Fresh signatures (blockhashes) tried before giving up.
@@ -365,17 +370,71 @@ fn wait_for_status(
     commitment: CommitmentConfig,
     polls: usize,
 ) -> Result<Option<Signing>, ChainError> {
+    if let Some(pushed) = pushed_status(chain, signature, commitment, polls) {
+        return pushed;
+    }
     let mut unseen = 0;
     while unseen < polls {
         match status(chain, signature) {
             Some(s) if s.err.is_some() => return Err(failed_status(signature, s)),
-            Some(s) if s.satisfies_commitment(commitment) => return Ok(Some(Signing::Landed)),
+            Some(s) if s.satisfies_commitment(commitment) => {
+                chain.count_confirmation(false);
+                return Ok(Some(Signing::Landed));
+            }
             Some(_) => unseen = 0,
             None => unseen += 1,
         }
         std::thread::sleep(poll_interval(chain));
     }
     Ok(None)
+}
+
+/// `wait_for_status` by `signatureSubscribe`: the node tells when the transaction reaches the
+/// commitment; while it is silent, one status poll per window tells whether it was seen at all
+/// (seen below the commitment: keep waiting; unseen: the caller resends). None when the
+/// websocket is unavailable or drops: the caller polls.
+fn pushed_status(
+    chain: &Chain,
+    signature: Signature,
+    commitment: CommitmentConfig,
+    polls: usize,
+) -> Option<Result<Option<Signing>, ChainError>> {
+    let (sender, pushes) = std::sync::mpsc::channel();
+    let config = RpcSignatureSubscribeConfig { commitment: Some(commitment), enable_received_notification: None };
+    let _stop = chain.live()?.subscribe(What::Signature(signature, config), sender)?;
+    let window = poll_interval(chain) * polls as u32;
+    loop {
+        match pushes.recv_timeout(window) {
+            Ok(Pushed::Signature(response)) => {
+                let RpcSignatureResult::ProcessedSignature(result) = response.value else { continue };
+                chain.count_confirmation(true);
+                return Some(match result.err {
+                    None => Ok(Some(Signing::Landed)),
+                    Some(err) => Err(failed_status(
+                        signature,
+                        TransactionStatus {
+                            slot: response.context.slot,
+                            confirmations: None,
+                            status: Err(err.clone().into()),
+                            err: Some(err.into()),
+                            confirmation_status: None,
+                        },
+                    )),
+                });
+            }
+            Ok(Pushed::Ended) | Err(RecvTimeoutError::Disconnected) => return None,
+            Ok(_) => {}
+            Err(RecvTimeoutError::Timeout) => match status(chain, signature) {
+                Some(s) if s.err.is_some() => return Some(Err(failed_status(signature, s))),
+                Some(s) if s.satisfies_commitment(commitment) => {
+                    chain.count_confirmation(false);
+                    return Some(Ok(Some(Signing::Landed)));
+                }
+                Some(_) => {}
+                None => return Some(Ok(None)),
+            },
+        }
+    }
 }
 
 /// After its blockhash expired: found in history (then it landed, once its status reaches the

@@ -8,6 +8,7 @@ pub mod exec_lock;
 pub mod journal;
 pub mod landing;
 pub mod programs;
+pub mod pubsub;
 pub mod reads;
 pub mod recovery;
 pub mod round_trips;

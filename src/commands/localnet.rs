@@ -29,7 +29,7 @@ fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
 pub fn serve(
     settings: &Settings,
     bind: IpAddr,
-    port: u16,
+    (port, ws_port): (u16, Option<u16>),
     slot_ms: u64,
     (runs, crew): (Vec<String>, Crew),
     log: Log,
@@ -53,24 +53,39 @@ pub fn serve(
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
-            .await
-            .map_err(|e| Failure::usage(format!("cannot listen on {bind}:{port}: {e}")))?;
+        let listen = |port: u16| async move {
+            tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
+                .await
+                .map_err(|e| Failure::usage(format!("cannot listen on {bind}:{port}: {e}")))
+        };
+        let listener = listen(port).await?;
         let address = listener.local_addr().map_err(|e| Failure::usage(e.to_string()))?;
-        // Always printed (even with -q): scripts and tests read the address from here.
+        // The validator's habit: PubSub on the RPC port + 1 (a free one when the RPC's is).
+        let ws_port = ws_port.unwrap_or(if port == 0 { 0 } else { address.port().wrapping_add(1) });
+        let ws_listener = listen(ws_port).await?;
+        let ws_address = ws_listener.local_addr().map_err(|e| Failure::usage(e.to_string()))?;
+        // Always printed (even with -q): scripts and tests read the addresses from here.
         eprintln!("serving the localnet at {} on http://{address}", settings.localnet_dir.display());
+        eprintln!("PubSub websocket on ws://{ws_address}");
         start_training();
-        let shutdown = async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .expect("SIGTERM can be watched");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
         };
-        crate::localnet::server::serve(listener, Arc::clone(&handle), shutdown)
-            .await
-            .map_err(|e| Failure::new(ExitCode::Chain, format!("localnet server: {e}")))
+        let pubsub =
+            crate::localnet::rpc::pubsub::serve(ws_listener, Arc::clone(&handle), until_stopped(stopped.clone()));
+        let http = crate::localnet::server::serve(listener, Arc::clone(&handle), until_stopped(stopped));
+        let (http, _) = tokio::join!(http, pubsub);
+        http.map_err(|e| Failure::new(ExitCode::Chain, format!("localnet server: {e}")))
     })?;
     log.info("localnet state saved; server stopped");
     Ok(ExitCode::Success)

@@ -50,6 +50,7 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         Command::Config(ConfigCommand::Check { file }) => config::check(file, log),
         Command::Localnet(LocalnetCommand::Serve {
             port,
+            ws_port,
             bind,
             slot_ms,
             clients,
@@ -62,7 +63,7 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
                 silent: *silent_clients,
                 unhealthy: *unhealthy_clients,
             };
-            localnet::serve(&settings()?, *bind, *port, *slot_ms, (runs.clone(), crew), log)
+            localnet::serve(&settings()?, *bind, (*port, *ws_port), *slot_ms, (runs.clone(), crew), log)
         }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),

@@ -165,6 +165,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     if let Some(round_trips) = runtime.host.round_trips() {
         log.debug(&round_trips.summary());
     }
+    if let Some((pushed, polled)) = runtime.host.confirmations().filter(|(a, b)| a + b > 0) {
+        log.debug(&format!("confirmations: {pushed} by signatureSubscribe, {polled} by status polls"));
+    }
     if let Err(diagnostic) = &result {
         log.error(runtime.render(diagnostic).trim_end());
         log.error(&sent_note(&sent, runtime.host.unlanded_sends()));

@@ -7,8 +7,9 @@
 //! at the commitment level it asks for (`finalized` when it names none, as the validator does;
 //! see `commitment`).
 
-mod accounts;
-mod params;
+pub mod accounts;
+pub mod params;
+pub mod pubsub;
 mod response;
 mod transactions;
 

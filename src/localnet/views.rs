@@ -2,13 +2,14 @@
 //! and accepted blockhashes, its accounts, and a way to run a simulation against the root's
 //! state, as a validator's preflight at `finalized` runs on the root's bank.
 
-use crate::localnet::Localnet;
 use crate::localnet::chain_params::BLOCKHASH_VALIDITY_SLOTS;
 use crate::localnet::commitment::{FINALIZED_DEPTH, slot_at};
+use crate::localnet::{Localnet, TxRecord};
 use solana_commitment_config::CommitmentLevel;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Signature;
 
 impl Localnet {
     /// The highest rooted (finalized) slot.
@@ -91,5 +92,15 @@ impl Localnet {
         if !account.executable() {
             let _ = self.svm.set_account(key, account);
         }
+    }
+}
+
+impl Localnet {
+    /// The transactions recorded after the chain's first `seen` (by `transaction_count`),
+    /// oldest first, with their signatures: what a logs subscription has not heard of yet.
+    pub fn records_after(&self, seen: u64) -> impl Iterator<Item = (&Signature, &TxRecord)> {
+        let first_kept = self.transaction_count().saturating_sub(self.history_order.len() as u64);
+        let skip = seen.saturating_sub(first_kept) as usize;
+        self.history_order.iter().skip(skip).filter_map(|s| Some((s, self.history.get(s)?)))
     }
 }

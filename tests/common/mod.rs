@@ -7,6 +7,7 @@ pub mod anchor_log;
 pub mod local_server;
 pub mod programs;
 pub mod proxy;
+pub mod shape;
 pub mod validator;
 pub mod webhook;
 
@@ -144,6 +145,17 @@ impl Runbook {
     }
 }
 
+/// The fixture config with timings of a few seconds, so epochs pass quickly in real time.
+pub fn fast_config(total_steps: u32) -> String {
+    let base = std::fs::read_to_string(fixture("configs/config.toml")).unwrap();
+    base.replace("warmup_time = 15", "warmup_time = 3")
+        .replace("cooldown_time = 30", "cooldown_time = 2")
+        .replace("epoch_time = 60", "epoch_time = 8")
+        .replace("max_round_train_time = 15", "max_round_train_time = 3")
+        .replace("waiting_for_members_extra_time = 3", "waiting_for_members_extra_time = 1")
+        .replace("total_steps = 25000\nwaiting", &format!("total_steps = {total_steps}\nwaiting"))
+}
+
 /// A file from `tests/fixtures` (upstream data kept in the repository; see its README).
 pub fn fixture(relative: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
@@ -155,6 +167,8 @@ pub fn fixture(relative: &str) -> PathBuf {
 pub struct Server {
     pub child: std::process::Child,
     pub url: String,
+    /// The PubSub websocket's URL (the second line serve prints).
+    pub ws_url: String,
 }
 
 impl Server {
@@ -173,11 +187,18 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn localnet serve");
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
-        std::io::BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut line).unwrap();
+        stderr.read_line(&mut line).unwrap();
         let url = line.trim().rsplit(' ').next().unwrap().to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-        Self { child, url }
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let ws_url = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(ws_url.starts_with("ws://127.0.0.1:"), "{line}");
+        // Keep draining stderr, so a chatty server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Self { child, url, ws_url }
     }
 
     /// One raw JSON-RPC exchange over loopback (HTTP/1.1, as any client sends it): the whole

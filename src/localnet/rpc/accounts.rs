@@ -122,7 +122,7 @@ pub fn get_program_accounts(net: &Localnet, params: &Value) -> Result<Value, Rpc
     Ok(if config.with_context.unwrap_or(false) { with_context(net.slot_at(level), json!(keyed)) } else { json!(keyed) })
 }
 
-fn allows(net: &Localnet, filter: &RpcFilterType, account: &Account) -> bool {
+pub fn allows(net: &Localnet, filter: &RpcFilterType, account: &Account) -> bool {
     match filter {
         RpcFilterType::DataSize(size) => account.data.len() as u64 == *size,
         RpcFilterType::Memcmp(memcmp) => memcmp.bytes_match(&account.data),

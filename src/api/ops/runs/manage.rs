@@ -536,19 +536,30 @@ pub mod run_api {
         Ok(changed(vec![host.send(&format!("run \"{}\": close", r.run_id), &[ix], &[])?]))
     }
 
-    /// Waits until the run is in `state` (display or variant name), polling once a second, up
-    /// to `timeout` seconds; returns the state, or fails on timeout.
+    /// Waits until the run is in `state` (display or variant name), up to `timeout` seconds;
+    /// returns the state, or fails on timeout. The run is re-read whenever the node says its
+    /// account changed (`accountSubscribe`), and at least every 30 s; without a websocket, once
+    /// a second.
     #[rhai_fn(name = "wait_for", return_raw)]
     pub fn wait_for(ctx: NativeCallContext, r: &mut RunHandle, state: &str, timeout: INT) -> Res<String> {
+        use crate::chain::pubsub::Pushed;
+        use std::sync::mpsc::RecvTimeoutError;
+        use std::time::{Duration, Instant};
+        const POLL: Duration = Duration::from_secs(1);
+        const REREAD: Duration = Duration::from_secs(30);
         let host = host_of(&ctx);
         let wanted = parse_state(state)?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout.max(0) as u64);
+        let deadline = Instant::now() + Duration::from_secs(timeout.max(0) as u64);
+        let (sender, pushes) = std::sync::mpsc::channel();
+        // Subscribed before each read, so no change between the read and the wait is missed.
+        let mut subscription = host.watch_account(&r.account, sender.clone());
         loop {
             let current = r.fresh_state(&host)?;
             if current == wanted {
                 return Ok(current.display().to_string());
             }
-            if std::time::Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 return Err(HostError::chain(format!(
                     "run \"{}\" is still {} after {timeout} s (waiting for {})",
                     r.run_id,
@@ -557,7 +568,24 @@ pub mod run_api {
                 ))
                 .into());
             }
-            std::thread::sleep(std::time::Duration::from_secs(1));
+            let left = deadline - now;
+            if subscription.is_none() {
+                std::thread::sleep(left.min(POLL));
+                subscription = host.watch_account(&r.account, sender.clone());
+                continue;
+            }
+            match pushes.recv_timeout(left.min(REREAD)) {
+                Ok(Pushed::Ended) | Err(RecvTimeoutError::Disconnected) => subscription = None,
+                // A burst of changes is one re-read.
+                Ok(_) => {
+                    while let Ok(more) = pushes.try_recv() {
+                        if matches!(more, Pushed::Ended) {
+                            subscription = None;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
         }
     }
 
