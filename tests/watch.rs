@@ -360,3 +360,34 @@ fn live_view_through_localnet_serve_sees_changes_as_they_land() {
     assert_restored(&tail);
     assert_eq!(server.stop(), 0);
 }
+
+#[test]
+fn a_view_kept_by_pushes_makes_no_request_from_its_first_read_to_a_pause_landing() {
+    let rb = trained();
+    let server = Server::start(&rb);
+    // HTTP through a counting proxy; the websocket straight to serve.
+    let proxy = common::proxy::Proxy::start(&server.url);
+    let requests = || proxy.counts().values().sum::<usize>();
+    let args = ["-u", proxy.url.as_str(), "--ws-url", server.ws_url.as_str(), "--interval", "0.3"];
+    let mut live = Live::start(&rb, &args, false);
+    live.wait_for("run 1/2: public-run");
+    live.key("\r");
+    live.wait_for("transitions seen");
+    let first_read = requests();
+    assert!(first_read > 0, "the first refresh reads the cluster");
+    // Polling every 0.3 s would have read again by now; a followed view has not.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(requests(), first_read, "a steady view makes no request: {:?}", proxy.counts());
+    std::fs::write(rb.path("pause.rhai"), "run(\"public-run\").pause();\n").unwrap();
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    rb.run_args(["run", "pause.rhai", "-u", &server.url, "-k", &payer]).success();
+    let screen = live.wait_for("Waiting for members -> Paused");
+    assert!(screen.contains("phase Paused"), "{screen}");
+    assert_eq!(requests(), first_read, "the change came by push: {:?}", proxy.counts());
+    let before = live.raw.len();
+    live.key("q");
+    let (code, tail) = live.exit(before);
+    assert_eq!(code, 0);
+    assert_restored(&tail);
+    assert_eq!(server.stop(), 0);
+}

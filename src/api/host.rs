@@ -514,6 +514,14 @@ impl Host {
     }
 }
 
+/// PubSub notes in the execution's log: connections and fallbacks under `-v`, warnings always.
+fn pubsub_notes(log: Log) -> crate::chain::pubsub::link::Notes {
+    Arc::new(move |note| match note {
+        crate::chain::pubsub::link::Note::Debug(message) => log.debug(&message),
+        crate::chain::pubsub::link::Note::Warning(message) => log.warn(&message),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,10 +574,3 @@ mod tests {
     }
 }
 
-/// PubSub notes in the execution's log: connections and fallbacks under `-v`, warnings always.
-fn pubsub_notes(log: Log) -> crate::chain::pubsub::link::Notes {
-    Arc::new(move |note| match note {
-        crate::chain::pubsub::link::Note::Debug(message) => log.debug(&message),
-        crate::chain::pubsub::link::Note::Warning(message) => log.warn(&message),
-    })
-}

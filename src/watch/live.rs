@@ -21,7 +21,8 @@ pub type Refresh = Result<(Snapshot, u64), String>;
 /// A refresh with the source's note of the moment.
 pub type Update = (Refresh, Option<String>);
 
-/// Reads every `interval` on a thread until `stop` is set, sending each outcome.
+/// Reads on a thread until `stop` is set, sending each outcome: on every push of a followed
+/// cluster, else every `interval`.
 pub fn spawn_reader(
     source: Source,
     mut reader: Reader,
@@ -35,11 +36,7 @@ pub fn spawn_reader(
             if sender.send((refresh, source.note())).is_err() {
                 return;
             }
-            let mut waited = Duration::ZERO;
-            while waited < interval && !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                waited += TICK;
-            }
+            source.wait(interval, &stop);
         }
     });
     receiver

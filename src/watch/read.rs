@@ -91,7 +91,12 @@ impl Reader {
     }
 
     pub fn read(&mut self, chain: &Chain) -> Result<Snapshot, ChainError> {
-        let (mut instances, missing) = self.instances(chain)?;
+        self.read_from(chain, chain)
+    }
+
+    /// `read`, with accounts taken from `fetch` (the cluster, or a mirror kept by pushes).
+    pub fn read_from(&mut self, chain: &Chain, fetch: &dyn Fetch) -> Result<Snapshot, ChainError> {
+        let (mut instances, missing) = self.instances(fetch)?;
         instances.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
         // The main read: coordinator accounts, main authorities (treasurer runs of rewarded
         // runs) and the treasury token accounts of runs whose mint is known.
@@ -102,14 +107,13 @@ impl Reader {
                 keys.push(pdas::associated_token(&i.main_authority, mint));
             }
         }
-        let (slot, accounts) =
-            if keys.is_empty() { (current_slot(chain)?, Vec::new()) } else { multiple_accounts(chain, &keys)? };
+        let (slot, accounts) = if keys.is_empty() { (fetch.slot()?, Vec::new()) } else { fetch.multiple(&keys)? };
         // No runs on a real cluster: say so when it has no coordinator program at all.
         let notice =
             (keys.is_empty() && !chain.is_embedded()).then(|| chain.undeployed(&[self.ids.coordinator])).flatten();
         let mut fetched: HashMap<Pubkey, Account> =
             keys.iter().zip(accounts).filter_map(|(k, a)| a.map(|a| (*k, a))).collect();
-        self.learn_mints(chain, &instances, &mut fetched)?;
+        self.learn_mints(fetch, &instances, &mut fetched)?;
         let mut runs = Vec::with_capacity(instances.len());
         let mut unreadable = Vec::new();
         for (instance_address, instance) in instances {
@@ -129,12 +133,12 @@ impl Reader {
     }
 
     /// The selected runs' instances (address and account), and the named runs not found.
-    fn instances(&self, chain: &Chain) -> Result<(Vec<Instance>, Vec<String>), ChainError> {
+    fn instances(&self, fetch: &dyn Fetch) -> Result<(Vec<Instance>, Vec<String>), ChainError> {
         let decode = |data: &[u8]| CoordinatorInstance::decode(data).ok();
         match &self.selection {
             Selection::Runs(run_ids) => {
                 let keys: Vec<Pubkey> = run_ids.iter().map(|id| pdas::coordinator_instance(&self.ids, id)).collect();
-                let (_, accounts) = multiple_accounts(chain, &keys)?;
+                let (_, accounts) = fetch.multiple(&keys)?;
                 let mut found = Vec::new();
                 let mut missing = Vec::new();
                 for ((id, key), account) in run_ids.iter().zip(keys).zip(accounts) {
@@ -159,15 +163,8 @@ impl Reader {
                     },
                     ..Default::default()
                 };
-                let program = self.ids.coordinator;
-                let accounts = chain.read(move |rpc| {
-                    let config = config.clone();
-                    async move { rpc.get_program_ui_accounts_with_config(&program, config).await }
-                })?;
-                let found = accounts
-                    .into_iter()
-                    .filter_map(|(key, a)| a.data.decode().and_then(|data| decode(&data)).map(|i| (key, i)))
-                    .collect();
+                let accounts = fetch.program_accounts(self.ids.coordinator, config)?;
+                let found = accounts.into_iter().filter_map(|(key, a)| decode(&a.data).map(|i| (key, i))).collect();
                 Ok((found, Vec::new()))
             }
         }
@@ -177,7 +174,7 @@ impl Reader {
     /// seen for the first time, adding the token accounts to `fetched`.
     fn learn_mints(
         &mut self,
-        chain: &Chain,
+        fetch: &dyn Fetch,
         instances: &[Instance],
         fetched: &mut HashMap<Pubkey, Account>,
     ) -> Result<(), ChainError> {
@@ -193,7 +190,7 @@ impl Reader {
             return Ok(());
         }
         let keys: Vec<Pubkey> = new.iter().flat_map(|(run, mint)| [*mint, pdas::associated_token(run, mint)]).collect();
-        let (_, accounts) = multiple_accounts(chain, &keys)?;
+        let (_, accounts) = fetch.multiple(&keys)?;
         let mut accounts = accounts.into_iter();
         for (run, mint) in new {
             let (mint_account, token_account) = (accounts.next().flatten(), accounts.next().flatten());
@@ -221,31 +218,58 @@ impl Reader {
     }
 }
 
-/// The slot at the client's commitment (when there is nothing to read it from).
-fn current_slot(chain: &Chain) -> Result<u64, ChainError> {
-    chain.read(|rpc| async move {
-        let commitment = rpc.commitment();
-        rpc.get_slot_with_commitment(commitment).await
-    })
+/// Where a read takes accounts from.
+pub trait Fetch {
+    /// The slot at the client's commitment (when there is nothing to read it from).
+    fn slot(&self) -> Result<u64, ChainError>;
+    /// Accounts by key, with the slot they were read at.
+    fn multiple(&self, keys: &[Pubkey]) -> Result<(u64, Vec<Option<Account>>), ChainError>;
+    /// A program's accounts that pass `config`'s filters.
+    fn program_accounts(
+        &self,
+        program: Pubkey,
+        config: RpcProgramAccountsConfig,
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError>;
 }
 
-/// `getMultipleAccounts` in requests of at most 100 keys; the slot of the last response.
-fn multiple_accounts(chain: &Chain, keys: &[Pubkey]) -> Result<(u64, Vec<Option<Account>>), ChainError> {
-    let mut slot = 0;
-    let mut all = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(MAX_KEYS_PER_REQUEST) {
-        let chunk = chunk.to_vec();
-        let response = chain.read(move |rpc| {
-            let chunk = chunk.clone();
-            async move {
-                let commitment = rpc.commitment();
-                rpc.get_multiple_accounts_with_commitment(&chunk, commitment).await
-            }
-        })?;
-        slot = response.context.slot;
-        all.extend(response.value);
+impl Fetch for Chain {
+    fn slot(&self) -> Result<u64, ChainError> {
+        self.read(|rpc| async move {
+            let commitment = rpc.commitment();
+            rpc.get_slot_with_commitment(commitment).await
+        })
     }
-    Ok((slot, all))
+
+    /// `getMultipleAccounts` in requests of at most 100 keys; the slot of the last response.
+    fn multiple(&self, keys: &[Pubkey]) -> Result<(u64, Vec<Option<Account>>), ChainError> {
+        let mut slot = 0;
+        let mut all = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_KEYS_PER_REQUEST) {
+            let chunk = chunk.to_vec();
+            let response = self.read(move |rpc| {
+                let chunk = chunk.clone();
+                async move {
+                    let commitment = rpc.commitment();
+                    rpc.get_multiple_accounts_with_commitment(&chunk, commitment).await
+                }
+            })?;
+            slot = response.context.slot;
+            all.extend(response.value);
+        }
+        Ok((slot, all))
+    }
+
+    fn program_accounts(
+        &self,
+        program: Pubkey,
+        config: RpcProgramAccountsConfig,
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        let accounts = self.read(move |rpc| {
+            let config = config.clone();
+            async move { rpc.get_program_ui_accounts_with_config(&program, config).await }
+        })?;
+        Ok(accounts.into_iter().filter_map(|(key, a)| a.decode::<Account>().map(|a| (key, a))).collect())
+    }
 }
 
 #[cfg(test)]

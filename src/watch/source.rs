@@ -1,5 +1,6 @@
 //! Where `watch` reads from. A cluster (`localnet serve` included) is one RPC client kept for
-//! the whole session. The embedded localnet is read from its last saved state file without
+//! the whole session, and when its websocket is known, a mirror its pushes keep current (a
+//! steady view then makes no request). The embedded localnet is read from its last saved state file without
 //! taking the localnet's lock — the file is replaced atomically, so a read never sees a torn
 //! state and never makes a runbook wait — through the same JSON-RPC dispatcher as any cluster.
 
@@ -9,10 +10,16 @@ use crate::chain::settings::Settings;
 use crate::cli::Commitment;
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
+use crate::watch::mirror::Mirror;
 use crate::watch::read::{Reader, Snapshot};
 use solana_commitment_config::CommitmentConfig;
 use std::fs::{OpenOptions, TryLockError};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often a wait checks whether the view is closing.
+const TICK: Duration = Duration::from_millis(100);
 
 pub enum Source {
     Embedded {
@@ -20,7 +27,7 @@ pub enum Source {
         commitment: CommitmentConfig,
     },
     /// Boxed: a client is much larger than a directory name.
-    Cluster(Box<Chain>),
+    Cluster(Box<Chain>, Mirror),
 }
 
 impl Source {
@@ -34,7 +41,7 @@ impl Source {
                 };
                 Source::Embedded { dir: settings.localnet_dir.clone(), commitment }
             }
-            Cluster::Rpc { .. } => Source::Cluster(Box::new(Chain::connect(settings, || {})?)),
+            Cluster::Rpc { .. } => Source::Cluster(Box::new(Chain::connect(settings, || {})?), Mirror::default()),
         })
     }
 
@@ -48,10 +55,24 @@ impl Source {
                 let snapshot = reader.read(&chain)?;
                 Ok((snapshot, round_trips(&chain)))
             }
-            Source::Cluster(chain) => {
+            Source::Cluster(chain, mirror) => {
                 let before = round_trips(chain);
-                let snapshot = reader.read(chain)?;
+                let snapshot = reader.read_from(chain, &mirror.on(chain))?;
                 Ok((snapshot, round_trips(chain) - before))
+            }
+        }
+    }
+
+    /// Waits until the next refresh is due: the next push on a followed cluster, else
+    /// `interval`; returns early once `stop` is set.
+    pub fn wait(&self, interval: Duration, stop: &AtomicBool) {
+        match self {
+            Source::Cluster(_, mirror) => mirror.wait(interval, stop),
+            Source::Embedded { .. } => {
+                let started = Instant::now();
+                while started.elapsed() < interval && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK.min(interval));
+                }
             }
         }
     }

@@ -106,12 +106,23 @@ impl Live {
     /// (so a read made after this returns cannot miss a change the subscription would report).
     /// None when the websocket is unavailable: poll instead.
     pub fn subscribe(&self, what: What, out: Sender<Pushed>) -> Option<Stop> {
+        self.subscribe_tagged(what, out, |pushed| pushed)
+    }
+
+    /// `subscribe`, each push passed through `tag` (which says which subscription it came
+    /// from, when several share one channel).
+    pub fn subscribe_tagged<T: Send + 'static>(
+        &self,
+        what: What,
+        out: Sender<T>,
+        tag: impl Fn(Pushed) -> T + Send + 'static,
+    ) -> Option<Stop> {
         let (ready, confirmed) = oneshot::channel();
         let (stop, stopped) = oneshot::channel();
         let opened = self.runtime.block_on(async {
             let link = self.link().await?;
             let client = link.client().await?;
-            self.runtime.spawn(forward(link, client, what, out, ready, stopped));
+            self.runtime.spawn(forward(link, client, what, (out, tag), ready, stopped));
             confirmed.await.ok()
         });
         opened.unwrap_or(false).then(|| Stop(Some(stop)))
@@ -136,11 +147,11 @@ async fn open(client: &PubsubClient, what: What) -> Result<(BoxStream<'_, Pushed
     })
 }
 
-async fn forward(
+async fn forward<T>(
     link: Arc<Link>,
     client: Arc<PubsubClient>,
     what: What,
-    out: Sender<Pushed>,
+    (out, tag): (Sender<T>, impl Fn(Pushed) -> T),
     ready: oneshot::Sender<bool>,
     mut stopped: oneshot::Receiver<()>,
 ) {
@@ -156,10 +167,10 @@ async fn forward(
     loop {
         tokio::select! {
             pushed = stream.next() => match pushed {
-                Some(pushed) => if out.send(pushed).is_err() { break },
+                Some(pushed) => if out.send(tag(pushed)).is_err() { break },
                 None => {
                     link.lost(&client);
-                    let _ = out.send(Pushed::Ended);
+                    let _ = out.send(tag(Pushed::Ended));
                     return;
                 }
             },
