@@ -220,6 +220,11 @@ pub struct RunArgs {
     /// cluster.
     #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "dry_run")]
     pub train: usize,
+    /// After the runbook has run, keep calling the handlers it registered (`r.on_transition`,
+    /// `r.on_epoch_end`, `every_slots`, …) as its runs change, until `stop_following()` or
+    /// SIGINT/SIGTERM.
+    #[arg(long)]
+    pub follow: bool,
     /// Arguments visible to the runbook as the ARGS array.
     #[arg(last = true)]
     pub args: Vec<String>,

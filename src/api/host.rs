@@ -15,6 +15,7 @@ use crate::chain::recovery::settle_pending;
 use crate::chain::settings::Settings;
 use crate::chain::signer::SignerSource;
 use crate::localnet::handle::Handle;
+use crate::api::values::handlers::Handlers;
 use crate::ui::Log;
 use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
@@ -62,6 +63,8 @@ pub struct Host {
     notifications: Mutex<Vec<Value>>,
     /// Where steps go before the cluster, the last installed asked first.
     sinks: Mutex<Vec<Arc<dyn StepSink>>>,
+    /// Follow mode's handlers, registered by the runbook.
+    pub handlers: Handlers,
 }
 
 /// Takes a step's instructions before they are sent: a feature built on the host installs one
@@ -129,6 +132,7 @@ impl Host {
             touched_runs: Mutex::default(),
             notifications: Mutex::default(),
             sinks: Mutex::default(),
+            handlers: Handlers::default(),
         })
     }
 
@@ -397,6 +401,16 @@ impl Host {
             ..Default::default()
         };
         chain.live()?.subscribe(crate::chain::pubsub::What::Account(*key, config), out)
+    }
+
+    /// The cluster's slot at the client's commitment, read now.
+    pub fn slot(&self) -> Result<u64, HostError> {
+        self.chain()?
+            .read(|rpc| async move {
+                let commitment = rpc.commitment();
+                rpc.get_slot_with_commitment(commitment).await
+            })
+            .map_err(|e| HostError::chain(e.to_string()))
     }
 
     /// Reads an account from the cluster now (for polling: `wait_for`).

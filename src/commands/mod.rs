@@ -5,6 +5,7 @@ pub mod check;
 pub mod config;
 pub mod decode;
 pub mod docs;
+pub mod follow;
 pub mod localnet;
 pub mod repl;
 pub mod run;

@@ -109,10 +109,43 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         }
         settings.yes = true;
     }
-    let Execution { runtime, result } = execute(global, args, settings, &log, &constants, &interrupt, args.dry_run);
+    let Execution { runtime, result, ast } =
+        execute(global, args, settings, &log, &constants, &interrupt, args.dry_run);
     // Whatever happened, the embedded chain keeps what was sent.
     if let Err(e) = runtime.host.finish() {
         log.error(&format!("error: {}", e.message));
+    }
+    let mut result = result;
+    if let (true, Ok(_), Some(ast)) = (args.follow, &result, &ast) {
+        if args.dry_run {
+            let plan = runtime.host.take_plan();
+            if !plan.is_empty() {
+                log.error(&format!("the runbook's body would send:\n{}", crate::localnet::plan::render(&plan)));
+            }
+        }
+        // Each handler takes the lock for itself: cron runs of the runbook interleave.
+        drop(_lock);
+        let follow = crate::commands::follow::Follow {
+            runtime: &runtime,
+            ast,
+            log: &log,
+            lock_path: lock_path.clone(),
+            lock_timeout: Duration::from_secs(global.lock_timeout),
+            metrics_file: args.metrics_file.as_deref(),
+            dry_run: args.dry_run,
+            interrupt: &interrupt,
+            started,
+        };
+        let code = follow.run();
+        if code != ExitCode::Success {
+            result = Err(Diagnostic::plain(
+                code,
+                &args.file.display().to_string(),
+                "following ended; some handlers failed (see above)",
+            ));
+        }
+    } else if !runtime.host.handlers.all().is_empty() && !args.follow {
+        log.info("the runbook registers handlers: run it with --follow to have them called");
     }
     let plan = runtime.host.take_plan();
     let deployments = runtime.host.deployments();
@@ -181,6 +214,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
 struct Execution {
     runtime: Runtime,
     result: Result<rhai::Dynamic, Diagnostic>,
+    /// The compiled runbook, whose closures follow mode calls.
+    ast: Option<rhai::AST>,
 }
 
 /// Compiles and runs the runbook once (for real, or as a dry-run on a fork).
@@ -211,8 +246,11 @@ fn execute(
         runtime.host.settings.signer.describe(),
         runtime.host.settings.signer_origin
     ));
-    let result = runtime.compile_file(&args.file, &scope).and_then(|ast| runtime.run(&mut scope, &ast));
-    Execution { runtime, result }
+    let (result, ast) = match runtime.compile_file(&args.file, &scope) {
+        Ok(ast) => (runtime.run(&mut scope, &ast), Some(ast)),
+        Err(diagnostic) => (Err(diagnostic), None),
+    };
+    Execution { runtime, result, ast }
 }
 
 /// `--train N`: simulated clients train every run of the embedded chain while the runbook

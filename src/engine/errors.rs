@@ -47,6 +47,13 @@ pub struct Diagnostic {
     pub code: ExitCode,
 }
 
+impl Diagnostic {
+    /// A failure of the runbook `file` as a whole, not at a place in it.
+    pub fn plain(code: ExitCode, file: &str, message: &str) -> Self {
+        Diagnostic { message: message.into(), at: Location::new(file, Position::NONE), called_from: Vec::new(), code }
+    }
+}
+
 pub fn from_parse_error(err: &ParseError, file: &str) -> Diagnostic {
     let ParseError(kind, pos) = err;
     let message = match kind.as_ref() {

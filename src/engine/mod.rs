@@ -122,6 +122,12 @@ impl Runtime {
         })
     }
 
+    /// Calls a closure the runbook handed over (a follow-mode handler) with `args`.
+    pub fn call(&self, f: &rhai::FnPtr, ast: &AST, args: Vec<Dynamic>) -> Result<Dynamic, Diagnostic> {
+        let name = ast.source().unwrap_or("runbook").to_string();
+        f.call::<Dynamic>(&self.engine, ast, args).map_err(|e| errors::from_eval_error(&e, &name))
+    }
+
     /// Checks that `path`, imported from the script named `importer`, resolves.
     pub fn locate_module(&self, importer: &str, path: &str) -> Result<(), String> {
         modules::locate(&self.base_dir, Some(importer), path).map(|_| ())

@@ -374,8 +374,9 @@ impl Localnet {
         self.plan = Some(Vec::new());
     }
 
+    /// The plan recorded so far; recording goes on (follow mode plans each handler).
     pub fn take_plan(&mut self) -> Vec<plan::PlannedTransaction> {
-        self.plan.take().unwrap_or_default()
+        self.plan.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// True when `key` was neither fetched from the forked cluster nor written here. The

@@ -1,10 +1,11 @@
 //! The operations runbooks call, one room per domain: `runbook` (parameters, outputs, the
 //! cluster, signers), `runs` (find, create, configure and manage runs), `authz` (join
 //! authorizations), `treasury` (top-ups and claims), `multisig` (Squads v4 governance),
-//! `notify` (webhook alerts), `localnet` (services of the embedded chain) and `inspect` (the
+//! `notify` (webhook alerts), `follow` (handlers for `run --follow`), `localnet` (services of the embedded chain) and `inspect` (the
 //! reports other operations read). Each works through the execution's `Host`.
 
 pub mod authz;
+pub mod follow;
 pub mod inspect;
 pub mod localnet;
 pub mod multisig;
@@ -26,5 +27,6 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(authz::authz_api).into());
     engine.register_global_module(exported_module!(treasury::treasury_api).into());
     engine.register_global_module(exported_module!(notify::notify_api).into());
+    engine.register_global_module(exported_module!(follow::follow_api).into());
     multisig::register(engine);
 }

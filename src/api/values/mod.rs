@@ -7,6 +7,7 @@ pub mod amounts;
 pub mod big_int;
 pub mod display;
 pub mod error;
+pub mod handlers;
 pub mod json;
 pub mod keys;
 pub mod near_miss;
