@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::webhook::Receiver as Webhook;
 use common::{Runbook, Server, fast_config};
 use psyche_runbook::psyche::accounts::BorshAccount;
 use psyche_runbook::psyche::accounts::coordinator_account::CoordinatorAccount;
@@ -140,8 +141,10 @@ fn pauses_sent(rb: &Runbook) -> usize {
 #[test]
 fn a_handler_pauses_a_training_run_once_and_follow_mode_stops_when_it_landed() {
     let (rb, server, client) = training();
-    let follower =
-        Follower::start(&rb, &["follow.rhai", "--set", "run_id=live", "-u", &server.url, "--ws-url", &server.ws_url, "-k", "id.json"]);
+    let follower = Follower::start(
+        &rb,
+        &["follow.rhai", "--set", "run_id=live", "-u", &server.url, "--ws-url", &server.ws_url, "-k", "id.json"],
+    );
     let (code, stderr) = follower.finish();
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("pause sent"), "{stderr}");
@@ -252,4 +255,33 @@ every_slots(1, |slot| { r.pause(); stop_following(); });
     // Without --follow, the handlers are only registered, and the run says so.
     let plain = rb.run_args(["run", "timer.rhai"]).success();
     assert!(plain.stderr.contains("run it with --follow"), "{}", plain.stderr);
+}
+
+#[test]
+fn follow_alerts_raises_the_alert_the_moment_a_run_is_paused_behind_the_operators_back() {
+    let hook = Webhook::start(Duration::ZERO, &[200]);
+    let rb = Runbook::new()
+        .file("psyche-runbook.toml", &format!("[notify]\nwebhook = \"{}\"\n", hook.url("/hook")))
+        .file("pause.rhai", "run(\"quickstart\").pause();\n");
+    rb.run_args(["run", &runbook("quickstart.rhai")]).success();
+    let server = Server::start(&rb);
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    let alerts = runbook("follow-alerts.rhai");
+    let mut follower = Follower::start(&rb, &[&alerts, "-u", &server.url, "--ws-url", &server.ws_url, "-k", &payer]);
+    follower.wait_for("run \"quickstart\": Waiting for members at epoch 1");
+    assert!(hook.received().is_empty(), "nothing is wrong yet");
+    rb.run_args(["run", "pause.rhai", "-u", &server.url, "-k", &payer]).success();
+    follower.wait_for("Waiting for members -> Paused: on_transition");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while hook.received().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SIGTERM ends following cleanly.
+    assert_eq!(unsafe { libc::kill(follower.child.id() as i32, libc::SIGTERM) }, 0);
+    let (code, stderr) = follower.finish();
+    assert_eq!(code, 0, "{stderr}");
+    let received = hook.received();
+    assert_eq!(received.len(), 1, "{received:?}\n{stderr}");
+    assert_eq!(received[0].body["message"], "run \"quickstart\" is Paused");
+    assert_eq!(server.stop(), 0);
 }

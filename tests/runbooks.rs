@@ -29,6 +29,7 @@ fn every_example_runbook_runs_green_and_is_idempotent() {
         "create-public-run.rhai",
         "create-private-run.rhai",
         "top-up-cron.rhai",
+        "follow-alerts.rhai",
         "pause-update-resume.rhai",
         "inspect.rhai",
         "multisig-run.rhai",

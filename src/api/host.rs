@@ -7,6 +7,7 @@
 //! instead), and may give the steps a chain of its own to read.
 
 use crate::api::values::error::HostError;
+use crate::api::values::handlers::Handlers;
 use crate::api::values::keys::SignerHandle;
 use crate::chain::client::Chain;
 use crate::chain::cluster::Cluster;
@@ -15,7 +16,6 @@ use crate::chain::recovery::settle_pending;
 use crate::chain::settings::Settings;
 use crate::chain::signer::SignerSource;
 use crate::localnet::handle::Handle;
-use crate::api::values::handlers::Handlers;
 use crate::ui::Log;
 use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
@@ -587,4 +587,3 @@ mod tests {
         assert_eq!(host.send("step", &step, &[]).unwrap(), "lasting");
     }
 }
-

@@ -92,7 +92,10 @@ impl Follow<'_> {
             match ExecLock::acquire(&self.lock_path, self.lock_timeout, waiting) {
                 Ok(lock) => Some(lock),
                 Err(_) => {
-                    self.log.error(&format!("{label}: the execution lock stayed taken; {} skipped", handler.trigger.name()));
+                    self.log.error(&format!(
+                        "{label}: the execution lock stayed taken; {} skipped",
+                        handler.trigger.name()
+                    ));
                     return false;
                 }
             }
@@ -106,7 +109,11 @@ impl Follow<'_> {
         if self.dry_run {
             let plan = host.take_plan();
             if !plan.is_empty() {
-                self.log.error(&format!("{label}: {} would send:\n{}", handler.trigger.name(), crate::localnet::plan::render(&plan)));
+                self.log.error(&format!(
+                    "{label}: {} would send:\n{}",
+                    handler.trigger.name(),
+                    crate::localnet::plan::render(&plan)
+                ));
             }
         }
         let sent = host.sent().len() - sent_before;

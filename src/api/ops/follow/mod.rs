@@ -66,7 +66,9 @@ pub mod follow_api {
     #[rhai_fn(name = "on_runway_below", return_raw)]
     pub fn on_runway_below(ctx: NativeCallContext, r: &mut RunHandle, epochs: FLOAT, f: FnPtr) -> Res<()> {
         if r.treasurer.is_none() {
-            return Err(HostError::input(format!("run \"{}\" has no treasury: on_runway_below needs one", r.run_id)).into());
+            return Err(
+                HostError::input(format!("run \"{}\" has no treasury: on_runway_below needs one", r.run_id)).into()
+            );
         }
         register(&ctx, Some(r), Trigger::RunwayBelow(epochs), f)
     }

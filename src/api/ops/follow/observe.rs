@@ -76,12 +76,8 @@ impl Event {
 pub fn observe(host: &Host, r: &RunHandle, with_runway: bool) -> Result<Observed, HostError> {
     host.fresh_account(&r.account)?;
     let account = r.coordinator(host)?;
-    let clients = account
-        .epoch_state
-        .clients
-        .iter()
-        .map(|c| (c.signer.to_string(), c.state == ClientState::Healthy))
-        .collect();
+    let clients =
+        account.epoch_state.clients.iter().map(|c| (c.signer.to_string(), c.state == ClientState::Healthy)).collect();
     let runway = match (&r.treasurer, with_runway) {
         (Some(t), true) => {
             host.fresh_account(&t.address)?;
@@ -90,7 +86,12 @@ pub fn observe(host: &Host, r: &RunHandle, with_runway: bool) -> Result<Observed
         }
         _ => None,
     };
-    Ok(Observed { state: account.run_state.display().to_string(), epoch: account.progress.epoch as u64, clients, runway })
+    Ok(Observed {
+        state: account.run_state.display().to_string(),
+        epoch: account.progress.epoch as u64,
+        clients,
+        runway,
+    })
 }
 
 /// What happened from `before` to `now`, in the order handlers hear of it; `thresholds` are
@@ -104,10 +105,14 @@ pub fn events(before: &Observed, now: &Observed, thresholds: &[f64]) -> Vec<Even
         }
     }
     events.extend((before.epoch..now.epoch).map(Event::EpochEnd));
+    // A halted run lets its clients go: that is the halt's news, not a drop each.
+    let halted = matches!(now.state.as_str(), "Paused" | "Finished" | "Uninitialized");
     for (key, healthy) in &now.clients {
         match before.clients.get(key) {
             None => events.push(Event::ClientJoined(key.clone())),
-            Some(true) if !healthy && now.epoch == before.epoch => events.push(Event::ClientDropped(key.clone())),
+            Some(true) if !healthy && !halted && now.epoch == before.epoch => {
+                events.push(Event::ClientDropped(key.clone()))
+            }
             _ => {}
         }
     }
@@ -156,7 +161,15 @@ mod tests {
     #[test]
     fn a_drop_is_a_healthy_client_turning_unhealthy_within_an_epoch() {
         let before = seen("Training", 3, &[("a", true)], None);
-        assert_eq!(events(&before, &seen("Training", 3, &[("a", false)], None), &[]), [Event::ClientDropped("a".into())]);
+        assert_eq!(
+            events(&before, &seen("Training", 3, &[("a", false)], None), &[]),
+            [Event::ClientDropped("a".into())]
+        );
+        // A pause lets every client go at once: not a drop each.
+        assert_eq!(
+            events(&before, &seen("Paused", 3, &[("a", false)], None), &[]),
+            [Event::Transition { from: "Training".into(), to: "Paused".into() }, Event::Paused]
+        );
         // A new epoch starts with a new client list: leaving it is not a drop.
         assert_eq!(events(&before, &seen("Training", 4, &[], None), &[]), [Event::EpochEnd(3)]);
     }
