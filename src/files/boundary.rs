@@ -1,0 +1,152 @@
+//! The file boundary: the one place host functions read files a runbook names (users lists,
+//! run configs, modules, run data). A path is taken relative to the runbook's folder (or, when
+//! no such file is there, the working directory) and read only when, with every symlink
+//! followed, it lies under a read root: the runbook's folder, the working directory, or a folder
+//! listed in `read_roots` under `[files]` in `psyche-runbook.toml`. Key files are never data:
+//! the signer files the engine knows of, its own localnet folder, and any file whose content is
+//! a keypair or a seed phrase are refused whatever the roots say.
+
+use crate::secrets::key_material::{is_seed_phrase, keypair_bytes};
+use std::path::{Path, PathBuf};
+
+/// The setting that widens the boundary, as errors name it.
+pub const READ_ROOTS_SETTING: &str = "read_roots under [files] in psyche-runbook.toml";
+
+/// A folder files may be read from, and why.
+#[derive(Debug, Clone)]
+struct Root {
+    /// Canonical (symlinks resolved).
+    path: PathBuf,
+    origin: &'static str,
+}
+
+/// Which files runbooks may read. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct FileBoundary {
+    /// Relative paths are looked up here first.
+    base_dir: PathBuf,
+    roots: Vec<Root>,
+    /// Canonical paths (files or folders) never read as data.
+    denied: Vec<PathBuf>,
+}
+
+/// A file the boundary refused or could not read; the message names the file as given, never
+/// its content.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct FileError(pub String);
+
+impl FileBoundary {
+    /// The boundary of a runbook in `base_dir`, with the operator's `read_roots` (absolute) and
+    /// the key files and folders the engine knows of (`denied`, absent ones ignored).
+    pub fn new(base_dir: &Path, read_roots: &[PathBuf], denied: &[PathBuf]) -> Self {
+        let mut roots = Vec::new();
+        let mut add = |path: &Path, origin| {
+            if let Ok(path) = std::fs::canonicalize(path) {
+                roots.push(Root { path, origin });
+            }
+        };
+        add(if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir }, "the runbook's folder");
+        add(Path::new("."), "the working directory");
+        for root in read_roots {
+            add(root, "read_roots");
+        }
+        let denied = denied.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
+        Self { base_dir: base_dir.to_path_buf(), roots, denied }
+    }
+
+    /// Where `path`, as a runbook gave it, leads: relative to the runbook's folder when the file
+    /// is there, else as given (the working directory); refused outside the read roots.
+    pub fn resolve(&self, path: &str) -> Result<PathBuf, FileError> {
+        let given = Path::new(path);
+        let beside = self.base_dir.join(given);
+        let candidate = if given.is_relative() && beside.exists() { beside } else { given.to_path_buf() };
+        self.check(path, &candidate)
+    }
+
+    /// Checks `candidate` (already joined to its folder), named `shown` in errors.
+    pub fn check(&self, shown: &str, candidate: &Path) -> Result<PathBuf, FileError> {
+        let real = std::fs::canonicalize(candidate).map_err(|e| FileError(format!("{shown}: {e}")))?;
+        if self.denied.iter().any(|d| real.starts_with(d)) {
+            return Err(FileError(format!("{shown} is a key file or the engine's own state; runbooks never read it")));
+        }
+        if self.roots.iter().any(|root| real.starts_with(&root.path)) {
+            return Ok(candidate.to_path_buf());
+        }
+        let allowed: Vec<String> =
+            self.roots.iter().map(|r| format!("{} ({})", r.path.display(), r.origin)).collect();
+        let how = if candidate.is_symlink() || real != std::path::absolute(candidate).unwrap_or_default() {
+            " (through a symlink or `..`)"
+        } else {
+            ""
+        };
+        Err(FileError(format!(
+            "{shown} leads outside the folders runbooks may read{how}: {}; to allow its folder, add it to {READ_ROOTS_SETTING}",
+            allowed.join(", ")
+        )))
+    }
+
+    /// The text of the data file `path` (`what` it should be, for errors: "a list of users"),
+    /// with the path it was read from. Key files are refused by name.
+    pub fn read_text(&self, path: &str, what: &str) -> Result<(PathBuf, String), FileError> {
+        let file = self.resolve(path)?;
+        let text = read_text_at(&file, path, what)?;
+        Ok((file, text))
+    }
+
+    /// The bytes of the data file `path` (run data), refused like `read_text` when they are a key.
+    pub fn read_bytes(&self, path: &str, what: &str) -> Result<(PathBuf, Vec<u8>), FileError> {
+        let file = self.resolve(path)?;
+        let bytes = std::fs::read(&file).map_err(|e| FileError(format!("{path}: {e}")))?;
+        let as_key = std::str::from_utf8(&bytes).ok().is_some_and(|t| is_key_text(t))
+            || solana_sdk::signature::Keypair::try_from(bytes.as_slice()).is_ok();
+        if as_key {
+            return Err(FileError(format!("{path} is a keypair file, not {what}")));
+        }
+        Ok((file, bytes))
+    }
+}
+
+fn is_key_text(text: &str) -> bool {
+    keypair_bytes(text).is_some()
+}
+
+/// Reads `file` as text for `what`, refusing keypairs and seed phrases by name (`shown`).
+pub fn read_text_at(file: &Path, shown: &str, what: &str) -> Result<String, FileError> {
+    let text = std::fs::read_to_string(file).map_err(|e| FileError(format!("{shown}: {e}")))?;
+    if is_key_text(&text) {
+        return Err(FileError(format!("{shown} is a keypair file, not {what}")));
+    }
+    if is_seed_phrase(&text) {
+        return Err(FileError(format!("{shown} holds a seed phrase, not {what}")));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_outside_the_roots_and_key_files_are_refused() {
+        let inside = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "hidden").unwrap();
+        std::fs::write(inside.path().join("users.txt"), "x").unwrap();
+        std::fs::write(inside.path().join("key.json"), serde_json::to_string(&[7u8; 64].to_vec()).unwrap()).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), inside.path().join("link.txt")).unwrap();
+        let boundary = FileBoundary::new(inside.path(), &[], &[]);
+        assert!(boundary.read_text("users.txt", "a list of users").is_ok());
+        let refused = |path: &str| boundary.read_text(path, "a list of users").unwrap_err().0;
+        let outside_file = outside.path().join("secret.txt");
+        assert!(refused(outside_file.to_str().unwrap()).contains(READ_ROOTS_SETTING));
+        #[cfg(unix)]
+        assert!(refused("link.txt").contains("through a symlink"), "{}", refused("link.txt"));
+        assert_eq!(refused("key.json"), "key.json is a keypair file, not a list of users");
+        let widened = FileBoundary::new(inside.path(), &[outside.path().to_path_buf()], &[]);
+        assert_eq!(widened.read_text(outside_file.to_str().unwrap(), "data").unwrap().1, "hidden");
+        let denied = FileBoundary::new(inside.path(), &[], &[inside.path().join("users.txt")]);
+        assert!(denied.read_text("users.txt", "a list of users").unwrap_err().0.contains("never read"));
+    }
+}
