@@ -4,7 +4,7 @@
 //! boundary like any file a runbook names.
 
 use crate::engine::sources::{Sources, strip_shebang};
-use crate::files::boundary::{FileBoundary, read_text_at};
+use crate::files::boundary::FileBoundary;
 use rhai::module_resolvers::ModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
 use std::collections::HashMap;
@@ -63,9 +63,7 @@ pub fn locate(
         file.set_extension("rhai");
     }
     let shown = file.display().to_string();
-    let cannot = |e: crate::files::boundary::FileError| format!("cannot read module: {}", e.0);
-    files.check(&shown, &file).map_err(cannot)?;
-    let text = read_text_at(&file, &shown, "a module").map_err(cannot)?;
+    let text = files.read_text_from(&shown, &file, "a module").map_err(|e| format!("cannot read module: {}", e.0))?;
     Ok((shown, strip_shebang(&text)))
 }
 

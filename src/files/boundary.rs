@@ -56,20 +56,25 @@ impl FileBoundary {
     }
 
     /// Where `path`, as a runbook gave it, leads: relative to the runbook's folder when the file
-    /// is there, else as given (the working directory); refused outside the read roots.
+    /// is there, else as given (the working directory). Refused outside the read roots and for
+    /// the engine's key files and state. For a caller that opens the file itself; `read_text`
+    /// and `read_bytes` also refuse keys by their content.
     pub fn resolve(&self, path: &str) -> Result<PathBuf, FileError> {
-        let given = Path::new(path);
-        let beside = self.base_dir.join(given);
-        let candidate = if given.is_relative() && beside.exists() { beside } else { given.to_path_buf() };
-        self.check(path, &candidate)
+        let file = self.within_roots(path, &self.candidate(path))?;
+        self.not_denied(path, &file, "data")?;
+        Ok(file)
     }
 
-    /// Checks `candidate` (already joined to its folder), named `shown` in errors.
-    pub fn check(&self, shown: &str, candidate: &Path) -> Result<PathBuf, FileError> {
+    fn candidate(&self, path: &str) -> PathBuf {
+        let given = Path::new(path);
+        let beside = self.base_dir.join(given);
+        if given.is_relative() && beside.exists() { beside } else { given.to_path_buf() }
+    }
+
+    /// `candidate` (already joined to its folder, named `shown` in errors) when it lies under a
+    /// read root once every symlink and `..` is followed.
+    fn within_roots(&self, shown: &str, candidate: &Path) -> Result<PathBuf, FileError> {
         let real = std::fs::canonicalize(candidate).map_err(|e| FileError(format!("{shown}: {e}")))?;
-        if self.denied.iter().any(|d| real.starts_with(d)) {
-            return Err(FileError(format!("{shown} is a key file or the engine's own state; runbooks never read it")));
-        }
         if self.roots.iter().any(|root| real.starts_with(&root.path)) {
             return Ok(candidate.to_path_buf());
         }
@@ -86,35 +91,49 @@ impl FileBoundary {
         )))
     }
 
+    /// Refuses the signer files and the localnet folder the engine knows of.
+    fn not_denied(&self, shown: &str, file: &Path, what: &str) -> Result<(), FileError> {
+        let real = std::fs::canonicalize(file).map_err(|e| FileError(format!("{shown}: {e}")))?;
+        if self.denied.iter().any(|d| real.starts_with(d)) {
+            return Err(FileError(format!("{shown} is the engine's own key or state file, not {what}")));
+        }
+        Ok(())
+    }
+
     /// The text of the data file `path` (`what` it should be, for errors: "a list of users"),
     /// with the path it was read from. Key files are refused by name.
     pub fn read_text(&self, path: &str, what: &str) -> Result<(PathBuf, String), FileError> {
-        let file = self.resolve(path)?;
-        let text = read_text_at(&file, path, what)?;
+        let file = self.candidate(path);
+        let text = self.read_text_from(path, &file, what)?;
         Ok((file, text))
+    }
+
+    /// `read_text` of a path already joined to its folder (a module beside its importer).
+    pub fn read_text_from(&self, shown: &str, candidate: &Path, what: &str) -> Result<String, FileError> {
+        let file = self.within_roots(shown, candidate)?;
+        let text = read_text_at(&file, shown, what)?;
+        self.not_denied(shown, &file, what)?;
+        Ok(text)
     }
 
     /// The bytes of the data file `path` (run data), refused like `read_text` when they are a key.
     pub fn read_bytes(&self, path: &str, what: &str) -> Result<(PathBuf, Vec<u8>), FileError> {
-        let file = self.resolve(path)?;
+        let file = self.within_roots(path, &self.candidate(path))?;
         let bytes = std::fs::read(&file).map_err(|e| FileError(format!("{path}: {e}")))?;
-        let as_key = std::str::from_utf8(&bytes).ok().is_some_and(|t| is_key_text(t))
+        let as_key = std::str::from_utf8(&bytes).ok().is_some_and(|t| keypair_bytes(t).is_some())
             || solana_sdk::signature::Keypair::try_from(bytes.as_slice()).is_ok();
         if as_key {
             return Err(FileError(format!("{path} is a keypair file, not {what}")));
         }
+        self.not_denied(path, &file, what)?;
         Ok((file, bytes))
     }
-}
-
-fn is_key_text(text: &str) -> bool {
-    keypair_bytes(text).is_some()
 }
 
 /// Reads `file` as text for `what`, refusing keypairs and seed phrases by name (`shown`).
 pub fn read_text_at(file: &Path, shown: &str, what: &str) -> Result<String, FileError> {
     let text = std::fs::read_to_string(file).map_err(|e| FileError(format!("{shown}: {e}")))?;
-    if is_key_text(&text) {
+    if keypair_bytes(&text).is_some() {
         return Err(FileError(format!("{shown} is a keypair file, not {what}")));
     }
     if is_seed_phrase(&text) {
@@ -147,6 +166,7 @@ mod tests {
         let widened = FileBoundary::new(inside.path(), &[outside.path().to_path_buf()], &[]);
         assert_eq!(widened.read_text(outside_file.to_str().unwrap(), "data").unwrap().1, "hidden");
         let denied = FileBoundary::new(inside.path(), &[], &[inside.path().join("users.txt")]);
-        assert!(denied.read_text("users.txt", "a list of users").unwrap_err().0.contains("never read"));
+        let refused = denied.read_text("users.txt", "a list of users").unwrap_err().0;
+        assert_eq!(refused, "users.txt is the engine's own key or state file, not a list of users");
     }
 }
