@@ -69,7 +69,13 @@ impl Workspace {
         std::fs::write(outside.path().join("secret.txt"), format!("{OUTSIDE}\n")).unwrap();
         std::fs::write(outside.path().join("evil.rhai"), format!("print(\"{OUTSIDE}\");\n")).unwrap();
         let passwd_line = std::fs::read_to_string("/etc/passwd").ok().and_then(|t| t.lines().next().map(String::from));
-        Self { rb, secrets: vec![payer, join.to_bytes().to_vec(), extra.to_bytes().to_vec()], outside, webhook, passwd_line }
+        Self {
+            rb,
+            secrets: vec![payer, join.to_bytes().to_vec(), extra.to_bytes().to_vec()],
+            outside,
+            webhook,
+            passwd_line,
+        }
     }
 
     fn payer(&self) -> &[u8] {
@@ -96,8 +102,10 @@ impl Workspace {
         }
         args.extend(extra);
         let run = self.rb.run_args(args);
-        let mut outputs: Vec<(String, Vec<u8>)> =
-            vec![("stdout".into(), run.stdout.clone().into_bytes()), ("stderr".into(), run.stderr.clone().into_bytes())];
+        let mut outputs: Vec<(String, Vec<u8>)> = vec![
+            ("stdout".into(), run.stdout.clone().into_bytes()),
+            ("stderr".into(), run.stderr.clone().into_bytes()),
+        ];
         for dir in [".psyche-runbook/logs", ".psyche-runbook/journal"] {
             for (path, bytes) in self.files_under(dir) {
                 outputs.push((path.display().to_string(), bytes));
@@ -198,7 +206,10 @@ fn hostile_runbooks_get_no_secret_and_no_file_they_were_not_given() {
         // 18: a JSON file that is no key: the loader says where it broke, not what it read.
         ("signer(\"rb/not-a-key.json\")".into(), "not a JSON array of 64 bytes (at line 1, column"),
         // 19-20: a pubkey parse of the secret, passed in from the environment's signer.
-        ("{ let s = signer(\"env:EXTRA_KEY\"); pubkey(`${s.source}`) }".into(), "invalid pubkey \"secret in $EXTRA_KEY\""),
+        (
+            "{ let s = signer(\"env:EXTRA_KEY\"); pubkey(`${s.source}`) }".into(),
+            "invalid pubkey \"secret in $EXTRA_KEY\"",
+        ),
         ("grant(payer(), \"../.psyche-runbook/localnet/payer.json\")".into(), "invalid pubkey"),
     ];
     for (call, expected) in &attempts {
@@ -268,8 +279,11 @@ fn files_beside_the_runbook_and_under_read_roots_are_read() {
     let refused = rb.run_args(["run", "rb/r.rhai"]).code(2);
     assert!(refused.stderr.contains("leads outside the folders runbooks may read"), "{}", refused.stderr);
     assert!(refused.stderr.contains("read_roots under [files] in psyche-runbook.toml"), "{}", refused.stderr);
-    std::fs::write(rb.path("psyche-runbook.toml"), format!("[files]\nread_roots = [\"{}\"]\n", shared.path().display()))
-        .unwrap();
+    std::fs::write(
+        rb.path("psyche-runbook.toml"),
+        format!("[files]\nread_roots = [\"{}\"]\n", shared.path().display()),
+    )
+    .unwrap();
     let doc = rb.run_args(["run", "rb/r.rhai", "--output", "json"]).success().json();
     assert_eq!((doc["outputs"]["beside"].clone(), doc["outputs"]["shared"].clone()), (1.into(), 1.into()));
 }

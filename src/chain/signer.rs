@@ -118,9 +118,8 @@ pub fn keypair_from_secret(text: &str) -> Result<Keypair, String> {
     let text = text.trim();
     if text.starts_with('[') {
         // serde's message may quote the text; only where it broke is said.
-        let bytes: Vec<u8> = serde_json::from_str(text).map_err(|e| {
-            format!("not a JSON array of 64 bytes (at line {}, column {})", e.line(), e.column())
-        })?;
+        let bytes: Vec<u8> = serde_json::from_str(text)
+            .map_err(|e| format!("not a JSON array of 64 bytes (at line {}, column {})", e.line(), e.column()))?;
         Keypair::try_from(bytes.as_slice()).map_err(|e| format!("not a valid 64-byte keypair: {e}"))
     } else {
         let bytes = bs58::decode(text).into_vec().map_err(|_| "not base58 (nor a JSON byte array)".to_string())?;

@@ -75,9 +75,8 @@ impl ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let (name, text) =
-            locate(&self.files, &self.base_dir, source, path)
-                .map_err(|message| EvalAltResult::ErrorRuntime(message.into(), pos))?;
+        let (name, text) = locate(&self.files, &self.base_dir, source, path)
+            .map_err(|message| EvalAltResult::ErrorRuntime(message.into(), pos))?;
         if let Some(module) = self.cache.lock().expect("module cache lock").get(&name) {
             return Ok(module.clone());
         }

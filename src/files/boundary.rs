@@ -38,7 +38,7 @@ pub struct FileError(pub String);
 
 impl FileBoundary {
     /// The boundary of a runbook in `base_dir`, with the operator's `read_roots` (absolute) and
-    /// the key files and folders the engine knows of (`denied`, absent ones ignored).
+    /// the key files and folders the engine knows of (`denied`).
     pub fn new(base_dir: &Path, read_roots: &[PathBuf], denied: &[PathBuf]) -> Self {
         let mut roots = Vec::new();
         let mut add = |path: &Path, origin| {
@@ -51,7 +51,9 @@ impl FileBoundary {
         for root in read_roots {
             add(root, "read_roots");
         }
-        let denied = denied.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
+        // A localnet folder or payer not created yet is denied at the path it will have.
+        let denied =
+            denied.iter().filter_map(|p| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p)).ok()).collect();
         Self { base_dir: base_dir.to_path_buf(), roots, denied }
     }
 
@@ -78,8 +80,7 @@ impl FileBoundary {
         if self.roots.iter().any(|root| real.starts_with(&root.path)) {
             return Ok(candidate.to_path_buf());
         }
-        let allowed: Vec<String> =
-            self.roots.iter().map(|r| format!("{} ({})", r.path.display(), r.origin)).collect();
+        let allowed: Vec<String> = self.roots.iter().map(|r| format!("{} ({})", r.path.display(), r.origin)).collect();
         let how = if candidate.is_symlink() || real != std::path::absolute(candidate).unwrap_or_default() {
             " (through a symlink or `..`)"
         } else {

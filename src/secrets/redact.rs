@@ -278,7 +278,14 @@ mod tests {
         let spaced = serde_json::to_string_pretty(&bytes).unwrap();
         let b58 = bs58::encode(&bytes).into_string();
         let seed_hex = hex(&bytes[..32]).to_uppercase();
-        for form in [json.clone(), spaced, b58.clone(), seed_hex, json[..60].trim_end_matches(',').to_string(), b58[10..40].to_string()] {
+        for form in [
+            json.clone(),
+            spaced,
+            b58.clone(),
+            seed_hex,
+            json[..60].trim_end_matches(',').to_string(),
+            b58[10..40].to_string(),
+        ] {
             let out = r.text(&format!("before {form} after"));
             assert_eq!(out, format!("before {REDACTED} after"), "{form}");
         }
