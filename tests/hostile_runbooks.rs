@@ -253,7 +253,14 @@ fn hostile_runbooks_get_no_secret_and_no_file_they_were_not_given() {
         assert!(run.stdout.contains("secret = \"[redacted]\""), "{}", run.stdout);
     }
 
-    // 27-28: the keypair file given as the runbook, and to `config check`.
+    // 27-28: the secret as a script argument after `--`, and pasted where a keypair path
+    // belongs (`-k '[…]'`).
+    let doc = ws.attack("print(ARGS[0]);\noutput(\"arg\", ARGS[0]);\n", &["--", &payer_json], false).success().json();
+    assert_eq!(doc["outputs"]["arg"], "[redacted]", "{doc}");
+    let run = ws.attack("print(payer().pubkey);\n", &["-k", &payer_json], true).code(2);
+    assert!(run.stderr.contains("keypair file [redacted]"), "{}", run.stderr);
+
+    // 29-30: the keypair file given as the runbook, and to `config check`.
     let run = ws.rb.run_args(["run", ".psyche-runbook/localnet/payer.json"]).code(2);
     assert!(run.stderr.contains("is a keypair file, not a runbook"), "{}", run.stderr);
     let run = ws.rb.run_args(["config", "check", ".psyche-runbook/localnet/payer.json"]);

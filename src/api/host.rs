@@ -41,9 +41,8 @@ pub struct Host {
     pub log: Log,
     /// `--set` values (and `$RUN_ID`), also pushed into the script scope as constants.
     pub params: BTreeMap<String, Dynamic>,
-    /// The runbook's directory: relative file arguments (configs, user lists) resolve here first.
-    pub base_dir: PathBuf,
     /// Which files the runbook may read: every host function that reads one goes through it.
+    /// Relative paths resolve from the runbook's folder first.
     pub files: FileBoundary,
     /// The runbook's name, for the journal.
     pub runbook: String,
@@ -131,7 +130,6 @@ impl Host {
             log,
             params: params.iter().cloned().collect(),
             runbook: script.display().to_string(),
-            base_dir,
             files,
             outputs: Mutex::default(),
             output_texts: Mutex::default(),

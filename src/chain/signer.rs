@@ -87,6 +87,8 @@ impl SignerSource {
     pub fn learn_unattended(&self, redactor: &Redactor) {
         match self {
             SignerSource::File(path) | SignerSource::LocalnetPayer(path) => {
+                // A key pasted where its path belongs (`-k '[12,…]'`) is a secret too.
+                redactor.learn_if_key(&path.to_string_lossy());
                 if let Ok(text) = std::fs::read_to_string(path) {
                     redactor.learn_if_key(&text);
                 }

@@ -191,6 +191,10 @@ fn execute(
     dry_run: bool,
 ) -> Execution {
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    // Key material passed after `--` is as secret as any `--set` value.
+    for arg in &args.args {
+        log.redactor.learn_if_key(arg);
+    }
     let host = Host::new(settings, log.clone(), constants, &args.file);
     if dry_run {
         host.set_dry_run();

@@ -116,7 +116,8 @@ impl Session {
             "functions" | "fns" => Ok(Outcome::Text(self.functions_text())),
             "load" if !arg.is_empty() => {
                 let path = Path::new(arg);
-                let text = std::fs::read_to_string(path).map_err(|e| meta_error(format!("cannot read {arg}: {e}")))?;
+                let text = crate::files::boundary::read_text_at(path, arg, "a runbook")
+                    .map_err(|e| meta_error(format!("cannot read {}", e.0)))?;
                 let text = crate::engine::sources::strip_shebang(&text);
                 self.eval(&text, Some(path.display().to_string())).map(Outcome::Value)
             }

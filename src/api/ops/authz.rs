@@ -274,8 +274,8 @@ pub mod authz_api {
         Ok(super::grant_many(&Host::of(&ctx), &join_authority, &users)?)
     }
 
-    /// Users from an array or a users file, validated (`FILE:LINE:COL: invalid pubkey` errors, never quoting key material) and
-    /// de-duplicated.
+    /// Users from an array or a users file, validated (`FILE:LINE:COL: invalid pubkey` errors,
+    /// never quoting key material) and de-duplicated.
     #[rhai_fn(return_raw)]
     pub fn read_users(ctx: NativeCallContext, users: Dynamic) -> Res<Array> {
         Ok(parse_users(&Host::of(&ctx), &users)?.into_iter().map(Dynamic::from).collect())
