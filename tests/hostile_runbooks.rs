@@ -106,6 +106,9 @@ impl Workspace {
             ("stdout".into(), run.stdout.clone().into_bytes()),
             ("stderr".into(), run.stderr.clone().into_bytes()),
         ];
+        if let Ok(metrics) = std::fs::read(self.rb.path("m.prom")) {
+            outputs.push(("metrics file".into(), metrics));
+        }
         for dir in [".psyche-runbook/logs", ".psyche-runbook/journal"] {
             for (path, bytes) in self.files_under(dir) {
                 outputs.push((path.display().to_string(), bytes));
@@ -242,7 +245,7 @@ fn hostile_runbooks_get_no_secret_and_no_file_they_were_not_given() {
                 throw secret;\n";
     for value in [payer_json.as_str(), spaced.as_str(), payer_b58.as_str()] {
         let set = format!("secret=\"{value}\"");
-        let run = ws.attack(leak, &["--set", &set], false);
+        let run = ws.attack(leak, &["--set", &set, "--metrics-file", "m.prom"], false);
         assert_ne!(run.code, 0, "{}", run.stderr);
         let doc = run.json();
         assert_eq!(doc["outputs"]["secret"], "[redacted]", "{doc}");

@@ -17,7 +17,8 @@ pub const READ_ROOTS_SETTING: &str = "read_roots under [files] in psyche-runbook
 struct Root {
     /// Canonical (symlinks resolved).
     path: PathBuf,
-    origin: &'static str,
+    /// Why it is a root ("the runbook's folder and the working directory").
+    origin: String,
 }
 
 /// Which files runbooks may read. Cheap to clone.
@@ -41,9 +42,11 @@ impl FileBoundary {
     /// the key files and folders the engine knows of (`denied`).
     pub fn new(base_dir: &Path, read_roots: &[PathBuf], denied: &[PathBuf]) -> Self {
         let mut roots = Vec::new();
-        let mut add = |path: &Path, origin| {
-            if let Ok(path) = std::fs::canonicalize(path) {
-                roots.push(Root { path, origin });
+        let mut add = |path: &Path, origin: &str| {
+            let Ok(path) = std::fs::canonicalize(path) else { return };
+            match roots.iter_mut().find(|r: &&mut Root| r.path == path) {
+                Some(same) => same.origin = format!("{} and {origin}", same.origin),
+                None => roots.push(Root { path, origin: origin.to_string() }),
             }
         };
         add(if base_dir.as_os_str().is_empty() { Path::new(".") } else { base_dir }, "the runbook's folder");
@@ -169,5 +172,22 @@ mod tests {
         let denied = FileBoundary::new(inside.path(), &[], &[inside.path().join("users.txt")]);
         let refused = denied.read_text("users.txt", "a list of users").unwrap_err().0;
         assert_eq!(refused, "users.txt is the engine's own key or state file, not a list of users");
+        assert!(denied.resolve("users.txt").is_err());
+    }
+
+    #[test]
+    fn run_data_is_read_as_bytes_unless_it_is_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keypair = solana_sdk::signature::Keypair::new();
+        std::fs::write(dir.path().join("raw.key"), keypair.to_bytes()).unwrap();
+        std::fs::write(dir.path().join("data.bin"), [0u8, 159, 146, 150]).unwrap();
+        let boundary = FileBoundary::new(dir.path(), &[], &[]);
+        assert_eq!(boundary.read_bytes("data.bin", "run data").unwrap().1, vec![0, 159, 146, 150]);
+        assert_eq!(boundary.resolve("data.bin").unwrap(), dir.path().join("data.bin"));
+        assert_eq!(
+            boundary.read_bytes("raw.key", "run data").unwrap_err().0,
+            "raw.key is a keypair file, not run data"
+        );
+        assert!(boundary.resolve("/etc/hostname").is_err() || !Path::new("/etc/hostname").exists());
     }
 }
