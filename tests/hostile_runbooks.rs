@@ -195,13 +195,14 @@ fn hostile_runbooks_get_no_secret_and_no_file_they_were_not_given() {
         // 7-8: through a symlink to the payer, and a symlink that leads out.
         ("read_users(\"link.txt\")".into(), "link.txt is a keypair file"),
         ("read_users(\"out.txt\")".into(), boundary),
-        // 9-11: files outside every root, absolute and through `..`.
+        // 9-13: files outside every root, absolute and through `..`.
         ("read_users(\"/etc/shadow\")".into(), boundary),
         ("read_users(\"/etc/passwd\")".into(), boundary),
         (format!("read_users(\"{outside}\")"), boundary),
         (format!("read_users(\"{dotdot}\")"), boundary),
         (format!("run(\"r1\").update_config(\"{dotdot}\")"), boundary),
-        // 14-16: lines of a users list that are key material are never quoted.
+        // 14-17: lines of a users list that are key material are never quoted, and a file that
+        // is only a seed phrase is refused by name.
         ("read_users(\"mixed.txt\")".into(), "mixed.txt:2:3: not a pubkey; the line looks like key material"),
         ("read_users(\"mixed58.txt\")".into(), "mixed58.txt:2:1: not a pubkey"),
         ("read_users(\"phrase.txt\")".into(), "phrase.txt:2:1: not a pubkey"),
