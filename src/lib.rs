@@ -9,10 +9,12 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod exit;
+pub mod files;
 pub mod localnet;
 pub mod metrics;
 pub mod notify;
 pub mod psyche;
+pub mod secrets;
 pub mod squads;
 pub mod ui;
 pub mod watch;
@@ -45,7 +47,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
                     "signatures": [],
                     "error": {"message": failure.message},
                 });
-                println!("{}", serde_json::to_string_pretty(&document).expect("JSON serializes"));
+                log.document(&document);
             }
             failure.code.code()
         }

@@ -116,10 +116,11 @@ output("own_pda", treasurer_run_address(index) == r.treasurer);
 
 #[test]
 fn reports_and_scripts_keep_values_above_2_53_and_2_63_exact() {
+    // Beside the runbook: a runbook reads configs within its own folder.
     let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/configs/quickstart.toml");
-    let rb = Runbook::new().file("large.rhai", LARGE_RUN);
-    let set = format!("CONFIG={}", config.display());
-    let run = rb.run_args(["run", "large.rhai", "--set", &set, "--output", "json"]).success();
+    let rb =
+        Runbook::new().file("large.rhai", LARGE_RUN).file("quickstart.toml", &std::fs::read_to_string(config).unwrap());
+    let run = rb.run_args(["run", "large.rhai", "--set", "CONFIG=quickstart.toml", "--output", "json"]).success();
     let doc = run.json();
     let o = &doc["outputs"];
     assert_eq!(o["index"], INDEX);
@@ -166,7 +167,7 @@ fn reports_and_scripts_keep_values_above_2_53_and_2_63_exact() {
     has_integer(&run.stdout, "total_claimed_earned_points", ABOVE_2_63);
 
     // Text output prints the same digits.
-    let text = rb.run_args(["run", "large.rhai", "--set", &set]).success();
+    let text = rb.run_args(["run", "large.rhai", "--set", "CONFIG=quickstart.toml"]).success();
     assert!(text.stdout.contains(&format!("index = {INDEX}\n")), "{}", text.stdout);
     assert!(text.stdout.contains(&format!("earned = {ABOVE_2_63}\n")), "{}", text.stdout);
 }

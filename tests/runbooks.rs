@@ -152,7 +152,7 @@ fn refused(rb: &Runbook, script: &str, expected: &str) {
 fn bad_inputs_are_refused_before_anything_is_sent() {
     let rb = Runbook::new()
         .file("users.txt", &format!("{}\n\n# comment\nnot-a-key\n", solana_sdk::pubkey::Pubkey::new_unique()));
-    refused(&rb, "grant_many(payer(), \"users.txt\");\n", "users.txt:4: invalid pubkey \"not-a-key\"");
+    refused(&rb, "grant_many(payer(), \"users.txt\");\n", "users.txt:4:1: invalid pubkey \"not-a-key\"");
     refused(
         &rb,
         "grant_many(payer(), [\"11111111111111111111111111111112\", \"bad\"]);\n",

@@ -5,6 +5,9 @@
 //! Features plug into the host instead of the host knowing them: a `StepSink` takes a step's
 //! instructions before they are sent (a feature may propose them to a governing account
 //! instead), and may give the steps a chain of its own to read.
+//!
+//! Files a runbook names are read through the host's `files` boundary; secrets it loads are
+//! taught to the log's redactor, which every output edge applies.
 
 use crate::api::values::error::HostError;
 use crate::api::values::handlers::Handlers;
@@ -15,7 +18,9 @@ use crate::chain::journal::Journal;
 use crate::chain::recovery::settle_pending;
 use crate::chain::settings::Settings;
 use crate::chain::signer::SignerSource;
+use crate::files::boundary::FileBoundary;
 use crate::localnet::handle::Handle;
+use crate::secrets::redact::Redactor;
 use crate::ui::Log;
 use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
@@ -37,8 +42,9 @@ pub struct Host {
     pub log: Log,
     /// `--set` values (and `$RUN_ID`), also pushed into the script scope as constants.
     pub params: BTreeMap<String, Dynamic>,
-    /// The runbook's directory: relative file arguments (configs, user lists) resolve here first.
-    pub base_dir: PathBuf,
+    /// Which files the runbook may read: every host function that reads one goes through it.
+    /// Relative paths resolve from the runbook's folder first.
+    pub files: FileBoundary,
     /// The runbook's name, for the journal.
     pub runbook: String,
     outputs: Mutex<BTreeMap<String, Value>>,
@@ -113,12 +119,21 @@ impl Host {
         } else {
             script.parent().map(Path::to_path_buf).unwrap_or_default()
         };
+        // The configured signer and key material passed with `--set` are redacted from the
+        // start, before anything signs.
+        settings.signer.learn_unattended(&log.redactor);
+        for value in params.iter().filter_map(|(_, v)| v.clone().try_cast::<String>()) {
+            log.redactor.learn_if_key(&value);
+        }
+        let mut denied: Vec<PathBuf> = settings.signer.key_file().map(Path::to_path_buf).into_iter().collect();
+        denied.push(settings.localnet_dir.clone());
+        let files = FileBoundary::new(&base_dir, &settings.read_roots, &denied);
         Arc::new(Self {
             settings,
             log,
             params: params.iter().cloned().collect(),
             runbook: script.display().to_string(),
-            base_dir,
+            files,
             outputs: Mutex::default(),
             output_texts: Mutex::default(),
             sent: Mutex::default(),
@@ -148,7 +163,7 @@ impl Host {
         self.payer
             .get_or_init(|| {
                 let source = &self.settings.signer;
-                let keypair = source.load(&mut |warning| self.log.warn(&warning))?;
+                let keypair = source.load(&mut |warning| self.log.warn(&warning), &self.log.redactor)?;
                 if matches!(source, SignerSource::LocalnetPayer(_)) {
                     self.fund_localnet_payer(&keypair.pubkey())?;
                 }
@@ -190,8 +205,9 @@ impl Host {
                 settle_pending(&chain, &dir, &cluster, &|line| self.log.info(&line))?;
                 crate::chain::journal::prune(&dir, "ndjson", KEEP_EXECUTIONS);
                 crate::chain::journal::prune(&self.settings.state_dir().join("logs"), "log", KEEP_EXECUTIONS);
-                let journal =
-                    Journal::create(&dir, &cluster, &self.runbook).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let journal = Journal::create(&dir, &cluster, &self.runbook)
+                    .map_err(|e| format!("{}: {e}", dir.display()))?
+                    .redacting(self.log.redactor.clone());
                 chain.set_journal(Arc::new(journal));
                 Ok(Arc::new(chain))
             })
@@ -257,7 +273,8 @@ impl Host {
                 return false;
             }
             eprint!(
-                "About to send on mainnet-beta: {what}\nProceed with this and later transactions of this run? [y/N] "
+                "About to send on mainnet-beta: {}\nProceed with this and later transactions of this run? [y/N] ",
+                self.log.redactor.text(what)
             );
             let mut answer = String::new();
             std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
@@ -371,10 +388,15 @@ impl Host {
         }
     }
 
-    /// A file argument: relative to the runbook's directory when it exists there, else as given.
-    pub fn resolve_path(&self, path: &str) -> PathBuf {
-        let candidate = self.base_dir.join(path);
-        if Path::new(path).is_relative() && candidate.exists() { candidate } else { PathBuf::from(path) }
+    /// The text of the data file `path` a runbook named (`what` it should be, for errors),
+    /// read within the file boundary, and where it was read from.
+    pub fn read_data(&self, path: &str, what: &str) -> Result<(PathBuf, String), HostError> {
+        self.files.read_text(path, what).map_err(|e| HostError::input(e.0))
+    }
+
+    /// The execution's redactor: what leaves the engine passes through it.
+    pub fn redactor(&self) -> &Redactor {
+        &self.log.redactor
     }
 
     /// Reads an account (None when it does not exist) through the execution's reads.

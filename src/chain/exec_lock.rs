@@ -3,7 +3,8 @@
 //! system's (flock), so a process that dies — even by SIGKILL — releases it and the next
 //! invocation takes over without any cleanup.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use crate::files::private::{private_dir, private_options};
+use std::fs::{File, TryLockError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -33,10 +34,10 @@ impl ExecLock {
     /// Takes the lock at `path`, waiting up to `timeout` (calling `waiting` once if it must).
     pub fn acquire(path: &Path, timeout: Duration, waiting: impl FnOnce()) -> Result<Self, Wait> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(Wait::Io)?;
+            private_dir(dir).map_err(Wait::Io)?;
         }
         let mut file =
-            OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path).map_err(Wait::Io)?;
+            private_options().create(true).truncate(false).read(true).write(true).open(path).map_err(Wait::Io)?;
         let deadline = Instant::now() + timeout;
         let mut waiting = Some(waiting);
         loop {

@@ -2,10 +2,13 @@
 //! transaction is sent its intent is written (with its signature, computed before sending, and
 //! the last block height its blockhash is valid for), then whether it landed. Every line is
 //! fsynced, so after a SIGKILL the next execution knows which transactions may still be in
-//! flight and settles them before sending anything.
+//! flight and settles them before sending anything. Records pass the execution's redactor and
+//! the files are only their owner's.
 
+use crate::files::private::{private_dir, private_options};
+use crate::secrets::redact::Redactor;
 use serde_json::{Value, json};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Journal {
     file: Mutex<File>,
     next_id: AtomicU64,
+    redactor: Redactor,
 }
 
 fn now_ms() -> u64 {
@@ -51,16 +55,23 @@ pub struct Pending {
 impl Journal {
     /// Starts the journal of a new execution.
     pub fn create(dir: &Path, cluster: &str, runbook: &str) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let ms = now_ms();
         let path = dir.join(format!("{ms}-{}.ndjson", std::process::id()));
-        let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
-        let journal = Self { file: Mutex::new(file), next_id: AtomicU64::new(1) };
+        let file = private_options().create_new(true).append(true).open(&path)?;
+        let journal = Self { file: Mutex::new(file), next_id: AtomicU64::new(1), redactor: Redactor::default() };
         journal.write(json!({"event": "start", "cluster": cluster, "runbook": runbook, "pid": std::process::id()}));
         Ok(journal)
     }
 
-    fn write(&self, mut record: Value) {
+    /// Redacts what `redactor` knows from every later record.
+    pub fn redacting(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
+        self
+    }
+
+    fn write(&self, record: Value) {
+        let mut record = self.redactor.json(&record);
         record["ts"] = json!(now_ms());
         let mut line = record.to_string();
         line.push('\n');
@@ -163,7 +174,7 @@ pub fn prune(dir: &Path, extension: &str, keep: usize) {
 
 /// Appends the outcome of a pending intent found later to the journal that made it.
 pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
-    let mut file = OpenOptions::new().append(true).open(&pending.journal)?;
+    let mut file = std::fs::OpenOptions::new().append(true).open(&pending.journal)?;
     let record =
         json!({"event": event, "id": pending.id, "signature": pending.signature, "recovered": true, "ts": now_ms()});
     file.write_all(format!("{record}\n").as_bytes())?;

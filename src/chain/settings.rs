@@ -35,6 +35,9 @@ pub struct Settings {
     pub fallback_urls: Vec<String>,
     /// Where `notify` posts alerts (`[notify]`).
     pub notify: NotifyConfig,
+    /// Folders runbooks may read files from besides their own and the working directory
+    /// (`[files] read_roots`), absolute.
+    pub read_roots: Vec<PathBuf>,
 }
 
 /// `psyche-runbook.toml`.
@@ -47,6 +50,17 @@ struct ProjectConfig {
     limits: LimitsTable,
     #[serde(default)]
     notify: NotifyConfig,
+    #[serde(default)]
+    files: FilesTable,
+}
+
+/// `[files]`: where runbooks may read files from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilesTable {
+    /// Folders (absolute, `~/`, or relative to the config file's folder).
+    #[serde(default)]
+    read_roots: Vec<String>,
 }
 
 /// Safety limits, enforced before signing: `[limits]` for every cluster, `[limits.<cluster>]`
@@ -134,7 +148,7 @@ impl Settings {
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
         // The embedded chain installs its programs at these IDs too.
-        let (programs, limits, notify) = resolve_project(args, &cluster)?;
+        let Project { programs, limits, notify, read_roots } = resolve_project(args, &cluster)?;
 
         Ok(Settings {
             cluster,
@@ -150,6 +164,7 @@ impl Settings {
             limits,
             fallback_urls: fallback_urls(args)?,
             notify,
+            read_roots,
         })
     }
 }
@@ -232,17 +247,39 @@ fn resolve_signer(
     Ok((SignerSource::File(default), "default".into()))
 }
 
-/// Program IDs, limits and notification targets from the project config and flags.
-fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, Limits, NotifyConfig), Failure> {
+/// What the project config (and flags) resolve to.
+struct Project {
+    programs: ProgramIds,
+    limits: Limits,
+    notify: NotifyConfig,
+    read_roots: Vec<PathBuf>,
+}
+
+/// The project config file and its parsed content (defaults when there is none).
+fn project_config(args: &GlobalArgs) -> Result<(PathBuf, ProjectConfig), Failure> {
     let path = args.project_config.clone().unwrap_or_else(|| PathBuf::from(PROJECT_CONFIG));
     let project = match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str::<ProjectConfig>(&text)
-            .map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message().trim())))?,
+        Ok(text) => toml::from_str::<ProjectConfig>(&text).map_err(|e| {
+            let message = crate::secrets::key_material::scrub(e.message().trim());
+            Failure::usage(format!("{}: {message}", path.display()))
+        })?,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && args.project_config.is_none() => {
             ProjectConfig::default()
         }
         Err(err) => return Err(Failure::usage(format!("{}: {err}", path.display()))),
     };
+    Ok((path, project))
+}
+
+/// `[files] read_roots`, each made absolute against the config file's folder.
+fn read_roots(path: &Path, files: &FilesTable) -> Vec<PathBuf> {
+    let folder = std::path::absolute(path).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
+    files.read_roots.iter().map(|root| folder.join(crate::chain::signer::expand_home(root))).collect()
+}
+
+/// Program IDs, limits, notification targets and read roots from the project config and flags.
+fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<Project, Failure> {
+    let (path, project) = project_config(args)?;
     let mut ids = ProgramIds::default();
     let name = path.display();
     let bad = |e: crate::psyche::ids::BadProgramId| Failure::usage(e.to_string());
@@ -263,7 +300,8 @@ fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, 
         limits.allowed_run_ids = cluster_limits.allowed_run_ids.clone().or(limits.allowed_run_ids);
     }
     project.notify.check(&name.to_string()).map_err(Failure::usage)?;
-    Ok((ids, limits, project.notify))
+    let read_roots = read_roots(&path, &project.files);
+    Ok(Project { programs: ids, limits, notify: project.notify, read_roots })
 }
 
 impl Settings {
@@ -294,6 +332,8 @@ impl Settings {
             limits: Limits::default(),
             fallback_urls: Vec::new(),
             notify: NotifyConfig::default(),
+            // `check` resolves modules as `run` would, within the same roots.
+            read_roots: project_config(args).map(|(path, p)| read_roots(&path, &p.files)).unwrap_or_default(),
         }
     }
 }

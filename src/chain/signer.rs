@@ -1,8 +1,10 @@
 //! Signer sources: a JSON keypair file, a secret in an environment variable (JSON byte array or
 //! base58, as run-manager's `RAW_WALLET_PRIVATE_KEY`), `prompt://` (a seed phrase typed at a
 //! terminal) and the embedded localnet's generated payer. Loading happens on first use, so a
-//! runbook that never signs never prompts.
+//! runbook that never signs never prompts. Whatever is loaded is taught to the execution's
+//! redactor, so no output shows it.
 
+use crate::secrets::redact::Redactor;
 use solana_sdk::signature::Keypair;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -54,21 +56,53 @@ impl SignerSource {
         }
     }
 
-    /// Loads the keypair. `warn` receives non-fatal findings (e.g. loose file permissions).
-    pub fn load(&self, warn: &mut dyn FnMut(String)) -> Result<Keypair, String> {
-        match self {
-            SignerSource::File(path) => read_keypair_file(path, warn),
-            SignerSource::Secret { var, secret } => keypair_from_secret(secret).map_err(|e| format!("${var}: {e}")),
-            SignerSource::Prompt => prompt_seed_phrase(),
+    /// Loads the keypair and teaches its secret to `redactor`. `warn` receives non-fatal
+    /// findings (e.g. loose file permissions).
+    pub fn load(&self, warn: &mut dyn FnMut(String), redactor: &Redactor) -> Result<Keypair, String> {
+        let keypair = match self {
+            SignerSource::File(path) => read_keypair_file(path, warn)?,
+            SignerSource::Secret { var, secret } => {
+                // Even a secret that does not load is kept out of the outputs.
+                redactor.learn_if_key(secret);
+                keypair_from_secret(secret).map_err(|e| format!("${var}: {e}"))?
+            }
+            SignerSource::Prompt => prompt_seed_phrase(redactor)?,
             SignerSource::LocalnetPayer(path) => {
                 if path.exists() {
-                    read_keypair_file(path, warn)
+                    read_keypair_file(path, warn)?
                 } else {
                     let keypair = Keypair::new();
                     write_private_file(path, &keypair_json(&keypair))?;
-                    Ok(keypair)
+                    keypair
                 }
             }
+        };
+        redactor.learn_key(&keypair.to_bytes());
+        Ok(keypair)
+    }
+
+    /// Teaches `redactor` the secret this source holds when it can be had without asking or
+    /// creating anything (not `prompt://`, not a payer yet to be generated), so outputs are
+    /// redacted before the signer is first used.
+    pub fn learn_unattended(&self, redactor: &Redactor) {
+        match self {
+            SignerSource::File(path) | SignerSource::LocalnetPayer(path) => {
+                // A key pasted where its path belongs (`-k '[12,…]'`) is a secret too.
+                redactor.learn_if_key(&path.to_string_lossy());
+                if let Ok(text) = std::fs::read_to_string(path) {
+                    redactor.learn_if_key(&text);
+                }
+            }
+            SignerSource::Secret { secret, .. } => redactor.learn_if_key(secret),
+            SignerSource::Prompt => {}
+        }
+    }
+
+    /// The file this source reads its key from, if any.
+    pub fn key_file(&self) -> Option<&Path> {
+        match self {
+            SignerSource::File(path) | SignerSource::LocalnetPayer(path) => Some(path),
+            SignerSource::Secret { .. } | SignerSource::Prompt => None,
         }
     }
 }
@@ -85,7 +119,9 @@ pub fn expand_home(path: &str) -> PathBuf {
 pub fn keypair_from_secret(text: &str) -> Result<Keypair, String> {
     let text = text.trim();
     if text.starts_with('[') {
-        let bytes: Vec<u8> = serde_json::from_str(text).map_err(|e| format!("not a JSON array of 64 bytes: {e}"))?;
+        // serde's message may quote the text; only where it broke is said.
+        let bytes: Vec<u8> = serde_json::from_str(text)
+            .map_err(|e| format!("not a JSON array of 64 bytes (at line {}, column {})", e.line(), e.column()))?;
         Keypair::try_from(bytes.as_slice()).map_err(|e| format!("not a valid 64-byte keypair: {e}"))
     } else {
         let bytes = bs58::decode(text).into_vec().map_err(|_| "not base58 (nor a JSON byte array)".to_string())?;
@@ -125,20 +161,16 @@ pub fn keypair_json(keypair: &Keypair) -> String {
 pub fn write_private_file(path: &Path, contents: &str) -> Result<(), String> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::files::private::private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let mut file = crate::files::private::create_private(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     file.write_all(contents.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn prompt_seed_phrase() -> Result<Keypair, String> {
+fn prompt_seed_phrase(redactor: &Redactor) -> Result<Keypair, String> {
     if !std::io::stdin().is_terminal() {
         return Err("prompt:// reads a seed phrase from a terminal, but stdin is not a TTY".into());
     }
@@ -146,6 +178,8 @@ fn prompt_seed_phrase() -> Result<Keypair, String> {
     let passphrase = rpassword::prompt_password("Passphrase (empty for none): ")
         .map_err(|e| format!("reading the passphrase: {e}"))?;
     let words = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+    redactor.learn_phrase(&words);
+    redactor.learn_text(&passphrase);
     solana_sdk::signer::keypair::keypair_from_seed_phrase_and_passphrase(&words, &passphrase)
         .map_err(|e| format!("seed phrase: {e}"))
 }

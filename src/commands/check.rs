@@ -38,7 +38,7 @@ pub fn check(global: &GlobalArgs, args: &CheckArgs, log: Log) -> Result<ExitCode
         reports.push(json!({"file": name, "ok": problems.is_empty(), "problems": problems}));
     }
     if log.json() {
-        println!("{}", serde_json::to_string_pretty(&json!({"files": reports})).expect("JSON serializes"));
+        log.document(&json!({"files": reports}));
     }
     Ok(if clean { ExitCode::Success } else { ExitCode::Usage })
 }

@@ -93,12 +93,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         let plan = rehearsal.runtime.host.take_plan();
         let programs = programs_header(&rehearsal.runtime.host.deployments());
         if !programs.is_empty() {
-            eprintln!("{programs}");
+            log.error(&programs);
         }
         if plan.is_empty() {
             log.info("nothing to send on mainnet-beta");
         } else {
-            eprintln!("{}", crate::localnet::plan::render(&plan));
+            log.error(&crate::localnet::plan::render(&plan));
             eprint!("Send these {} transaction(s) on mainnet-beta? [y/N] ", plan.len());
             let mut answer = String::new();
             let confirmed =
@@ -181,11 +181,11 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
             document["plan"] = serde_json::to_value(&plan).expect("plans serialize");
             document["programs"] = serde_json::to_value(&deployments).expect("deployments serialize");
         }
-        println!("{}", serde_json::to_string_pretty(&document).expect("JSON document serializes"));
+        log.document(&document);
     } else if !log.quiet || !sent.is_empty() || result.is_err() {
         // Quiet means silent on a no-op, so cron mails only when something happened.
         for (name, text) in runtime.host.output_texts() {
-            println!("{name} = {text}");
+            log.result(&format!("{name} = {text}"));
         }
     }
     if args.dry_run && !log.json() {
@@ -229,6 +229,10 @@ fn execute(
     dry_run: bool,
 ) -> Execution {
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    // Key material passed after `--` is as secret as any `--set` value.
+    for arg in &args.args {
+        log.redactor.learn_if_key(arg);
+    }
     let host = Host::new(settings, log.clone(), constants, &args.file);
     if dry_run {
         host.set_dry_run();

@@ -69,7 +69,7 @@ impl Runtime {
         });
         let interrupt = options.interrupt.clone();
         engine.on_progress(move |_| interrupt.is_set().then(|| Dynamic::from("interrupted")));
-        engine.set_module_resolver(Resolver::new(sources.clone(), options.base_dir.clone()));
+        engine.set_module_resolver(Resolver::new(sources.clone(), options.base_dir.clone(), host.files.clone()));
         crate::api::register(&mut engine);
         Self { engine, host, sources, interrupt: options.interrupt, base_dir: options.base_dir }
     }
@@ -87,8 +87,9 @@ impl Runtime {
 
     pub fn compile_file(&self, path: &Path, scope: &Scope) -> Result<AST, Diagnostic> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Diagnostic {
-            message: format!("cannot read runbook: {e}"),
+        // A keypair given as the runbook is refused before its text could reach a diagnostic.
+        let text = crate::files::boundary::read_text_at(path, &name, "a runbook").map_err(|e| Diagnostic {
+            message: format!("cannot read runbook: {}", e.0),
             at: errors::Location { file: name.clone(), line: None, column: None },
             called_from: Vec::new(),
             code: crate::exit::ExitCode::Usage,
@@ -130,7 +131,7 @@ impl Runtime {
 
     /// Checks that `path`, imported from the script named `importer`, resolves.
     pub fn locate_module(&self, importer: &str, path: &str) -> Result<(), String> {
-        modules::locate(&self.base_dir, Some(importer), path).map(|_| ())
+        modules::locate(&self.host.files, &self.base_dir, Some(importer), path).map(|_| ())
     }
 
     pub fn render(&self, diagnostic: &Diagnostic) -> String {

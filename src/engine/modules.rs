@@ -1,8 +1,10 @@
 //! Module resolution for `import`: `psyche/...` paths come from `stdlib/`, compiled into the
 //! binary so an installed runbook engine works from any directory; other paths are files
-//! relative to the importing script's directory (`.rhai` may be omitted).
+//! relative to the importing script's directory (`.rhai` may be omitted), read within the file
+//! boundary like any file a runbook names.
 
 use crate::engine::sources::{Sources, strip_shebang};
+use crate::files::boundary::FileBoundary;
 use rhai::module_resolvers::ModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, Position, Scope, Shared};
 use std::collections::HashMap;
@@ -26,18 +28,25 @@ pub struct Resolver {
     sources: Sources,
     /// Directory of the top-level script (or the working directory in the REPL).
     base_dir: PathBuf,
+    files: FileBoundary,
     cache: Mutex<HashMap<String, Shared<Module>>>,
 }
 
 impl Resolver {
-    pub fn new(sources: Sources, base_dir: PathBuf) -> Self {
-        Self { sources, base_dir, cache: Mutex::default() }
+    pub fn new(sources: Sources, base_dir: PathBuf, files: FileBoundary) -> Self {
+        Self { sources, base_dir, files, cache: Mutex::default() }
     }
 }
 
 /// Where `path` lives (its display name) and its text, as imported from the script named
-/// `importer`; relative paths resolve from the importer's directory, else from `base_dir`.
-pub fn locate(base_dir: &Path, importer: Option<&str>, path: &str) -> Result<(String, String), String> {
+/// `importer`; relative paths resolve from the importer's directory, else from `base_dir`, and
+/// must stay within `files`.
+pub fn locate(
+    files: &FileBoundary,
+    base_dir: &Path,
+    importer: Option<&str>,
+    path: &str,
+) -> Result<(String, String), String> {
     if let Some((_, text)) = STDLIB.iter().find(|(name, _)| *name == path) {
         return Ok((stdlib_name(path), (*text).to_string()));
     }
@@ -53,8 +62,9 @@ pub fn locate(base_dir: &Path, importer: Option<&str>, path: &str) -> Result<(St
     if file.extension().is_none() {
         file.set_extension("rhai");
     }
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read module {}: {e}", file.display()))?;
-    Ok((file.display().to_string(), strip_shebang(&text)))
+    let shown = file.display().to_string();
+    let text = files.read_text_from(&shown, &file, "a module").map_err(|e| format!("cannot read module: {}", e.0))?;
+    Ok((shown, strip_shebang(&text)))
 }
 
 impl ModuleResolver for Resolver {
@@ -65,8 +75,8 @@ impl ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let (name, text) =
-            locate(&self.base_dir, source, path).map_err(|message| EvalAltResult::ErrorRuntime(message.into(), pos))?;
+        let (name, text) = locate(&self.files, &self.base_dir, source, path)
+            .map_err(|message| EvalAltResult::ErrorRuntime(message.into(), pos))?;
         if let Some(module) = self.cache.lock().expect("module cache lock").get(&name) {
             return Ok(module.clone());
         }

@@ -76,7 +76,7 @@ impl Session {
         self.runtime.interrupt.take();
         // Keep the embedded chain on disk after every statement, so quitting loses nothing.
         if let Err(e) = self.runtime.host.finish() {
-            eprintln!("error: {}", e.message);
+            self.runtime.host.log.error(&format!("error: {}", e.message));
         }
         let value = result?;
         self.keep_imports(&ast);
@@ -116,7 +116,8 @@ impl Session {
             "functions" | "fns" => Ok(Outcome::Text(self.functions_text())),
             "load" if !arg.is_empty() => {
                 let path = Path::new(arg);
-                let text = std::fs::read_to_string(path).map_err(|e| meta_error(format!("cannot read {arg}: {e}")))?;
+                let text = crate::files::boundary::read_text_at(path, arg, "a runbook")
+                    .map_err(|e| meta_error(format!("cannot read {}", e.0)))?;
                 let text = crate::engine::sources::strip_shebang(&text);
                 self.eval(&text, Some(path.display().to_string())).map(Outcome::Value)
             }
@@ -260,17 +261,17 @@ fn print_outcome(session: &Session, result: Result<Outcome, Diagnostic>, prefix:
     match result {
         Ok(Outcome::Value(value)) => {
             if !value.is_unit() {
-                println!("{prefix}{}", show(&value, &session.runtime.host));
+                session.runtime.host.log.result(&format!("{prefix}{}", show(&value, &session.runtime.host)));
             }
             Ok(true)
         }
         Ok(Outcome::Text(text)) => {
-            eprintln!("{text}");
+            eprintln!("{}", session.runtime.host.redactor().text(&text));
             Ok(true)
         }
         Ok(Outcome::Quit) => Ok(false),
         Err(diagnostic) => {
-            eprint!("{}", session.runtime.render(&diagnostic));
+            eprint!("{}", session.runtime.host.redactor().text(&session.runtime.render(&diagnostic)));
             Err(diagnostic.code)
         }
     }
@@ -291,7 +292,7 @@ pub fn interactive(mut session: Session) -> ExitCode {
     let history = history_path();
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::files::private::private_dir(dir);
         }
         let _ = editor.load_history(path);
     }

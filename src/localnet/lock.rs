@@ -1,7 +1,8 @@
 //! One process at a time on a localnet directory: an exclusive file lock held for the whole
 //! invocation (and for `localnet serve`), so two processes never interleave writes.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use crate::files::private::{private_dir, private_options};
+use std::fs::{File, TryLockError};
 use std::path::Path;
 
 /// Held while the process uses the localnet; released when dropped (or when the process dies).
@@ -13,8 +14,8 @@ pub struct DirLock {
 impl DirLock {
     /// Takes the lock, calling `waiting` once if another process holds it, then blocking.
     pub fn acquire(dir: &Path, waiting: impl FnOnce()) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("lock"))?;
+        private_dir(dir)?;
+        let file = private_options().create(true).truncate(false).write(true).open(dir.join("lock"))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -223,12 +223,12 @@ impl Localnet {
     pub fn save(&mut self, dir: &Path) -> Result<(), StoreError> {
         let path = dir.join(STATE_FILE);
         let io = |source| StoreError::Io { path: path.display().to_string(), source };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        crate::files::private::private_dir(dir).map_err(io)?;
         let mut bytes = MAGIC.to_vec();
         bytes.push(VERSION);
         bytes.extend(bincode::serialize(&self.to_snapshot()).expect("snapshots serialize"));
         let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut file = crate::files::private::create_private(&tmp).map_err(io)?;
         file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io)?;
         drop(file);
         std::fs::rename(&tmp, &path).map_err(io)?;

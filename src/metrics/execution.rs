@@ -71,8 +71,9 @@ fn finished_at() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Writes the exposition, redacted (its labels hold names a runbook chose: run ids).
 fn write_text(path: &Path, text: &str, log: &Log) {
-    if let Err(e) = write_atomic(path, text) {
+    if let Err(e) = write_atomic(path, &log.redactor.text(text)) {
         log.warn(&format!("metrics: cannot write {}: {e}", path.display()));
     }
 }

@@ -1,8 +1,10 @@
 //! The run config (`config.toml`): `[config]` and `[model]`, plus the metadata and progress
 //! types that travel next to them in `update`. Checks live in `checks.rs`.
 
+use crate::files::boundary::read_text_at;
 use crate::psyche::fixed::FixedString;
 use crate::psyche::model::Model;
+use crate::secrets::key_material::scrub;
 use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -78,24 +80,27 @@ pub struct RunConfig {
 /// A config file that could not be read or parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// Unreadable, or not a config at all (a keypair file).
+    #[error("{0}")]
+    Read(String),
     #[error("{location}: {message}")]
     Parse { location: String, message: String },
 }
 
 impl RunConfig {
+    /// Parses a config's text; an error names `origin:line:col` and what is wrong, quoting the
+    /// file only in short excerpts that cannot be key material.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, ConfigFileError> {
         toml::from_str(text).map_err(|err| ConfigFileError::Parse {
             location: toml_location(origin, text, &err),
-            message: err.message().trim().to_string(),
+            message: scrub(err.message().trim()),
         })
     }
 
+    /// Reads a config file the operator named (`config check`); a keypair file is refused.
     pub fn from_file(path: &Path) -> Result<Self, ConfigFileError> {
         let origin = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigFileError::Io { path: origin.clone(), source })?;
+        let text = read_text_at(path, &origin, "a run config").map_err(|e| ConfigFileError::Read(e.0))?;
         Self::from_toml_str(&text, &origin)
     }
 }

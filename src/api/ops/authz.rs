@@ -15,6 +15,7 @@ use crate::psyche::instructions::authorizer::{
 };
 use crate::psyche::pdas::{self, JOIN_RUN_SCOPE, PERMISSIONLESS_GRANTEE};
 use crate::psyche::sizing::{Step, pack};
+use crate::secrets::key_material::excerpt;
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map};
 use solana_sdk::instruction::Instruction;
@@ -33,18 +34,8 @@ const BULK_CONCURRENCY: usize = 32;
 pub fn parse_users(host: &Host, users: &Dynamic) -> Result<Vec<Pubkey>, HostError> {
     let mut keys = Vec::new();
     if let Some(path) = users.clone().try_cast::<String>() {
-        let file = host.resolve_path(&path);
-        let text = std::fs::read_to_string(&file).map_err(|e| HostError::input(format!("{}: {e}", file.display())))?;
-        for (n, line) in text.lines().enumerate() {
-            let entry = line.split('#').next().unwrap_or_default().trim();
-            if entry.is_empty() {
-                continue;
-            }
-            let key = entry
-                .parse()
-                .map_err(|_| HostError::input(format!("{}:{}: invalid pubkey \"{entry}\"", file.display(), n + 1)))?;
-            keys.push(key);
-        }
+        let (file, text) = host.read_data(&path, "a list of users")?;
+        keys = users_in(&file.display().to_string(), &text)?;
     } else if let Some(array) = users.read_lock::<Array>() {
         for (i, item) in array.iter().enumerate() {
             keys.push(to_pubkey(item).map_err(|e| HostError::input(format!("users[{i}]: {}", e.message)))?);
@@ -55,6 +46,28 @@ pub fn parse_users(host: &Host, users: &Dynamic) -> Result<Vec<Pubkey>, HostErro
     // The same user twice is granted once.
     let mut seen = BTreeSet::new();
     keys.retain(|k| seen.insert(*k));
+    Ok(keys)
+}
+
+/// The pubkeys of a users file's text; a bad line is named by `file:line:column`, quoted only
+/// when it cannot be key material.
+fn users_in(file: &str, text: &str) -> Result<Vec<Pubkey>, HostError> {
+    let mut keys = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let entry = line.split('#').next().unwrap_or_default().trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let Ok(key) = entry.parse() else {
+            let column = line.find(entry).unwrap_or(0) + 1;
+            let what = match excerpt(entry) {
+                Some(short) => format!("invalid pubkey \"{short}\""),
+                None => "not a pubkey; the line looks like key material, so it is not shown".to_string(),
+            };
+            return Err(HostError::input(format!("{file}:{}:{column}: {what}", n + 1)));
+        };
+        keys.push(key);
+    }
     Ok(keys)
 }
 
@@ -261,8 +274,8 @@ pub mod authz_api {
         Ok(super::grant_many(&Host::of(&ctx), &join_authority, &users)?)
     }
 
-    /// Users from an array or a users file, validated (`FILE:LINE: invalid pubkey` errors) and
-    /// de-duplicated.
+    /// Users from an array or a users file, validated (`FILE:LINE:COL: invalid pubkey` errors,
+    /// never quoting key material) and de-duplicated.
     #[rhai_fn(return_raw)]
     pub fn read_users(ctx: NativeCallContext, users: Dynamic) -> Res<Array> {
         Ok(parse_users(&Host::of(&ctx), &users)?.into_iter().map(Dynamic::from).collect())

@@ -147,12 +147,14 @@ pub mod localnet_api {
     #[rhai_fn(return_raw)]
     pub fn train(ctx: NativeCallContext, run_id: &str, clients: Dynamic) -> Result<Array, Box<EvalAltResult>> {
         let crew = crew_of(&clients)?;
-        let handle = Host::of(&ctx).localnet()?;
+        let host = Host::of(&ctx);
+        let handle = host.localnet()?;
         let trainer = Trainer::new(vec![run_id.to_string()], crew);
         let keys =
             trainer.clients().iter().map(|c| Dynamic::from(solana_sdk::signer::Signer::pubkey(&c.keypair))).collect();
-        trainer::spawn(std::sync::Arc::downgrade(&handle), trainer, |problem| {
-            eprintln!("warning: simulated clients: {problem}")
+        let log = host.log.clone();
+        trainer::spawn(std::sync::Arc::downgrade(&handle), trainer, move |problem| {
+            log.warn(&format!("simulated clients: {problem}"))
         });
         Ok(keys)
     }

@@ -1,6 +1,7 @@
 //! `notify`: alerts from runbooks to the webhooks of `[notify]` in `psyche-runbook.toml`. A
 //! webhook that is down or slow never fails the runbook: the outcome is logged and listed under
 //! `notifications` in the `--output json` document. Dry-runs only say what they would send.
+//! Secrets the execution loaded are redacted from the message and fields before anything else.
 
 use crate::api::host::Host;
 use crate::api::values::error::HostError;
@@ -13,7 +14,10 @@ use serde_json::{Value, json};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
-fn send(host: &Host, n: Notification) -> Map {
+fn send(host: &Host, mut n: Notification) -> Map {
+    // What leaves for the webhooks, the log and the JSON document holds no secret.
+    n.message = host.redactor().text(&n.message);
+    n.fields = n.fields.iter().map(|(k, v)| (host.redactor().text(k), host.redactor().json(v))).collect();
     let line = format!("notify [{}] {}", n.level.name(), n.message);
     match n.level {
         Level::Info => host.log.info(&line),

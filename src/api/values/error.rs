@@ -57,11 +57,10 @@ pub fn host_error(err: &EvalAltResult) -> Option<HostError> {
     }
 }
 
+/// The type and its kind; how scripts read the message is an operation
+/// (`ops::runbook::errors`: it redacts the execution's secrets).
 pub fn register_types(engine: &mut Engine) {
     engine
         .register_type_with_name::<HostError>("Error")
-        .register_get("message", |e: &mut HostError| e.message.clone())
-        .register_get("kind", |e: &mut HostError| e.kind_name().to_string())
-        .register_fn("to_string", |e: &mut HostError| e.message.clone())
-        .register_fn("to_debug", |e: &mut HostError| format!("Error({:?})", e.message));
+        .register_get("kind", |e: &mut HostError| e.kind_name().to_string());
 }

@@ -36,7 +36,7 @@ pub mod signers_api {
             }
             None => SignerSource::parse(source).map_err(HostError::input)?,
         };
-        let keypair = source.load(&mut |warning| host.log.warn(&warning)).map_err(HostError::input)?;
+        let keypair = source.load(&mut |warning| host.log.warn(&warning), host.redactor()).map_err(HostError::input)?;
         Ok(SignerHandle::new(keypair, source.describe()))
     }
 }

@@ -54,9 +54,10 @@ pub fn apply(host: &Host, run: &RunHandle, what: &str, change: RunChange) -> Res
 /// A run config from a `config.toml` path or a Rhai map, checked like the coordinator would.
 fn run_config(host: &Host, source: &Dynamic) -> Result<RunConfig, HostError> {
     let (config, origin) = if let Some(path) = source.clone().try_cast::<String>() {
-        let path = host.resolve_path(&path);
-        let config = RunConfig::from_file(&path).map_err(|e| HostError::input(e.to_string()))?;
-        (config, path.display().to_string())
+        let (path, text) = host.read_data(&path, "a run config")?;
+        let origin = path.display().to_string();
+        let config = RunConfig::from_toml_str(&text, &origin).map_err(|e| HostError::input(e.to_string()))?;
+        (config, origin)
     } else if source.is_map() {
         let config =
             serde_json::from_value(to_json(source)).map_err(|e| HostError::input(format!("run config map: {e}")))?;
