@@ -13,6 +13,7 @@ pub mod localnet;
 pub mod metrics;
 pub mod notify;
 pub mod psyche;
+pub mod rundown;
 pub mod squads;
 pub mod ui;
 pub mod watch;

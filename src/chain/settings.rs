@@ -9,6 +9,7 @@ use crate::cli::{Commitment, GlobalArgs};
 use crate::exit::Failure;
 use crate::notify::NotifyConfig;
 use crate::psyche::ids::{ProgramIds, ProgramOverrides, ProgramsTable};
+use crate::rundown::RunDownConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,8 @@ pub struct Settings {
     pub fallback_urls: Vec<String>,
     /// Where `notify` posts alerts (`[notify]`).
     pub notify: NotifyConfig,
+    /// The run-down service's base URL (`$RUN_DOWN_URL`, then `[run_down] url`, then Nous's).
+    pub run_down_url: String,
 }
 
 /// `psyche-runbook.toml`.
@@ -47,6 +50,8 @@ struct ProjectConfig {
     limits: LimitsTable,
     #[serde(default)]
     notify: NotifyConfig,
+    #[serde(default)]
+    run_down: RunDownConfig,
 }
 
 /// Safety limits, enforced before signing: `[limits]` for every cluster, `[limits.<cluster>]`
@@ -134,7 +139,11 @@ impl Settings {
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
         // The embedded chain installs its programs at these IDs too.
-        let (programs, limits, notify) = resolve_project(args, &cluster)?;
+        let (programs, limits, notify, run_down) = resolve_project(args, &cluster)?;
+        let run_down_url = match env.var("RUN_DOWN_URL") {
+            Some(url) => RunDownConfig::checked_url(url.trim(), "$RUN_DOWN_URL").map_err(Failure::usage)?,
+            None => run_down,
+        };
 
         Ok(Settings {
             cluster,
@@ -150,6 +159,7 @@ impl Settings {
             limits,
             fallback_urls: fallback_urls(args)?,
             notify,
+            run_down_url,
         })
     }
 }
@@ -232,8 +242,12 @@ fn resolve_signer(
     Ok((SignerSource::File(default), "default".into()))
 }
 
-/// Program IDs, limits and notification targets from the project config and flags.
-fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, Limits, NotifyConfig), Failure> {
+/// Program IDs, limits, notification targets and the run-down service URL from the project
+/// config and flags.
+fn resolve_project(
+    args: &GlobalArgs,
+    cluster: &Cluster,
+) -> Result<(ProgramIds, Limits, NotifyConfig, String), Failure> {
     let path = args.project_config.clone().unwrap_or_else(|| PathBuf::from(PROJECT_CONFIG));
     let project = match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str::<ProjectConfig>(&text)
@@ -263,7 +277,8 @@ fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<(ProgramIds, 
         limits.allowed_run_ids = cluster_limits.allowed_run_ids.clone().or(limits.allowed_run_ids);
     }
     project.notify.check(&name.to_string()).map_err(Failure::usage)?;
-    Ok((ids, limits, project.notify))
+    let run_down = project.run_down.url(&format!("{name} [run_down] url")).map_err(Failure::usage)?;
+    Ok((ids, limits, project.notify, run_down))
 }
 
 impl Settings {
@@ -294,6 +309,7 @@ impl Settings {
             limits: Limits::default(),
             fallback_urls: Vec::new(),
             notify: NotifyConfig::default(),
+            run_down_url: crate::rundown::DEFAULT_URL.to_string(),
         }
     }
 }
