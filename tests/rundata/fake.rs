@@ -145,8 +145,14 @@ fn refuse(shared: &Shared, status: StatusCode, why: String) -> Response {
 
 /// Checks a service request: JSON content, exactly `keys`, a fresh decimal-string nonce, and
 /// the signature of `nous-run-down-service:{run_id}:{expiresInSeconds}:{nonce}` by the signer.
-fn check(shared: &Shared, run_id: &str, headers: &HeaderMap, body: &Bytes, keys: &[&str]) -> Result<Value, Response> {
-    let bad = |why: String| Err(refuse(shared, StatusCode::BAD_REQUEST, why));
+fn check(
+    shared: &Shared,
+    run_id: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    keys: &[&str],
+) -> Result<Value, (StatusCode, String)> {
+    let bad = |why: String| Err((StatusCode::BAD_REQUEST, why));
     if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/json") {
         return bad(format!("content-type is {:?}, not application/json", headers.get(header::CONTENT_TYPE)));
     }
@@ -166,15 +172,15 @@ fn check(shared: &Shared, run_id: &str, headers: &HeaderMap, body: &Bytes, keys:
         return bad(format!("nonce {nonce:?} is not a decimal u64"));
     }
     let Some(signature) = headers.get("x-solana-signature").and_then(|v| v.to_str().ok()) else {
-        return Err(refuse(shared, StatusCode::UNAUTHORIZED, "no X-Solana-Signature header".into()));
+        return Err((StatusCode::UNAUTHORIZED, "no X-Solana-Signature header".into()));
     };
     let message = format!("nous-run-down-service:{run_id}:{expires}:{nonce}");
     let valid = Signature::from_str(signature).is_ok_and(|s| s.verify(shared.signer.as_ref(), message.as_bytes()));
     if !valid {
-        return Err(refuse(shared, StatusCode::UNAUTHORIZED, format!("bad signature for {message:?}")));
+        return Err((StatusCode::UNAUTHORIZED, format!("bad signature for {message:?}")));
     }
     if !shared.inner.lock().unwrap().nonces.insert(nonce.to_string()) {
-        return Err(refuse(shared, StatusCode::UNAUTHORIZED, format!("nonce {nonce} was used before")));
+        return Err((StatusCode::UNAUTHORIZED, format!("nonce {nonce} was used before")));
     }
     Ok(value)
 }
@@ -204,7 +210,7 @@ fn expiring(inner: &mut Inner) -> bool {
 async fn upload(State(s): State<Shared>, Path(run_id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let value = match check(&s, &run_id, &headers, &body, &["filename", "expiresInSeconds", "nonce"]) {
         Ok(v) => v,
-        Err(response) => return response,
+        Err((status, why)) => return refuse(&s, status, why),
     };
     s.inner.lock().unwrap().service_requests.push((format!("upload/{run_id}"), value.clone()));
     if let Some(response) = injected_500(&s) {
@@ -222,7 +228,7 @@ async fn upload(State(s): State<Shared>, Path(run_id): Path<String>, headers: He
 async fn download(State(s): State<Shared>, Path(run_id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let value = match check(&s, &run_id, &headers, &body, &["expiresInSeconds", "nonce"]) {
         Ok(v) => v,
-        Err(response) => return response,
+        Err((status, why)) => return refuse(&s, status, why),
     };
     s.inner.lock().unwrap().service_requests.push((format!("download/{run_id}"), value));
     if let Some(response) = injected_500(&s) {

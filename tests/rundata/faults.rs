@@ -8,7 +8,7 @@ const DOWNLOAD: &str = r#"output("r", download_results("run-9", "out"));"#;
 
 /// A run with three results in the fake's storage: `a` (small), `big` (1 MB), `c`.
 fn with_results() -> Setup {
-    let s = Setup::new();
+    let s = Setup::start();
     s.fake.put_object("run-9/a", content(1, 100));
     s.fake.put_object("run-9/big", content(2, 1_000_000));
     s.fake.put_object("run-9/c", content(3, 5_000));
@@ -60,7 +60,7 @@ fn an_expired_url_is_asked_for_again_once() {
     assert!(tree(&s.rb.path("out")).is_empty());
 
     // Uploads too.
-    let s = Setup::new();
+    let s = Setup::start();
     write(&s.rb.path("one.bin"), b"bytes");
     s.fake.faults(|f| f.expired_answers = 1);
     s.run(r#"upload_data("run-9", "one.bin");"#, &[]).success();

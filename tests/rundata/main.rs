@@ -23,7 +23,7 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn new() -> Self {
+    pub fn start() -> Self {
         let key = Keypair::new();
         let fake = FakeService::start(key.pubkey());
         let rb = Runbook::new().file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap());
@@ -85,7 +85,7 @@ fn write(path: &Path, bytes: &[u8]) {
 
 #[test]
 fn a_directory_of_200_nested_files_round_trips_byte_for_byte() {
-    let s = Setup::new();
+    let s = Setup::start();
     let mut expected = BTreeMap::new();
     for i in 0..200 {
         let relative = format!("shard-{}/part-{}/file-{i:03}.bin", i % 4, i % 7);
@@ -117,7 +117,7 @@ fn a_directory_of_200_nested_files_round_trips_byte_for_byte() {
 
 #[test]
 fn every_request_is_signed_and_shaped_as_the_protocol_says() {
-    let s = Setup::new();
+    let s = Setup::start();
     write(&s.rb.path("one.bin"), &content(1, 1000));
     s.run(r#"output("r", upload_data("run-2", "one.bin", #{ expires_in_seconds: 120 }));"#, &[]).success();
     s.run(r#"output("r", download_results("run-2", "out", #{ expires_in_seconds: 60 }));"#, &[]).success();
@@ -141,7 +141,7 @@ fn every_request_is_signed_and_shaped_as_the_protocol_says() {
 
 #[test]
 fn a_request_signed_by_another_key_is_refused_with_the_services_status_and_body() {
-    let s = Setup::new();
+    let s = Setup::start();
     let other = Keypair::new();
     let rb = s.rb.file("other.json", &serde_json::to_string(&other.to_bytes().to_vec()).unwrap());
     use std::os::unix::fs::PermissionsExt;
@@ -162,7 +162,7 @@ fn a_request_signed_by_another_key_is_refused_with_the_services_status_and_body(
 
 #[test]
 fn quiet_prints_one_summary_line_and_the_setting_comes_from_the_project_file() {
-    let s = Setup::new();
+    let s = Setup::start();
     for i in 0..3 {
         write(&s.rb.path(&format!("d/f{i}")), &content(i, 10));
     }
@@ -199,7 +199,7 @@ fn quiet_prints_one_summary_line_and_the_setting_comes_from_the_project_file() {
 
 #[test]
 fn dry_run_lists_what_would_move_and_sends_nothing() {
-    let s = Setup::new();
+    let s = Setup::start();
     write(&s.rb.path("d/a.bin"), &content(0, 5));
     write(&s.rb.path("d/sub/b.bin"), &content(1, 7));
     let up = s.run(r#"upload_data("run-5", "d"); download_results("run-5", "out");"#, &["--dry-run"]).success();
