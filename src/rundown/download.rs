@@ -61,6 +61,7 @@ pub fn download(
 ) -> Result<Vec<Moved>, TransferError> {
     let mut listing = service.download_urls()?.urls;
     check_listing(root, &listing)?;
+    progress.set_files(listing.len());
     std::fs::create_dir_all(root).map_err(|e| TransferError::after(format!("{}: {e}", root.display())))?;
     let mut moved = Vec::new();
     for i in 0..listing.len() {

@@ -32,6 +32,11 @@ impl<'a> Progress<'a> {
         Self { log, bars, total, verb }
     }
 
+    /// Names the number of files once it is known (a download learns it from the listing).
+    pub fn set_files(&self, files: usize) {
+        self.total.set_prefix(format!("{} {files} file(s)", self.verb));
+    }
+
     /// A bar for one file of `bytes` bytes, `done` of them already on the other side.
     pub fn file(&self, path: &str, bytes: u64, done: u64) -> ProgressBar {
         let Some(bars) = &self.bars else { return ProgressBar::hidden() };

@@ -209,3 +209,34 @@ fn dry_run_lists_what_would_move_and_sends_nothing() {
     assert!(s.fake.service_requests().is_empty() && s.fake.storage_requests().is_empty());
     assert!(!s.rb.path("out").exists());
 }
+
+#[test]
+fn bad_input_is_refused_before_anything_is_sent() {
+    let s = Setup::start();
+    write(&s.rb.path("d/a.bin"), b"a");
+    std::os::unix::fs::symlink(s.rb.path("id.json"), s.rb.path("d/link")).unwrap();
+    std::fs::create_dir(s.rb.path("empty")).unwrap();
+    write(&s.rb.path("file"), b"not a directory");
+    let cases = [
+        (r#"upload_data("run-6", "missing");"#, "missing: No such file or directory (os error 2); nothing was sent"),
+        (r#"upload_data("run-6", "empty");"#, "upload_data: empty holds no files; nothing was sent"),
+        (
+            r#"upload_data("run-6", "d", #{ expires: 5 });"#,
+            "upload_data: unknown option `expires` (expires_in_seconds)",
+        ),
+        (r#"upload_data("run-6", "d", #{ expires_in_seconds: 0 });"#, "expires_in_seconds must be at least 1"),
+        (r#"download_results("run-6", "file");"#, "download_results: file is not a directory; nothing was sent"),
+        (r#"download_results("run-6", "out", #{ overwrite: 1 });"#, "download_results: overwrite must be a bool"),
+        (r#"download_results("", "out");"#, "run id"),
+    ];
+    for (script, expected) in cases {
+        let run = s.run(script, &[]).code(2);
+        assert!(run.stderr.contains(expected), "{script}: {}", run.stderr);
+    }
+    assert!(s.fake.service_requests().is_empty() && s.fake.storage_requests().is_empty());
+    assert!(s.fake.violations().is_empty());
+    // A symlink in an uploaded directory is not followed: it is named and left out.
+    let run = s.run(r#"output("r", upload_data("run-6", "d"));"#, &[]).success();
+    assert!(run.stderr.contains("link is not a regular file or directory; skipped"), "{}", run.stderr);
+    assert_eq!(run.json()["outputs"]["r"]["files"], serde_json::json!(["a.bin"]));
+}
