@@ -62,6 +62,9 @@ pub struct Host {
     notifications: Mutex<Vec<Value>>,
     /// Where steps go before the cluster, the last installed asked first.
     sinks: Mutex<Vec<Arc<dyn StepSink>>>,
+    /// Services other than the cluster that requests went to (a transfer's service), so an
+    /// error does not claim that nothing was sent.
+    off_chain: Mutex<BTreeSet<String>>,
 }
 
 /// Takes a step's instructions before they are sent: a feature built on the host installs one
@@ -129,6 +132,7 @@ impl Host {
             touched_runs: Mutex::default(),
             notifications: Mutex::default(),
             sinks: Mutex::default(),
+            off_chain: Mutex::default(),
         })
     }
 
@@ -476,6 +480,16 @@ impl Host {
     /// RPC requests made so far (every endpoint), `None` when no chain was reached.
     pub fn rpc_round_trips(&self) -> Option<u64> {
         self.round_trips().map(|r| r.total())
+    }
+
+    /// Notes that requests are going to `service`, a service other than the cluster.
+    pub fn record_off_chain(&self, service: &str) {
+        self.off_chain.lock().expect("off-chain lock").insert(service.to_string());
+    }
+
+    /// The services other than the cluster that requests went to.
+    pub fn off_chain(&self) -> Vec<String> {
+        self.off_chain.lock().expect("off-chain lock").iter().cloned().collect()
     }
 
     pub fn record_notification(&self, delivery: Value) {

@@ -17,7 +17,7 @@ use reqwest::header::{CONTENT_RANGE, RANGE};
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// How long a read from the storage may stall before the download stops (and can resume).
@@ -59,7 +59,8 @@ pub fn download(
     overwrite: bool,
     progress: &Progress,
 ) -> Result<Vec<Moved>, TransferError> {
-    let mut listing = service.download_urls()?.urls;
+    let answer = service.download_urls()?;
+    let (mut listing, mut valid_until) = (answer.urls, answer.expires_at);
     check_listing(root, &listing)?;
     progress.set_files(listing.len());
     std::fs::create_dir_all(root).map_err(|e| TransferError::after(format!("{}: {e}", root.display())))?;
@@ -75,12 +76,14 @@ pub fn download(
                 }
                 Fetched::Expired(answer) if asked_again => {
                     return Err(TransferError::after(format!(
-                        "downloading {path}: the storage refused a fresh URL too: {answer}"
+                        "downloading {path}: the storage refused a fresh URL too (the service said it was valid until {valid_until}; is this machine's clock right?): {answer}"
                     )));
                 }
                 Fetched::Expired(_) => {
                     asked_again = true;
-                    let fresh = service.download_urls()?.urls;
+                    let renewed = service.download_urls()?;
+                    let fresh = renewed.urls;
+                    valid_until = renewed.expires_at;
                     check_listing(root, &fresh)?;
                     if !fresh.iter().any(|entry| entry.path == path) {
                         return Err(TransferError::after(format!(
@@ -195,7 +198,7 @@ fn fetch(
 /// when it holds something else and `overwrite` is off.
 fn already_complete(
     entry: &Listed,
-    target: &PathBuf,
+    target: &Path,
     total: Option<u64>,
     md5: Option<[u8; 16]>,
     overwrite: bool,

@@ -76,7 +76,7 @@ pub fn expired(status: reqwest::StatusCode) -> bool {
 pub fn upload(service: &Service, sources: &[Source], progress: &Progress) -> Result<Vec<Moved>, TransferError> {
     let mut moved = Vec::new();
     for source in sources {
-        let mut url = service.upload_url(&source.name)?.url;
+        let mut signed = service.upload_url(&source.name)?;
         let mut asked_again = false;
         loop {
             let (file, bytes) = open_source(source)?;
@@ -84,7 +84,7 @@ pub fn upload(service: &Service, sources: &[Source], progress: &Progress) -> Res
             let body = reqwest::blocking::Body::sized(progress.counting(&bar, file), bytes);
             let response = service
                 .http
-                .put(&url)
+                .put(&signed.url)
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                 .body(body)
                 .send()
@@ -100,11 +100,16 @@ pub fn upload(service: &Service, sources: &[Source], progress: &Progress) -> Res
             let text = response.text().unwrap_or_default();
             if expired(status) && !asked_again {
                 asked_again = true;
-                url = service.upload_url(&source.name)?.url;
+                signed = service.upload_url(&source.name)?;
                 continue;
             }
+            let again = if asked_again {
+                format!(" to a fresh URL (the service said it was valid until {})", signed.expires_at)
+            } else {
+                String::new()
+            };
             return Err(TransferError::after(format!(
-                "uploading {}: the storage answered {status}: {}",
+                "uploading {}: the storage answered{again} {status}: {}",
                 source.name,
                 text.trim()
             )));

@@ -51,9 +51,8 @@ fn an_expired_url_is_asked_for_again_once() {
     s.fake.faults(|f| f.expired_answers = 2);
     let run = s.run(DOWNLOAD, &[]).code(3);
     assert!(
-        run.stderr.contains(
-            "downloading a: the storage refused a fresh URL too: 400 Bad Request: <Error><Code>ExpiredToken</Code>"
-        ),
+        run.stderr.contains("downloading a: the storage refused a fresh URL too (the service said it was valid until 2030-01-01T00:00:00.000Z; is this machine's clock right?): 400 Bad Request: <Error><Code>ExpiredToken</Code>")
+            && run.stderr.contains("no transaction was sent; requests went to the run-down service"),
         "{}",
         run.stderr
     );

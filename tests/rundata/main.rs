@@ -218,20 +218,24 @@ fn bad_input_is_refused_before_anything_is_sent() {
     std::fs::create_dir(s.rb.path("empty")).unwrap();
     write(&s.rb.path("file"), b"not a directory");
     let cases = [
-        (r#"upload_data("run-6", "missing");"#, "missing: No such file or directory (os error 2); nothing was sent"),
-        (r#"upload_data("run-6", "empty");"#, "upload_data: empty holds no files; nothing was sent"),
+        (r#"upload_data("run-6", "missing");"#, "upload_data: missing: No such file or directory (os error 2)\n"),
+        (r#"upload_data("run-6", "empty");"#, "upload_data: empty holds no files\n"),
         (
             r#"upload_data("run-6", "d", #{ expires: 5 });"#,
             "upload_data: unknown option `expires` (expires_in_seconds)",
         ),
         (r#"upload_data("run-6", "d", #{ expires_in_seconds: 0 });"#, "expires_in_seconds must be at least 1"),
-        (r#"download_results("run-6", "file");"#, "download_results: file is not a directory; nothing was sent"),
+        (r#"download_results("run-6", "file");"#, "download_results: file is not a directory\n"),
         (r#"download_results("run-6", "out", #{ overwrite: 1 });"#, "download_results: overwrite must be a bool"),
         (r#"download_results("", "out");"#, "run id"),
     ];
     for (script, expected) in cases {
-        let run = s.run(script, &[]).code(2);
+        let mut cmd = s.rb.command();
+        std::fs::write(s.rb.path("t.rhai"), script).unwrap();
+        cmd.env("RUN_DOWN_URL", s.fake.url()).args(["-k", "id.json", "run", "t.rhai"]);
+        let run = run_command(cmd).code(2);
         assert!(run.stderr.contains(expected), "{script}: {}", run.stderr);
+        assert!(run.stderr.ends_with("\nnothing was sent\n"), "{script}: {}", run.stderr);
     }
     assert!(s.fake.service_requests().is_empty() && s.fake.storage_requests().is_empty());
     assert!(s.fake.violations().is_empty());

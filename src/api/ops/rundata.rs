@@ -17,9 +17,13 @@ use std::path::PathBuf;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
+/// How errors name the service requests went to.
+const SERVICE: &str = "run-down service";
+
 impl From<TransferError> for HostError {
     fn from(e: TransferError) -> Self {
-        if e.sent { HostError::chain(e.message) } else { HostError::input(format!("{}; nothing was sent", e.message)) }
+        // The runbook's error report says whether anything was sent.
+        if e.sent { HostError::chain(e.message) } else { HostError::input(e.message) }
     }
 }
 
@@ -69,7 +73,8 @@ fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<Map,
     let path = host.resolve_path(path);
     let files = sources(&path, &mut |skipped| {
         host.log.warn(&format!("upload_data: {} is not a regular file or directory; skipped", skipped.display()))
-    })?;
+    })
+    .map_err(|e| HostError::input(format!("upload_data: {}", e.message)))?;
     let bytes = files.iter().map(|s| s.bytes).sum();
     let base = &host.settings.run_down_url;
     if host.is_dry_run() {
@@ -82,7 +87,7 @@ fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<Map,
         return Ok(report(&planned));
     }
     if files.is_empty() {
-        return Err(HostError::input(format!("upload_data: {} holds no files; nothing was sent", path.display())));
+        return Err(HostError::input(format!("upload_data: {} holds no files", path.display())));
     }
     let payer = host.payer()?;
     let service = Service {
@@ -92,6 +97,7 @@ fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<Map,
         expires_in_seconds: opts.expires_in_seconds,
         signer: payer.keypair(),
     };
+    host.record_off_chain(SERVICE);
     let progress = Progress::new(&host.log, "upload", files.len(), bytes);
     let moved = upload::upload(&service, &files, &progress)?;
     progress.finish(&moved, &format!("to run \"{run_id}\""));
@@ -103,7 +109,7 @@ fn download_results(host: &Host, run_id: &str, dir: &str, opts: &Map) -> Result<
     let opts = options("download_results", opts, &["expires_in_seconds", "overwrite"])?;
     let root = PathBuf::from(dir);
     if root.exists() && !root.is_dir() {
-        return Err(HostError::input(format!("download_results: {dir} is not a directory; nothing was sent")));
+        return Err(HostError::input(format!("download_results: {dir} is not a directory")));
     }
     let base = &host.settings.run_down_url;
     if host.is_dry_run() {
@@ -120,6 +126,7 @@ fn download_results(host: &Host, run_id: &str, dir: &str, opts: &Map) -> Result<
         expires_in_seconds: opts.expires_in_seconds,
         signer: payer.keypair(),
     };
+    host.record_off_chain(SERVICE);
     let progress = Progress::new(&host.log, "download", 0, 0);
     let moved = download::download(&service, &root, opts.overwrite, &progress)?;
     progress.finish(&moved, &format!("into {dir}"));

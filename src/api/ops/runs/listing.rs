@@ -34,18 +34,18 @@ struct Filter {
 
 fn filter(map: &Map) -> Result<Filter, HostError> {
     let mut filter = Filter::default();
-    for (key, value) in map {
-        let key_ = to_pubkey(value).map_err(|e| HostError::input(format!("list_runs: {key}: {}", e.message)))?;
-        match key.as_str() {
-            "joinable_by" => filter.joinable_by = Some(key_),
-            "authorizer" => filter.authorizer = Some(key_),
-            "join_authority" => filter.join_authority = Some(key_),
+    for (name, value) in map {
+        let slot = match name.as_str() {
+            "joinable_by" => &mut filter.joinable_by,
+            "authorizer" => &mut filter.authorizer,
+            "join_authority" => &mut filter.join_authority,
             other => {
                 return Err(HostError::input(format!(
                     "list_runs: unknown filter `{other}` (joinable_by, authorizer, join_authority)"
                 )));
             }
-        }
+        };
+        *slot = Some(to_pubkey(value).map_err(|e| HostError::input(format!("list_runs: {name}: {}", e.message)))?);
     }
     if filter.authorizer.is_some() && filter.joinable_by.is_none() {
         return Err(HostError::input("list_runs: authorizer needs joinable_by (the user joining as its delegate)"));
