@@ -37,7 +37,9 @@ fn landed(rb: &Runbook, signature: &Value) -> VersionedTransaction {
 }
 
 const SWITCH: &str = r#"
-let r = create_run(#{ run_id: RUN }).run;
+let spec = #{ run_id: RUN };
+if REWARDED { spec.mint = create_mint(6); }
+let r = create_run(spec).run;
 r.update_config("run.toml");
 output("first", r.switch_to_hub());
 output("second", r.switch_to_hub());
@@ -45,14 +47,17 @@ output("checkpoint", r.info().coordinator_account.setup.model.LLM.checkpoint);
 output("payer", payer().pubkey);
 "#;
 
-/// From `variant`, the run's checkpoint becomes Hub with the same repo, in one `update` whose
-/// bytes are what run-manager sends: discriminator, no metadata, no config, the model, no
-/// progress; accounts authority (signer), instance, coordinator account (writable).
-fn switches_from(variant: &str) {
+/// From `variant`, the run's checkpoint becomes Hub with the same repo, in one instruction whose
+/// bytes are what run-manager sends. A direct run: `update` with no metadata, no config, the
+/// model, no progress; accounts authority (signer), instance, coordinator account (writable).
+/// A rewarded run: the treasurer's `run_update` with only the model set; accounts authority,
+/// treasurer run, instance, coordinator account, coordinator program.
+fn switches_from(variant: &str, rewarded: bool) {
     let rb = Runbook::new().file("run.toml", &config_with(variant)).file("switch.rhai", SWITCH);
-    let run_id = format!("from-{}", variant.to_lowercase());
+    let run_id = format!("from-{}{}", variant.to_lowercase(), if rewarded { "-rewarded" } else { "" });
+    let sets = [format!("RUN={run_id}"), format!("REWARDED={rewarded}")];
     let doc =
-        rb.run_args(["run", "switch.rhai", "--set", &format!("RUN={run_id}"), "--output", "json"]).success().json();
+        rb.run_args(["run", "switch.rhai", "--set", &sets[0], "--set", &sets[1], "--output", "json"]).success().json();
     let out = &doc["outputs"];
     assert_eq!(out["first"]["changed"], true);
     assert_eq!(out["first"]["signatures"].as_array().unwrap().len(), 1);
@@ -60,48 +65,62 @@ fn switches_from(variant: &str) {
     assert_eq!(out["checkpoint"], json!({"Hub": {"repo_id": "emozilla/llama2-1.1b-gqa-init", "revision": null}}));
 
     // What run-manager builds for the same change: the model read from the config, its
-    // P2P/Dummy checkpoint turned into Hub, in `Update { None, None, Some(model), None }`.
+    // P2P/Dummy checkpoint turned into Hub, as the only field of the update.
     let mut model = RunConfig::from_toml_str(&config_with(variant), "run.toml").unwrap().model;
     let llm = model.llm_mut();
     llm.checkpoint = match &llm.checkpoint {
         Checkpoint::P2P(repo) | Checkpoint::Dummy(repo) => Checkpoint::Hub(repo.clone()),
         other => panic!("the config holds {other:?}"),
     };
-    let mut expected = hex("dbc858b09e3ffd7f");
+    let ids = ProgramIds::default();
+    let instance = pdas::coordinator_instance(&ids, &run_id);
+    let (program, mut expected, trailing_nones) = if rewarded {
+        (ids.treasurer, hex("33562e740d42149d"), 5)
+    } else {
+        (ids.coordinator, hex("dbc858b09e3ffd7f"), 1)
+    };
     expected.extend([0, 0, 1]);
     expected.extend(borsh_bytes(&model));
-    expected.push(0);
+    expected.extend(std::iter::repeat_n(0, trailing_nones));
 
     let tx = landed(&rb, &out["first"]["signatures"][0]);
     let keys = tx.message.static_account_keys();
     let instructions = tx.message.instructions();
     assert_eq!(instructions.len(), 1, "one instruction, no compute budget or other step");
     let ix = &instructions[0];
-    let ids = ProgramIds::default();
-    assert_eq!(keys[ix.program_id_index as usize], ids.coordinator);
+    assert_eq!(keys[ix.program_id_index as usize], program);
     assert!(ix.data == expected, "the update differs from run-manager's:\n{:?}\n{:?}", ix.data, expected);
-    let instance = pdas::coordinator_instance(&ids, &run_id);
     let accounts: Vec<_> = ix.accounts.iter().map(|i| keys[*i as usize]).collect();
-    assert_eq!(accounts[0].to_string(), out["payer"].as_str().unwrap());
-    assert_eq!(accounts[1], instance);
-    assert_eq!(accounts.len(), 3);
     let flags: Vec<_> = ix
         .accounts
         .iter()
         .map(|i| (tx.message.is_signer(*i as usize), tx.message.is_maybe_writable(*i as usize, None)))
         .collect();
+    assert_eq!(accounts[0].to_string(), out["payer"].as_str().unwrap());
     // The authority pays the fee here, so it is writable as the fee payer.
-    assert_eq!(flags, [(true, true), (false, false), (false, true)]);
+    if rewarded {
+        let run = pdas::treasurer_run(&ids, pdas::treasurer_index(&run_id));
+        assert_eq!(accounts[1..], [run, instance, accounts[3], ids.coordinator]);
+        assert_eq!(flags, [(true, true), (false, false), (false, false), (false, true), (false, false)]);
+    } else {
+        assert_eq!(accounts[1..2], [instance]);
+        assert_eq!(flags, [(true, true), (false, false), (false, true)]);
+    }
 }
 
 #[test]
 fn switch_to_hub_from_p2p_sends_run_managers_update() {
-    switches_from("P2P");
+    switches_from("P2P", false);
 }
 
 #[test]
 fn switch_to_hub_from_dummy_sends_run_managers_update() {
-    switches_from("Dummy");
+    switches_from("Dummy", false);
+}
+
+#[test]
+fn switch_to_hub_of_a_rewarded_run_sends_run_managers_treasurer_update() {
+    switches_from("P2P", true);
 }
 
 #[test]
