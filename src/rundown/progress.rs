@@ -5,6 +5,10 @@ use crate::rundown::Moved;
 use crate::ui::Log;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Read};
+use std::time::Duration;
+
+/// How often shown bars redraw when nothing moves.
+const TICK: Duration = Duration::from_millis(200);
 
 pub struct Progress<'a> {
     log: &'a Log,
@@ -29,6 +33,10 @@ impl<'a> Progress<'a> {
         };
         total.set_style(style("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}"));
         total.set_prefix(format!("{verb} {files} file(s)"));
+        if bars.is_some() {
+            // Redrawn while bytes stall too, so a slow storage still shows where it stands.
+            total.enable_steady_tick(TICK);
+        }
         Self { log, bars, total, verb }
     }
 
@@ -44,6 +52,7 @@ impl<'a> Progress<'a> {
         bar.set_style(style("  {msg} [{bar:30}] {bytes}/{total_bytes}"));
         bar.set_message(path.to_string());
         bar.set_position(done);
+        bar.enable_steady_tick(TICK);
         bar
     }
 

@@ -179,3 +179,22 @@ fn a_slow_body_is_written_under_a_hidden_name_until_it_is_complete() {
     assert!(std::fs::read(s.rb.path("out/big")).unwrap() == content(2, 1_000_000));
     assert!(!part.exists());
 }
+
+#[test]
+fn at_a_terminal_bars_show_the_file_in_flight_and_the_whole_transfer() {
+    let s = with_results();
+    s.fake.faults(|f| f.hold = Some("run-9/big".into()));
+    std::fs::write(s.rb.path("t.rhai"), DOWNLOAD).unwrap();
+    let mut cmd = s.rb.command();
+    cmd.env("RUN_DOWN_URL", s.fake.url()).args(["-k", "id.json", "run", "t.rhai"]);
+    let mut pty = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+    // While the storage holds `big` halfway, its bar and the whole transfer's stay drawn.
+    pty.exp_string("downloaded a (100 bytes)").unwrap();
+    pty.exp_string("big [").unwrap();
+    pty.exp_string("download 3 file(s) [").unwrap();
+    assert!(!s.rb.path("out/big").exists(), "held halfway, yet under its final name");
+    s.fake.release();
+    let rest = pty.exp_eof().unwrap();
+    assert!(rest.contains("downloaded 3 file(s), 1005100 bytes, into out"), "{rest}");
+    assert!(std::fs::read(s.rb.path("out/big")).unwrap() == content(2, 1_000_000));
+}
