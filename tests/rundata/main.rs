@@ -244,3 +244,36 @@ fn bad_input_is_refused_before_anything_is_sent() {
     assert!(run.stderr.contains("link is not a regular file or directory; skipped"), "{}", run.stderr);
     assert_eq!(run.json()["outputs"]["r"]["files"], serde_json::json!(["a.bin"]));
 }
+
+#[test]
+fn upload_data_and_download_results_commands_take_run_managers_flags() {
+    let s = Setup::start();
+    write(&s.rb.path("d/x.bin"), &content(1, 300));
+    write(&s.rb.path("d/y/z.bin"), &content(2, 400));
+    let command = |args: &[&str]| {
+        let mut cmd = s.rb.command();
+        cmd.env("RUN_DOWN_URL", s.fake.url()).env("RUN_ID", "run-7").arg("-k").arg("id.json").args(args);
+        run_command(cmd)
+    };
+    command(&["upload-data", "--run-id", "run-7", "--path", "d", "--expires-in-seconds", "600"]).success();
+    assert_eq!(s.fake.objects().keys().collect::<Vec<_>>(), ["run-7/x.bin", "run-7/y/z.bin"]);
+    assert_eq!(s.fake.service_requests()[0].1["expiresInSeconds"], 600);
+    // The run id from $RUN_ID, as run-manager reads it.
+    let run = command(&["download-results", "--output-dir", "out", "--output", "json"]).success();
+    assert_eq!(run.json(), serde_json::json!({"files": ["x.bin", "y/z.bin"], "bytes": 700, "skipped": 0}));
+    assert!(tree(&s.rb.path("out")) == tree(&s.rb.path("d")));
+    let requests = s.fake.service_requests().len();
+    let dry = command(&["upload-data", "-p", "d", "--dry-run"]).success();
+    assert!(dry.stderr.contains("[dry-run] would upload y/z.bin (400 bytes) to run \"run-7\""), "{}", dry.stderr);
+    command(&["download-results", "-o", "elsewhere", "--dry-run"]).success();
+    assert_eq!(s.fake.service_requests().len(), requests, "a dry-run sends nothing");
+    s.fake.faults(|f| f.service_500s = 1);
+    let failed = command(&["download-results", "-o", "out"]).code(3);
+    assert!(
+        failed.stderr.contains("500 Internal Server Error: internal error: storage backend unavailable")
+            && failed.stderr.ends_with("no transaction was sent; requests went to the run-down service\n"),
+        "{}",
+        failed.stderr
+    );
+    assert!(command(&["download-results", "--run-id", "", "-o", "out"]).code(2).stderr.contains("run id"));
+}

@@ -67,7 +67,8 @@ fn report(moved: &[Moved]) -> Map {
     map
 }
 
-fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<Map, HostError> {
+/// `upload_data` (the `upload-data` command calls it too); `opts` as the runbook gives them.
+pub fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<Map, HostError> {
     check_run(host, run_id)?;
     let opts = options("upload_data", opts, &["expires_in_seconds"])?;
     let path = host.resolve_path(path);
@@ -104,7 +105,8 @@ fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<Map,
     Ok(report(&moved))
 }
 
-fn download_results(host: &Host, run_id: &str, dir: &str, opts: &Map) -> Result<Map, HostError> {
+/// `download_results` (the `download-results` command calls it too).
+pub fn download_results(host: &Host, run_id: &str, dir: &str, opts: &Map) -> Result<Map, HostError> {
     check_run(host, run_id)?;
     let opts = options("download_results", opts, &["expires_in_seconds", "overwrite"])?;
     let root = PathBuf::from(dir);
