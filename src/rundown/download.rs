@@ -3,7 +3,8 @@
 //! renamed only once complete (and, when the storage answers an MD5, verified), so an
 //! interruption never leaves a truncated file under a final name. A re-run skips files already
 //! complete (same size, same checksum when known) and resumes partial ones with an HTTP Range
-//! request where the storage honours it. A URL the storage no longer accepts is asked for again
+//! request where the storage honours it (a resumed file whose checksum then differs is fetched
+//! again whole). A URL the storage no longer accepts is asked for again
 //! once.
 
 use crate::rundown::checksum::{md5_of_file, md5_of_goog_hash};
@@ -179,7 +180,11 @@ fn fetch(
         let got = md5_of_file(&part).map_err(|e| fail(&entry.path, format!("{}: {e}", part.display())))?;
         if got != expected {
             let _ = std::fs::remove_file(&part);
-            bar.finish_and_clear();
+            progress.undo(&bar);
+            if start > 0 {
+                // What an earlier run left was not a prefix of this object: once more, whole.
+                return fetch(service, entry, root, overwrite, progress);
+            }
             return Err(fail(
                 &entry.path,
                 "its MD5 differs from the storage's x-goog-hash; the partial file was removed",

@@ -198,3 +198,29 @@ fn at_a_terminal_bars_show_the_file_in_flight_and_the_whole_transfer() {
     assert!(rest.contains("downloaded 3 file(s), 1005100 bytes, into out"), "{rest}");
     assert!(std::fs::read(s.rb.path("out/big")).unwrap() == content(2, 1_000_000));
 }
+
+#[test]
+fn a_storage_that_ignores_range_gets_the_partial_file_rewritten_from_the_start() {
+    let s = with_results();
+    // A partial file of other bytes: resuming onto it would corrupt the result.
+    write(&s.rb.path("out/.big.part"), &content(7, 1_000));
+    s.fake.faults(|f| f.ignore_range = true);
+    let doc = s.run(DOWNLOAD, &[]).success().json();
+    assert_eq!(doc["outputs"]["r"]["bytes"], 1_005_100);
+    assert!(gets(&s).contains(&("run-9/big".to_string(), Some("bytes=1000-".to_string()))));
+    assert!(std::fs::read(s.rb.path("out/big")).unwrap() == content(2, 1_000_000));
+    assert!(!s.rb.path("out/.big.part").exists());
+}
+
+#[test]
+fn a_partial_file_that_is_not_a_prefix_of_the_object_is_caught_by_the_checksum() {
+    let s = with_results();
+    // Resumable storage, but the partial file holds other bytes: the MD5 refuses the resumed
+    // result, and the file is fetched again whole.
+    write(&s.rb.path("out/.big.part"), &content(7, 1_000));
+    s.run(DOWNLOAD, &[]).success();
+    let big: Vec<_> = gets(&s).into_iter().filter(|(object, _)| object == "run-9/big").map(|(_, r)| r).collect();
+    assert_eq!(big, [Some("bytes=1000-".to_string()), None]);
+    assert!(std::fs::read(s.rb.path("out/big")).unwrap() == content(2, 1_000_000));
+    assert!(!s.rb.path("out/.big.part").exists());
+}
