@@ -4,8 +4,7 @@
 //! interruption never leaves a truncated file under a final name. A re-run skips files already
 //! complete (same size, same checksum when known) and resumes partial ones with an HTTP Range
 //! request where the storage honours it (a resumed file whose checksum then differs is fetched
-//! again whole). A URL the storage no longer accepts is asked for again
-//! once.
+//! again whole). A URL the storage no longer accepts is asked for again once.
 
 use crate::rundown::checksum::{md5_of_file, md5_of_goog_hash};
 use crate::rundown::paths::{local, partial, refusal};
