@@ -69,6 +69,7 @@ impl TransferError {
 pub struct Moved {
     pub path: String,
     pub bytes: u64,
-    /// What happened: "uploaded", "downloaded", "resumed", "skipped" (already complete).
+    /// What happened: "uploaded", "downloaded", "resumed", "skipped" (already complete), or
+    /// "planned" (a dry-run).
     pub how: &'static str,
 }

@@ -84,7 +84,7 @@ pub fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<
         }
         host.log.info(&format!("[dry-run] {} file(s), {bytes} bytes, via {base}; nothing was sent", files.len()));
         let planned: Vec<Moved> =
-            files.iter().map(|s| Moved { path: s.name.clone(), bytes: s.bytes, how: "" }).collect();
+            files.iter().map(|s| Moved { path: s.name.clone(), bytes: s.bytes, how: "planned" }).collect();
         return Ok(report(&planned));
     }
     if files.is_empty() {
