@@ -127,6 +127,47 @@ pub enum Command {
     Journal(JournalCommand),
     /// Watch runs: a live terminal view, or the table once without a terminal.
     Watch(WatchArgs),
+    /// Upload a file, or a directory recursively, to a run through the run-down service (the
+    /// runbook function `upload_data`; run-manager's command of the same name).
+    UploadData(UploadDataArgs),
+    /// Download a run's results through the run-down service (the runbook function
+    /// `download_results`; run-manager's command of the same name).
+    DownloadResults(DownloadResultsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadDataArgs {
+    /// The run to upload data to [env: RUN_ID].
+    #[arg(short, long, env = "RUN_ID", hide_env = true)]
+    pub run_id: String,
+    /// A file, or a directory (uploaded recursively, relative paths kept).
+    #[arg(short, long)]
+    pub path: PathBuf,
+    /// How long the signed URLs stay valid.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub expires_in_seconds: u64,
+    /// List what would be uploaded and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadResultsArgs {
+    /// The run whose results to download [env: RUN_ID].
+    #[arg(short, long, env = "RUN_ID", hide_env = true)]
+    pub run_id: String,
+    /// Where the results go (relative paths kept).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output_dir: PathBuf,
+    /// How long the signed URLs stay valid.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub expires_in_seconds: u64,
+    /// Replace local files that differ from the run's (by default they are an error).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Say where the results would go and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

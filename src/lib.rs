@@ -14,6 +14,7 @@ pub mod localnet;
 pub mod metrics;
 pub mod notify;
 pub mod psyche;
+pub mod rundown;
 pub mod secrets;
 pub mod squads;
 pub mod ui;

@@ -126,7 +126,19 @@ fn docs_lists_the_host_functions_from_the_engine() {
     let run = Runbook::new().args(["docs", "--output", "json"]).run().success();
     let doc = run.json();
     let names: Vec<&str> = doc["functions"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    for expected in ["payer", "pubkey", "signer", "output", "param", "cluster", "coordinator_instance_address"] {
+    for expected in [
+        "payer",
+        "pubkey",
+        "signer",
+        "output",
+        "param",
+        "cluster",
+        "coordinator_instance_address",
+        "upload_data",
+        "download_results",
+        "switch_to_hub",
+        "list_runs",
+    ] {
         assert!(names.contains(&expected), "docs lacks {expected}: {names:?}");
     }
     let payer = doc["functions"].as_array().unwrap().iter().find(|f| f["name"] == "payer").unwrap();

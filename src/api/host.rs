@@ -71,6 +71,9 @@ pub struct Host {
     sinks: Mutex<Vec<Arc<dyn StepSink>>>,
     /// Follow mode's handlers, registered by the runbook.
     pub handlers: Handlers,
+    /// Services other than the cluster that requests went to (a transfer's service), so an
+    /// error does not claim that nothing was sent.
+    off_chain: Mutex<BTreeSet<String>>,
 }
 
 /// Takes a step's instructions before they are sent: a feature built on the host installs one
@@ -148,6 +151,7 @@ impl Host {
             notifications: Mutex::default(),
             sinks: Mutex::default(),
             handlers: Handlers::default(),
+            off_chain: Mutex::default(),
         })
     }
 
@@ -539,6 +543,16 @@ impl Host {
     /// RPC requests made so far (every endpoint), `None` when no chain was reached.
     pub fn rpc_round_trips(&self) -> Option<u64> {
         self.round_trips().map(|r| r.total())
+    }
+
+    /// Notes that requests are going to `service`, a service other than the cluster.
+    pub fn record_off_chain(&self, service: &str) {
+        self.off_chain.lock().expect("off-chain lock").insert(service.to_string());
+    }
+
+    /// The services other than the cluster that requests went to.
+    pub fn off_chain(&self) -> Vec<String> {
+        self.off_chain.lock().expect("off-chain lock").iter().cloned().collect()
     }
 
     pub fn record_notification(&self, delivery: Value) {

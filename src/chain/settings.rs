@@ -9,6 +9,7 @@ use crate::cli::{Commitment, GlobalArgs};
 use crate::exit::Failure;
 use crate::notify::NotifyConfig;
 use crate::psyche::ids::{ProgramIds, ProgramOverrides, ProgramsTable};
+use crate::rundown::RunDownConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,8 @@ pub struct Settings {
     /// Folders runbooks may read files from besides their own and the working directory
     /// (`[files] read_roots`), absolute.
     pub read_roots: Vec<PathBuf>,
+    /// The run-down service's base URL (`$RUN_DOWN_URL`, then `[run_down] url`, then Nous's).
+    pub run_down_url: String,
 }
 
 /// `psyche-runbook.toml`.
@@ -52,6 +55,7 @@ struct ProjectConfig {
     notify: NotifyConfig,
     #[serde(default)]
     files: FilesTable,
+    run_down: RunDownConfig,
 }
 
 /// `[files]`: where runbooks may read files from.
@@ -148,7 +152,11 @@ impl Settings {
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
         // The embedded chain installs its programs at these IDs too.
-        let Project { programs, limits, notify, read_roots } = resolve_project(args, &cluster)?;
+        let Project { programs, limits, notify, read_roots, run_down } = resolve_project(args, &cluster)?;
+        let run_down_url = match env.var("RUN_DOWN_URL") {
+            Some(url) => RunDownConfig::checked_url(url.trim(), "$RUN_DOWN_URL").map_err(Failure::usage)?,
+            None => run_down,
+        };
 
         Ok(Settings {
             cluster,
@@ -165,6 +173,7 @@ impl Settings {
             fallback_urls: fallback_urls(args)?,
             notify,
             read_roots,
+            run_down_url,
         })
     }
 }
@@ -253,6 +262,8 @@ struct Project {
     limits: Limits,
     notify: NotifyConfig,
     read_roots: Vec<PathBuf>,
+    /// The run-down service's URL from the config (or Nous's).
+    run_down: String,
 }
 
 /// The project config file and its parsed content (defaults when there is none).
@@ -277,7 +288,8 @@ fn read_roots(path: &Path, files: &FilesTable) -> Vec<PathBuf> {
     files.read_roots.iter().map(|root| folder.join(crate::chain::signer::expand_home(root))).collect()
 }
 
-/// Program IDs, limits, notification targets and read roots from the project config and flags.
+/// Program IDs, limits, notification targets, read roots and the run-down service URL from the
+/// project config and flags.
 fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<Project, Failure> {
     let (path, project) = project_config(args)?;
     let mut ids = ProgramIds::default();
@@ -301,7 +313,8 @@ fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<Project, Fail
     }
     project.notify.check(&name.to_string()).map_err(Failure::usage)?;
     let read_roots = read_roots(&path, &project.files);
-    Ok(Project { programs: ids, limits, notify: project.notify, read_roots })
+    let run_down = project.run_down.url(&format!("{name} [run_down] url")).map_err(Failure::usage)?;
+    Ok(Project { programs: ids, limits, notify: project.notify, read_roots, run_down })
 }
 
 impl Settings {
@@ -334,6 +347,7 @@ impl Settings {
             notify: NotifyConfig::default(),
             // `check` resolves modules as `run` would, within the same roots.
             read_roots: project_config(args).map(|(path, p)| read_roots(&path, &p.files)).unwrap_or_default(),
+            run_down_url: crate::rundown::DEFAULT_URL.to_string(),
         }
     }
 }

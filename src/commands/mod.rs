@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod config;
+pub mod data;
 pub mod decode;
 pub mod docs;
 pub mod follow;
@@ -69,6 +70,8 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
         Command::Watch(args) => watch::watch(args, settings()?, log),
+        Command::UploadData(args) => data::upload(args, settings()?, log),
+        Command::DownloadResults(args) => data::download(args, settings()?, log),
         Command::Journal(JournalCommand::Show { last }) => {
             let dir = settings()?.state_dir().join("journal");
             print!("{}", crate::chain::journal::show(&dir, *last));

@@ -203,7 +203,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     }
     if let Err(diagnostic) = &result {
         log.error(runtime.render(diagnostic).trim_end());
-        log.error(&sent_note(&sent, runtime.host.unlanded_sends()));
+        log.error(&sent_note(&sent, runtime.host.unlanded_sends(), &runtime.host.off_chain()));
     } else if log.quiet && !sent.is_empty() && !log.json() {
         // Quiet means quiet on a no-op: cron mails only when something was sent.
         log.error(&format!("{}: sent {} transaction(s)", args.file.display(), sent.len()));
@@ -289,10 +289,14 @@ fn programs_header(deployments: &[crate::chain::programs::Deployment]) -> String
 const LISTED_SIGNATURES: usize = 3;
 
 /// Whether an error left anything on chain, so the operator knows where they stand: what
-/// landed, and sends made of transactions that expired without landing (they never will).
-pub fn sent_note(sent: &[String], unlanded_sends: u64) -> String {
+/// landed, and sends made of transactions that expired without landing (they never will). With
+/// no transaction, `off_chain` names the other services requests went to.
+pub fn sent_note(sent: &[String], unlanded_sends: u64, off_chain: &[String]) -> String {
     let landed = match sent.len() {
         0 if unlanded_sends > 0 => "nothing landed".to_string(),
+        0 if !off_chain.is_empty() => {
+            return format!("no transaction was sent; requests went to the {}", off_chain.join(" and the "));
+        }
         0 => return "nothing was sent".to_string(),
         n if n <= LISTED_SIGNATURES => format!("{n} transaction(s) were sent before the error: {}", sent.join(", ")),
         n => format!(

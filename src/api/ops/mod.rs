@@ -1,7 +1,8 @@
 //! The operations runbooks call, one room per domain: `runbook` (parameters, outputs, the
 //! cluster, signers), `runs` (find, create, configure and manage runs), `authz` (join
 //! authorizations), `treasury` (top-ups and claims), `multisig` (Squads v4 governance),
-//! `notify` (webhook alerts), `follow` (handlers for `run --follow`), `localnet` (services of the embedded chain) and `inspect` (the
+//! `notify` (webhook alerts), `follow` (handlers for `run --follow`), `rundata` (run data in
+//! and out through the run-down service), `localnet` (services of the embedded chain) and `inspect` (the
 //! reports other operations read). Each works through the execution's `Host`.
 
 pub mod authz;
@@ -11,6 +12,7 @@ pub mod localnet;
 pub mod multisig;
 pub mod notify;
 pub mod runbook;
+pub mod rundata;
 pub mod runs;
 pub mod treasury;
 
@@ -28,5 +30,6 @@ pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(treasury::treasury_api).into());
     engine.register_global_module(exported_module!(notify::notify_api).into());
     engine.register_global_module(exported_module!(follow::follow_api).into());
+    engine.register_global_module(exported_module!(rundata::rundata_api).into());
     multisig::register(engine);
 }

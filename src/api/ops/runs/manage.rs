@@ -1,4 +1,4 @@
-//! Run management for runbooks: create, configure, pause/resume, rates, tick, close, list.
+//! Run management for runbooks: create, configure, pause/resume, rates, tick, close.
 //! Every mutation reads the chain first and sends nothing when the desired state already holds.
 
 use crate::api::host::Host;
@@ -9,9 +9,7 @@ use crate::api::values::json::{from_json, to_json};
 use crate::api::values::keys::{PubkeyArg, to_pubkey};
 use crate::api::values::outcome::{changed, unchanged, with};
 use crate::api::values::runs::{RunHandle, check_run_id, parse_state};
-use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
-use crate::psyche::accounts::instance::{self, CoordinatorInstance};
 use crate::psyche::checks::check_run_config;
 use crate::psyche::config::{CoordinatorProgress, RunConfig, RunMetadata};
 use crate::psyche::fixed::FixedString;
@@ -22,7 +20,7 @@ use crate::psyche::report::RunReport;
 use crate::psyche::run_update;
 use crate::psyche::sizing::RunChange;
 use rhai::plugin::*;
-use rhai::{Array, EvalAltResult, INT, Map};
+use rhai::{EvalAltResult, INT, Map};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::rent::Rent;
 use solana_sdk::signature::Keypair;
@@ -72,7 +70,7 @@ fn run_config(host: &Host, source: &Dynamic) -> Result<RunConfig, HostError> {
     Ok(config)
 }
 
-fn require_halted(run: &RunHandle, acc: &CoordinatorAccount, what: &str) -> Result<(), HostError> {
+pub fn require_halted(run: &RunHandle, acc: &CoordinatorAccount, what: &str) -> Result<(), HostError> {
     if acc.run_state.is_halted() {
         return Ok(());
     }
@@ -235,52 +233,6 @@ pub mod run_api {
     #[rhai_fn(return_raw)]
     pub fn run_exists(ctx: NativeCallContext, run_id: &str) -> Res<bool> {
         Ok(RunHandle::find(&host_of(&ctx), run_id)?.is_some())
-    }
-
-    /// Every run on the cluster: `[#{run_id, state, rewarded, join_authority}]`.
-    #[rhai_fn(return_raw)]
-    pub fn list_runs(ctx: NativeCallContext) -> Res<Array> {
-        let host = host_of(&ctx);
-        let chain = host.chain()?;
-        let ids = &host.settings.programs;
-        let config = solana_rpc_client_api::config::RpcProgramAccountsConfig {
-            filters: Some(vec![solana_rpc_client_api::filter::RpcFilterType::DataSize(instance::SIZE as u64)]),
-            account_config: solana_rpc_client_api::config::RpcAccountInfoConfig {
-                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let accounts = chain
-            .block_on(chain.rpc().get_program_ui_accounts_with_config(&ids.coordinator, config))
-            .map_err(|e| HostError::chain(e.to_string()))?;
-        let instances: Vec<(Pubkey, CoordinatorInstance)> = accounts
-            .into_iter()
-            .filter_map(|(key, account)| Some((key, CoordinatorInstance::decode(&account.data.decode()?).ok()?)))
-            .filter(|(_, instance)| host.check_run_allowed(&instance.run_id).is_ok())
-            .collect();
-        // One batched read for every run's main authority and coordinator account.
-        let keys: Vec<Pubkey> = instances.iter().flat_map(|(_, i)| [i.main_authority, i.coordinator_account]).collect();
-        let read = host.accounts(&keys)?;
-        let mut runs = Array::new();
-        for ((key, instance), pair) in instances.iter().zip(read.chunks(2)) {
-            let run = RunHandle::from_accounts(&host, *key, instance, pair[0].as_ref())?;
-            let state = match &pair[1] {
-                Some(a) => CoordinatorAccount::decode(&a.data)
-                    .map_err(|e| HostError::chain(format!("run \"{}\": {e}", run.run_id)))?
-                    .run_state
-                    .display()
-                    .to_string(),
-                None => continue,
-            };
-            let mut map = Map::new();
-            map.insert("run_id".into(), run.run_id.clone().into());
-            map.insert("state".into(), state.into());
-            map.insert("rewarded".into(), run.treasurer.is_some().into());
-            map.insert("join_authority".into(), Dynamic::from(run.join_authority));
-            runs.push(map.into());
-        }
-        Ok(runs)
     }
 
     /// The run id.
