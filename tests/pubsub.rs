@@ -62,6 +62,17 @@ impl Raw {
         Self { socket, notifications: VecDeque::new() }
     }
 
+    /// `open` on a socket with a small receive buffer: a client that stops reading is soon
+    /// seen as one by the server (little of what it is sent can wait in the kernel).
+    async fn open_small(url: &str) -> Self {
+        let address: std::net::SocketAddr = url.trim_start_matches("ws://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(address).await.unwrap();
+        let (socket, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.unwrap();
+        Self { socket, notifications: VecDeque::new() }
+    }
+
     async fn frame(&mut self) -> Value {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("a frame in time");
@@ -351,7 +362,7 @@ fn a_thousand_subscriptions_on_fifty_connections_and_a_consumer_that_stops_readi
             connections.push((ws, ids));
         }
         // A consumer that subscribes and never reads again.
-        let mut stalled = Raw::open(&server.ws_url).await;
+        let mut stalled = Raw::open_small(&server.ws_url).await;
         for s in 0..500 {
             stalled.call(10_000 + s, "slotSubscribe", json!([])).await;
         }
@@ -366,6 +377,8 @@ fn a_thousand_subscriptions_on_fifty_connections_and_a_consumer_that_stops_readi
                 ws.notifications.clear();
             }
         }
+        // Long enough for its queue to overflow, however slow the machine.
+        tokio::time::sleep(Duration::from_secs(3)).await;
         // The stalled consumer was disconnected: reading what it was sent ends in a close.
         let closed = tokio::time::timeout(PATIENCE, async {
             loop {

@@ -199,11 +199,11 @@ impl Host {
                     || self.log.info(&format!("waiting for another process to release the localnet at {dir}"));
                 if self.is_dry_run() {
                     let chain = Chain::dry_run(&self.settings).map_err(|e| e.to_string())?;
-                    chain.set_notes(pubsub_notes(self.log.clone()));
+                    chain.set_notes(pubsub_notes(self));
                     return Ok(Arc::new(chain));
                 }
                 let chain = Chain::connect(&self.settings, waiting).map_err(|e| e.to_string())?;
-                chain.set_notes(pubsub_notes(self.log.clone()));
+                chain.set_notes(pubsub_notes(self));
                 let dir = self.settings.state_dir().join("journal");
                 let cluster = self.settings.cluster.name().to_string();
                 settle_pending(&chain, &dir, &cluster, &|line| self.log.info(&line))?;
@@ -564,11 +564,25 @@ impl Host {
     }
 }
 
-/// PubSub notes in the execution's log: connections and fallbacks under `-v`, warnings always.
-fn pubsub_notes(log: Log) -> crate::chain::pubsub::link::Notes {
+/// PubSub notes in the execution's log: connections and fallbacks under `-v`, warnings always,
+/// and warnings to the webhooks of `[notify]` too (off the async worker that noticed).
+fn pubsub_notes(host: &Host) -> crate::chain::pubsub::link::Notes {
+    let log = host.log.clone();
+    let webhooks = (!host.is_dry_run() && !host.settings.notify.targets().is_empty())
+        .then(|| (host.settings.notify.clone(), host.runbook.clone(), host.settings.cluster.name().to_string()));
     Arc::new(move |note| match note {
         crate::chain::pubsub::link::Note::Debug(message) => log.debug(&message),
-        crate::chain::pubsub::link::Note::Warning(message) => log.warn(&message),
+        crate::chain::pubsub::link::Note::Warning(message) => {
+            log.warn(&message);
+            if let Some((config, runbook, cluster)) = webhooks.clone() {
+                let timestamp =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let level = crate::notify::Level::Warning;
+                let fields = Default::default();
+                let n = crate::notify::Notification { level, message, fields, runbook, cluster, timestamp };
+                std::thread::spawn(move || crate::notify::deliver::deliver(&config, &n));
+            }
+        }
     })
 }
 

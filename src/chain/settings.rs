@@ -55,6 +55,7 @@ struct ProjectConfig {
     notify: NotifyConfig,
     #[serde(default)]
     files: FilesTable,
+    #[serde(default)]
     run_down: RunDownConfig,
 }
 
