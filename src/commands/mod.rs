@@ -66,6 +66,9 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
+        Command::Localnet(LocalnetCommand::PruneHistory { keep_transactions, keep_slots }) => {
+            localnet::prune_history(&settings()?, (*keep_transactions, *keep_slots), log)
+        }
         Command::Watch(args) => watch::watch(args, settings()?, log),
         Command::Journal(JournalCommand::Show { last }) => {
             let dir = settings()?.state_dir().join("journal");

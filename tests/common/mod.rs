@@ -7,6 +7,7 @@ pub mod anchor_log;
 pub mod local_server;
 pub mod programs;
 pub mod proxy;
+pub mod shape;
 pub mod validator;
 pub mod webhook;
 
@@ -142,6 +143,16 @@ impl Runbook {
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
         }
     }
+}
+
+/// The embedded chain's database files as bytes (the database and any write-ahead log
+/// content), to check that something left the chain untouched.
+pub fn chain_files(rb: &Runbook) -> Vec<Vec<u8>> {
+    ["chain.db", "chain.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::read(rb.path(&format!(".psyche-runbook/localnet/{name}"))).ok())
+        .filter(|bytes| !bytes.is_empty())
+        .collect()
 }
 
 /// A file from `tests/fixtures` (upstream data kept in the repository; see its README).
