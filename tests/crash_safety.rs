@@ -1,5 +1,7 @@
 //! The localnet survives SIGKILL at any moment. Processes are killed at 50 random moments
-//! (a fixed seed, so a failure repeats) during bulk grants and top-ups: 25 times the runbook's
+//! (after a random number of the runbook's sends plus a random few milliseconds, from a fixed
+//! seed, so a failure repeats and no kill depends on the machine's speed) during bulk grants
+//! and top-ups: 25 times the runbook's
 //! own process on the embedded chain, 25 times `localnet serve` under a runbook sending to it
 //! (and the runbook with it). After each kill the chain opens; every transaction a client
 //! journaled as landed is in its history without error; no account reflects half a
@@ -56,6 +58,30 @@ fn lamports_and_fees(rb: &Runbook) -> (u128, usize) {
         failed += usize::from(record.err.is_some());
     }
     (lamports, failed)
+}
+
+/// How many transactions the journals hold intents for.
+fn intents(rb: &Runbook) -> usize {
+    let Ok(entries) = std::fs::read_dir(rb.path(".psyche-runbook/journal")) else { return 0 };
+    entries
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .map(|text| text.lines().filter(|l| l.contains("\"event\":\"intent\"")).count())
+        .sum()
+}
+
+/// Waits, however long the machine takes, until `child` has journaled `count` more intents
+/// than `before` (or exited), then a random few milliseconds more: the kill lands mid-run,
+/// before, during or after a send.
+fn kill_moment(rb: &Runbook, child: &mut Child, before: usize, moments: &mut Moments, steps: usize) -> String {
+    let count = 1 + moments.next_ms(steps as u64) as usize;
+    let started = std::time::Instant::now();
+    while intents(rb) < before + count && child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(120), "the runbook made no progress");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let extra = moments.next_ms(40);
+    std::thread::sleep(Duration::from_millis(extra));
+    format!("after intent {count} + {extra} ms")
 }
 
 /// Every signature the journals say landed.
@@ -119,11 +145,16 @@ fn script(rb: &Runbook, i: usize, target: &mut f64) -> String {
     name
 }
 
+/// Transactions step `i` sends when nothing interrupts it.
+fn steps(i: usize) -> usize {
+    if i % 2 == 0 { USERS_PER_GRANT / 8 } else { TOP_UPS_PER_RUN }
+}
+
 /// After the re-run: the step's intended state, reached with nothing sent twice.
 fn check_intended(rb: &Runbook, step: &str, i: usize, target: f64, prefix: &[&str]) {
     let mut args: Vec<&str> = prefix.to_vec();
     args.extend(["run", step, "--output", "json"]);
-    let doc = rb.run_args(&args).success().json();
+    let doc = rb.run_args(args).success().json();
     if i % 2 == 0 {
         assert_eq!(doc["outputs"]["granted"], USERS_PER_GRANT as u64, "{doc}");
         assert_eq!(doc["signatures"].as_array().unwrap().len(), 0, "a second re-run sends nothing: {doc}");
@@ -150,11 +181,11 @@ fn sigkill_of_a_runbook_on_the_embedded_chain_at_25_random_moments() {
     let mut target = 0.0;
     for i in 0..KILLS_EACH {
         let step = script(&rb, i, &mut target);
+        let before = intents(&rb);
         let mut child = rb.command().args(["run", &step]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let delay = moments.next_ms(700);
-        std::thread::sleep(Duration::from_millis(delay));
+        let moment = kill_moment(&rb, &mut child, before, &mut moments, steps(i));
         kill(&mut child);
-        let what = format!("embedded kill {i} after {delay} ms");
+        let what = format!("embedded kill {i} {moment}");
         check_after_kill(&rb, total, &what);
         // The re-run settles what was in flight, then finishes the step.
         rb.run_args(["run", &step]).success();
@@ -174,6 +205,7 @@ fn sigkill_of_localnet_serve_under_a_runbook_at_25_random_moments() {
         let step = script(&rb, i, &mut target);
         let mut server = Server::start_with(&rb, &["--slot-ms", "20"]);
         let url = server.url.clone();
+        let before = intents(&rb);
         let mut client = rb
             .command()
             .args(["-u", &url, "-k", &payer, "run", &step])
@@ -181,18 +213,17 @@ fn sigkill_of_localnet_serve_under_a_runbook_at_25_random_moments() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let delay = moments.next_ms(900);
-        std::thread::sleep(Duration::from_millis(delay));
+        let moment = kill_moment(&rb, &mut client, before, &mut moments, steps(i));
         kill(&mut server.child);
         kill(&mut client);
-        let what = format!("serve kill {i} after {delay} ms");
+        let what = format!("serve kill {i} {moment}");
         check_after_kill(&rb, total, &what);
         let server = Server::start_with(&rb, &["--slot-ms", "20"]);
         let url = server.url.clone();
         let prefix = ["-u", url.as_str(), "-k", payer.as_str()];
         let mut args = prefix.to_vec();
         args.extend(["run", step.as_str()]);
-        rb.run_args(&args).success();
+        rb.run_args(args).success();
         check_intended(&rb, &step, i, target, &prefix);
         assert_eq!(server.stop(), 0);
         check_after_kill(&rb, total, &what);
