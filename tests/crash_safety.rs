@@ -128,7 +128,7 @@ fn kill(child: &mut Child) {
 /// its file name and the treasury target it reaches (top-ups).
 fn script(rb: &Runbook, i: usize, target: &mut f64) -> String {
     let name = format!("step-{i}.rhai");
-    let text = if i % 2 == 0 {
+    let text = if i.is_multiple_of(2) {
         let users: String =
             (0..USERS_PER_GRANT).map(|_| format!("{}\n", solana_sdk::pubkey::Pubkey::new_unique())).collect();
         std::fs::write(rb.path(&format!("users-{i}.txt")), users).unwrap();
@@ -147,7 +147,7 @@ fn script(rb: &Runbook, i: usize, target: &mut f64) -> String {
 
 /// Transactions step `i` sends when nothing interrupts it.
 fn steps(i: usize) -> usize {
-    if i % 2 == 0 { USERS_PER_GRANT / 8 } else { TOP_UPS_PER_RUN }
+    if i.is_multiple_of(2) { USERS_PER_GRANT / 8 } else { TOP_UPS_PER_RUN }
 }
 
 /// After the re-run: the step's intended state, reached with nothing sent twice.
@@ -155,7 +155,7 @@ fn check_intended(rb: &Runbook, step: &str, i: usize, target: f64, prefix: &[&st
     let mut args: Vec<&str> = prefix.to_vec();
     args.extend(["run", step, "--output", "json"]);
     let doc = rb.run_args(args).success().json();
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         assert_eq!(doc["outputs"]["granted"], USERS_PER_GRANT as u64, "{doc}");
         assert_eq!(doc["signatures"].as_array().unwrap().len(), 0, "a second re-run sends nothing: {doc}");
     } else {

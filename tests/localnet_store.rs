@@ -44,7 +44,7 @@ fn the_landed_releases_state_file_migrates_once_and_keeps_the_chain() {
     assert!(!runs.is_empty(), "the quickstart run's accounts are in the database");
     let payer: Pubkey = status["payer"]["pubkey"].as_str().unwrap().parse().unwrap();
     assert_eq!(net.balance(&payer), 99_152_162_200);
-    let history_len = net.store().history().len().unwrap();
+    let history_len = net.store().history().record_count().unwrap();
     assert!(history_len > 30, "the history came along: {history_len}");
     let slot = net.slot();
     drop(net);
@@ -52,7 +52,7 @@ fn the_landed_releases_state_file_migrates_once_and_keeps_the_chain() {
     // Once: a state file that shows up again is not imported a second time.
     std::fs::copy(fixture("localnet-v2/state.bin"), dir.join(STATE_FILE)).unwrap();
     let net = Localnet::load(&dir).unwrap();
-    assert_eq!(net.store().history().len().unwrap(), history_len);
+    assert_eq!(net.store().history().record_count().unwrap(), history_len);
     assert!(net.slot() >= slot);
     drop(net);
 
@@ -235,10 +235,23 @@ fn retention_prunes_the_oldest_records_on_request_and_keeps_everything_by_defaul
         net.end_slot_early();
         net.airdrop(&key, 1_000_000).unwrap();
     }
-    assert_eq!(net.store().history().len().unwrap(), 5);
+    assert_eq!(net.store().history().record_count().unwrap(), 5);
     let removed = net.store().history().prune(Retention { max_records: Some(3), ..Default::default() }).unwrap();
     assert_eq!(removed, 2);
     assert!(net.record(&first).is_none());
-    assert_eq!(net.store().history().len().unwrap(), 3);
+    assert_eq!(net.store().history().record_count().unwrap(), 3);
     assert_eq!(net.balance(&key), 5_000_000, "accounts are never pruned");
+}
+
+#[test]
+fn journal_show_checks_landings_against_the_chains_history() {
+    let rb = Runbook::new();
+    let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/quickstart.rhai");
+    rb.run_args(["run", quickstart.to_str().unwrap()]).success();
+    let shown = rb.run_args(["journal", "show"]).success().stdout;
+    assert!(shown.contains("landed, in the chain's history"), "{shown}");
+    assert!(!shown.contains("not in the chain's history"), "{shown}");
+    rb.run_args(["localnet", "reset"]).success();
+    let shown = rb.run_args(["journal", "show"]).success().stdout;
+    assert!(shown.contains("landed; not in the chain's history (reset or pruned since)"), "{shown}");
 }

@@ -170,8 +170,10 @@ pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// `journal show`: the executions (or only the last), one line per record.
-pub fn show(dir: &Path, last: bool) -> String {
+/// `journal show`: the executions (or only the last), one line per record. `on_chain` tells
+/// whether a cluster's history holds a signature, where it can (the embedded localnet keeps
+/// every landed transaction): a landing it no longer holds is marked.
+pub fn show(dir: &Path, last: bool, on_chain: &dyn Fn(&str, &str) -> Option<bool>) -> String {
     let mut files = files(dir);
     if last {
         files = files.split_off(files.len().saturating_sub(1));
@@ -179,7 +181,9 @@ pub fn show(dir: &Path, last: bool) -> String {
     let mut out = String::new();
     for path in files {
         out += &format!("== {}\n", path.display());
-        for r in records(&path) {
+        let records = records(&path);
+        let cluster = records.iter().find(|r| r["event"] == "start").and_then(|r| r["cluster"].as_str()).unwrap_or("");
+        for r in records.iter() {
             let ts = timestamp(r["ts"].as_u64().unwrap_or(0));
             let line = match r["event"].as_str().unwrap_or_default() {
                 "start" => format!(
@@ -194,9 +198,14 @@ pub fn show(dir: &Path, last: bool) -> String {
                     r["signature"].as_str().unwrap_or_default()
                 ),
                 "landed" => format!(
-                    "#{} landed{}",
+                    "#{} landed{}{}",
                     r["id"],
-                    if r["recovered"] == true { " (found by a later run)" } else { "" }
+                    if r["recovered"] == true { " (found by a later run)" } else { "" },
+                    match on_chain(cluster, r["signature"].as_str().unwrap_or_default()) {
+                        Some(true) => ", in the chain's history",
+                        Some(false) => "; not in the chain's history (reset or pruned since)",
+                        None => "",
+                    }
                 ),
                 "failed" => format!("#{} failed: {}", r["id"], r["error"].as_str().unwrap_or_default()),
                 "expired" => format!(
@@ -236,6 +245,6 @@ mod tests {
         settle(&pending[0], "expired").unwrap();
         assert!(super::pending(dir.path(), "embedded").is_empty());
         assert!(super::pending(dir.path(), "devnet").is_empty());
-        assert!(show(dir.path(), true).contains("#2 expired without landing (found by a later run)"));
+        assert!(show(dir.path(), true, &|_, _| None).contains("#2 expired without landing (found by a later run)"));
     }
 }

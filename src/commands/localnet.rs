@@ -164,7 +164,7 @@ pub fn prune_history(settings: &Settings, keep: (Option<u64>, Option<u64>), log:
         .history()
         .prune(retention)
         .map_err(|e| Failure::new(ExitCode::Chain, format!("{}: {e}", settings.localnet_dir.display())))?;
-    let kept = net.store().history().len().map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
+    let kept = net.store().history().record_count().map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
     if log.json() {
         println!("{}", json!({"removed": removed, "kept": kept}));
     } else {

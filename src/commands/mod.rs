@@ -71,8 +71,20 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Watch(args) => watch::watch(args, settings()?, log),
         Command::Journal(JournalCommand::Show { last }) => {
-            let dir = settings()?.state_dir().join("journal");
-            print!("{}", crate::chain::journal::show(&dir, *last));
+            let settings = settings()?;
+            let dir = settings.state_dir().join("journal");
+            // The embedded chain's history, opened only if a journal names it.
+            let localnet = std::cell::OnceCell::new();
+            let on_chain = |cluster: &str, signature: &str| {
+                if cluster != "embedded" {
+                    return None;
+                }
+                let net = localnet
+                    .get_or_init(|| crate::localnet::Localnet::load_read_only(&settings.localnet_dir).ok())
+                    .as_ref()?;
+                Some(net.record(&signature.parse().ok()?).is_some())
+            };
+            print!("{}", crate::chain::journal::show(&dir, *last, &on_chain));
             Ok(ExitCode::Success)
         }
     }

@@ -214,10 +214,6 @@ impl Localnet {
         self.dirty
     }
 
-    pub fn mark_saved(&mut self) {
-        self.dirty = false;
-    }
-
     pub fn clock(&self) -> Clock {
         self.svm.get_sysvar::<Clock>()
     }
@@ -553,7 +549,7 @@ const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SO
 
 /// LiteSVM with signature checks on, our own blockhash window instead of its single-blockhash
 /// check, the Psyche-compatible programs installed and the Squads program config in place (a
-/// loaded state file overwrites it with its own, when it has one).
+/// chain opened from its store puts its own in its place, when it has one).
 fn new_svm() -> LiteSVM {
     let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
     install_programs(&mut svm, ProgramIds::default());

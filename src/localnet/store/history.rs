@@ -115,7 +115,7 @@ impl<'a> History<'a> {
     }
 
     /// How many records the history holds.
-    pub fn len(&self) -> rusqlite::Result<u64> {
+    pub fn record_count(&self) -> rusqlite::Result<u64> {
         self.conn.query_row("SELECT count(*) FROM transactions", [], |r| r.get::<_, i64>(0)).map(rows::unsigned)
     }
 
