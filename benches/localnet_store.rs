@@ -45,16 +45,14 @@ fn median(mut values: Vec<Duration>) -> Duration {
 fn serve_start(dir: &Path) -> Duration {
     let started = Instant::now();
     let mut child = command(dir, &["localnet", "serve", "--port", "0"]).stderr(Stdio::piped()).spawn().unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut url = None;
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        if let Some(at) = line.find("http://") {
-            url = Some(line[at..].trim().to_string());
-            break;
-        }
-    }
-    let url = url.expect("serve prints its address");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.find("http://").map(|at| line[at..].trim().to_string()))
+        .expect("serve prints its address");
+    // Keep reading what it says, so it never writes to a closed pipe.
+    let drain = std::thread::spawn(move || lines.for_each(drop));
     let client = reqwest::blocking::Client::new();
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "getHealth"});
     loop {
@@ -68,6 +66,7 @@ fn serve_start(dir: &Path) -> Duration {
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     assert!(child.wait().unwrap().success());
+    drain.join().unwrap();
     elapsed
 }
 

@@ -93,8 +93,11 @@ pub struct Localnet {
     /// Accounts already read from the store into the VM (present or absent there) or
     /// written here: the VM's copy is the current one.
     cached: HashSet<Pubkey>,
-    /// Records of transactions a chain that does not write executed.
+    /// Records not in the store: of a chain that does not write, or not committed yet.
     unsaved: HashMap<Signature, TxRecord>,
+    /// The next commit's accounts (as they are now) and transactions (with what they mention).
+    pending_accounts: HashMap<Pubkey, Option<Account>>,
+    pending_landed: Vec<(Signature, Vec<Pubkey>)>,
     /// The slot whose blockhashes the store holds.
     saved_slot: u64,
     /// The slot state changed since the last commit.
@@ -144,6 +147,8 @@ impl Localnet {
             writes: true,
             cached: HashSet::new(),
             unsaved: HashMap::new(),
+            pending_accounts: HashMap::new(),
+            pending_landed: Vec::new(),
             saved_slot: 0,
             dirty: true,
             fetched: Default::default(),
@@ -175,6 +180,8 @@ impl Localnet {
             writes: false,
             cached: self.cached.clone(),
             unsaved: self.unsaved.clone(),
+            pending_accounts: HashMap::new(),
+            pending_landed: Vec::new(),
             saved_slot: self.saved_slot,
             dirty: false,
             fetched: self.fetched.clone(),
@@ -188,6 +195,8 @@ impl Localnet {
         self.svm = std::mem::take(&mut self.svm).with_sigverify(false);
         let executed = self.execute(tx);
         self.svm = std::mem::take(&mut self.svm).with_sigverify(true);
+        // Its caller reports it at once.
+        self.flush();
         executed
     }
 
@@ -508,6 +517,14 @@ impl Localnet {
             let before = self.account(&key);
             self.prior.record(slot, key, before);
         }
+    }
+}
+
+impl Drop for Localnet {
+    /// What is pending is committed when the chain goes away (every path that reports a
+    /// transaction commits first; this keeps the rest of the last group).
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

@@ -32,6 +32,9 @@ const BUILT_IN_OWNERS: [Pubkey; 7] = [
     solana_sdk::pubkey!("Feature111111111111111111111111111111111111"),
 ];
 
+/// Transactions committed together at most (the commit is most of a transaction's cost).
+const GROUP_COMMIT: usize = 64;
+
 /// Accounts the VM keeps read from the store before it lets them go (a long bulk run or a
 /// long-lived server would otherwise hold the whole chain again).
 const CACHED_ACCOUNTS: usize = 4_096;
@@ -133,12 +136,14 @@ impl Localnet {
             writes,
             cached: Default::default(),
             unsaved: Default::default(),
+            pending_accounts: Default::default(),
+            pending_landed: Vec::new(),
             saved_slot: saved.state.slot,
             dirty: false,
             fetched: Default::default(),
             plan: None,
         };
-        if !gained.is_empty() {
+        if writes && !gained.is_empty() {
             net.persist(&gained, None);
         }
         Ok(net)
@@ -216,29 +221,55 @@ impl Localnet {
             .collect()
     }
 
-    /// Commits `accounts` (and a landed transaction) with the slot state in one database
-    /// transaction; a chain that does not write keeps the record in memory.
+    /// Takes `accounts` (and a landed transaction) into the next commit; a chain that does not
+    /// write keeps them in memory. Transactions are committed in groups: a group is committed
+    /// before anything can report one of its transactions (`flush`: every RPC call but a send,
+    /// the end of a service, of an invocation, of `serve`), or when it is full.
     pub(super) fn persist(
         &mut self,
         accounts: &[(Pubkey, Option<Account>)],
         landed: Option<(Signature, &TxRecord, &[Pubkey])>,
     ) {
-        if !self.writes {
-            if let Some((signature, record, _)) = landed {
-                self.unsaved.insert(signature, record.clone());
+        if let Some((signature, record, mentions)) = landed {
+            self.unsaved.insert(signature, record.clone());
+            if self.writes {
+                self.pending_landed.push((signature, mentions.to_vec()));
             }
+        }
+        if !self.writes {
+            return;
+        }
+        self.pending_accounts.extend(accounts.iter().cloned());
+        self.dirty = true;
+        if landed.is_none() || self.pending_landed.len() >= GROUP_COMMIT {
+            self.flush();
+        }
+    }
+
+    /// Commits what is pending (accounts, records, the slot state) in one database transaction.
+    pub fn flush(&mut self) {
+        if !self.writes || !self.dirty {
             return;
         }
         let slot = self.slot();
         let blockhashes: Vec<_> = self.recent_blockhashes.iter().copied().collect();
+        let accounts: Vec<(Pubkey, Option<Account>)> = self.pending_accounts.drain().collect();
+        let landed: Vec<(Signature, Vec<Pubkey>)> = std::mem::take(&mut self.pending_landed);
+        let records: Vec<TxRecord> =
+            landed.iter().map(|(s, _)| self.unsaved.remove(s).expect("pending records are kept")).collect();
+        let landed: Vec<Landed> = landed
+            .iter()
+            .zip(&records)
+            .map(|((signature, mentions), record)| Landed { signature: *signature, record, mentions })
+            .collect();
         let commit = Commit {
-            accounts,
-            landed: landed.map(|(signature, record, mentions)| Landed { signature, record, mentions }),
+            accounts: &accounts,
+            landed: &landed,
             state: self.chain_state(),
             blockhashes: (slot != self.saved_slot).then_some(blockhashes.as_slice()),
         };
         if let Err(err) = self.store.commit(&commit) {
-            // Nothing was reported as landed; the chain on disk is the last commit.
+            // Nothing of the group was reported; the chain on disk is the last commit.
             panic!("the localnet could not commit: {err}");
         }
         self.saved_slot = slot;
@@ -260,11 +291,9 @@ impl Localnet {
         }
     }
 
-    /// Commits the slot state if it changed since the last commit (a warp, a clock advance).
+    /// Commits what is pending and the slot state if it moved (a warp, a clock advance).
     pub fn save(&mut self) -> Result<(), StoreError> {
-        if self.writes && self.dirty {
-            self.persist(&[], None);
-        }
+        self.flush();
         Ok(())
     }
 
@@ -274,7 +303,7 @@ impl Localnet {
     }
 
     /// Every account `owner` owns (of `size` bytes, when given), by address: from the store's
-    /// owner index, with what a chain that does not write changed in memory over it.
+    /// owner index, with what is not committed yet (a fork's changes, a pending group) over it.
     pub fn program_accounts_sized(&self, owner: &Pubkey, size: Option<u64>) -> Vec<(Pubkey, AccountSharedData)> {
         let mut found: BTreeMap<Pubkey, AccountSharedData> = self
             .store
@@ -282,8 +311,10 @@ impl Localnet {
             .into_iter()
             .map(|(k, a)| (k, AccountSharedData::from(a)))
             .collect();
-        if !self.writes {
-            for key in &self.cached {
+        let changed: Box<dyn Iterator<Item = &Pubkey>> =
+            if self.writes { Box::new(self.pending_accounts.keys()) } else { Box::new(self.cached.iter()) };
+        {
+            for key in changed {
                 match self.svm.accounts_db().get_account_ref(key) {
                     Some(a) if a.owner() == owner && size.is_none_or(|s| a.data().len() as u64 == s) => {
                         found.insert(*key, a.clone());

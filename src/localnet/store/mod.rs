@@ -193,7 +193,7 @@ impl Store {
             for (key, account) in change.accounts {
                 rows::put_account(&tx, key, account.as_ref())?;
             }
-            if let Some(landed) = &change.landed {
+            for landed in change.landed {
                 rows::insert_record(&tx, landed)?;
             }
             rows::update_state(&tx, &change.state)?;

@@ -61,11 +61,13 @@ pub struct Landed<'a> {
     pub mentions: &'a [Pubkey],
 }
 
-/// One change to the chain, committed whole or not at all.
+/// One change to the chain (a group of transactions, a service's write), committed whole or
+/// not at all.
 pub struct Commit<'a> {
     /// Accounts as they are now; None (or no lamports) removes one.
     pub accounts: &'a [(Pubkey, Option<Account>)],
-    pub landed: Option<Landed<'a>>,
+    /// Transactions that landed, in landing order.
+    pub landed: &'a [Landed<'a>],
     pub state: ChainState,
     /// The recent blockhashes, when they changed since the last commit.
     pub blockhashes: Option<&'a [(Hash, u64)]>,
