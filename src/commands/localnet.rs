@@ -158,6 +158,8 @@ pub fn prune_history(settings: &Settings, keep: (Option<u64>, Option<u64>), log:
     let handle = open(settings, &log)?;
     let mut net = handle.lock();
     net.follow_clock();
+    // Pruning runs in a database transaction of its own.
+    net.flush();
     let retention = Retention { max_records: keep.0, max_slots: keep.1, current_slot: net.slot() };
     let removed = net
         .store()

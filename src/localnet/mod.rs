@@ -93,11 +93,10 @@ pub struct Localnet {
     /// Accounts already read from the store into the VM (present or absent there) or
     /// written here: the VM's copy is the current one.
     cached: HashSet<Pubkey>,
-    /// Records not in the store: of a chain that does not write, or not committed yet.
+    /// Records of transactions a chain that does not write executed.
     unsaved: HashMap<Signature, TxRecord>,
-    /// The next commit's accounts (as they are now) and transactions (with what they mention).
-    pending_accounts: HashMap<Pubkey, Option<Account>>,
-    pending_landed: Vec<(Signature, Vec<Pubkey>)>,
+    /// Writes in the store's open group, not committed yet.
+    grouped: usize,
     /// The slot whose blockhashes the store holds.
     saved_slot: u64,
     /// The slot state changed since the last commit.
@@ -147,8 +146,7 @@ impl Localnet {
             writes: true,
             cached: HashSet::new(),
             unsaved: HashMap::new(),
-            pending_accounts: HashMap::new(),
-            pending_landed: Vec::new(),
+            grouped: 0,
             saved_slot: 0,
             dirty: true,
             fetched: Default::default(),
@@ -180,8 +178,7 @@ impl Localnet {
             writes: false,
             cached: self.cached.clone(),
             unsaved: self.unsaved.clone(),
-            pending_accounts: HashMap::new(),
-            pending_landed: Vec::new(),
+            grouped: 0,
             saved_slot: self.saved_slot,
             dirty: false,
             fetched: self.fetched.clone(),

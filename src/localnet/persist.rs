@@ -1,8 +1,10 @@
 //! How the chain meets its store: opening a directory's chain (resuming it, or creating its
 //! genesis), reading the accounts a transaction touches into the VM before it runs, and
-//! committing what it changed with its record and the slot state, so each landed transaction
-//! is durable once it returns. The VM keeps a bounded cache of what it read; forks and
-//! read-only chains keep their changes in memory and never write.
+//! committing what it changed with its record and the slot state. Landed transactions are
+//! committed in groups, each group before anything reports one of its transactions (see
+//! `flush`), so a transaction is durable once its status is reported. The VM keeps a bounded
+//! cache of what it read; forks and read-only chains keep their changes in memory and never
+//! write.
 
 use crate::localnet::chain_params::DEFAULT_SLOT_MS;
 use crate::localnet::commitment::PriorStates;
@@ -33,7 +35,7 @@ const BUILT_IN_OWNERS: [Pubkey; 7] = [
 ];
 
 /// Transactions committed together at most (the commit is most of a transaction's cost).
-const GROUP_COMMIT: usize = 64;
+const GROUP_COMMIT: usize = 256;
 
 /// Accounts the VM keeps read from the store before it lets them go (a long bulk run or a
 /// long-lived server would otherwise hold the whole chain again).
@@ -136,8 +138,7 @@ impl Localnet {
             writes,
             cached: Default::default(),
             unsaved: Default::default(),
-            pending_accounts: Default::default(),
-            pending_landed: Vec::new(),
+            grouped: 0,
             saved_slot: saved.state.slot,
             dirty: false,
             fetched: Default::default(),
@@ -221,58 +222,58 @@ impl Localnet {
             .collect()
     }
 
-    /// Takes `accounts` (and a landed transaction) into the next commit; a chain that does not
-    /// write keeps them in memory. Transactions are committed in groups: a group is committed
-    /// before anything can report one of its transactions (`flush`: every RPC call but a send,
-    /// the end of a service, of an invocation, of `serve`), or when it is full.
+    /// Writes `accounts` (and a landed transaction) with the slot state into the store's open
+    /// database transaction; a chain that does not write keeps them in memory. Transactions
+    /// are committed in groups: a group is committed before anything can report one of its
+    /// transactions (`flush`: every RPC call but a send, the end of a service, of an
+    /// invocation, of `serve`), or when it is full.
     pub(super) fn persist(
         &mut self,
         accounts: &[(Pubkey, Option<Account>)],
         landed: Option<(Signature, &TxRecord, &[Pubkey])>,
     ) {
-        if let Some((signature, record, mentions)) = landed {
-            self.unsaved.insert(signature, record.clone());
-            if self.writes {
-                self.pending_landed.push((signature, mentions.to_vec()));
-            }
-        }
         if !self.writes {
-            return;
-        }
-        self.pending_accounts.extend(accounts.iter().cloned());
-        self.dirty = true;
-        if landed.is_none() || self.pending_landed.len() >= GROUP_COMMIT {
-            self.flush();
-        }
-    }
-
-    /// Commits what is pending (accounts, records, the slot state) in one database transaction.
-    pub fn flush(&mut self) {
-        if !self.writes || !self.dirty {
+            if let Some((signature, record, _)) = landed {
+                self.unsaved.insert(signature, record.clone());
+            }
             return;
         }
         let slot = self.slot();
         let blockhashes: Vec<_> = self.recent_blockhashes.iter().copied().collect();
-        let accounts: Vec<(Pubkey, Option<Account>)> = self.pending_accounts.drain().collect();
-        let landed: Vec<(Signature, Vec<Pubkey>)> = std::mem::take(&mut self.pending_landed);
-        let records: Vec<TxRecord> =
-            landed.iter().map(|(s, _)| self.unsaved.remove(s).expect("pending records are kept")).collect();
-        let landed: Vec<Landed> = landed
-            .iter()
-            .zip(&records)
-            .map(|((signature, mentions), record)| Landed { signature: *signature, record, mentions })
-            .collect();
-        let commit = Commit {
-            accounts: &accounts,
+        let landed: Vec<Landed> =
+            landed.into_iter().map(|(signature, record, mentions)| Landed { signature, record, mentions }).collect();
+        let change = Commit {
+            accounts,
             landed: &landed,
             state: self.chain_state(),
             blockhashes: (slot != self.saved_slot).then_some(blockhashes.as_slice()),
         };
-        if let Err(err) = self.store.commit(&commit) {
-            // Nothing of the group was reported; the chain on disk is the last commit.
-            panic!("the localnet could not commit: {err}");
+        if let Err(err) = self.store.write(&change) {
+            // The open group is taken back whole: nothing of it was reported.
+            panic!("the localnet could not write: {err}");
         }
         self.saved_slot = slot;
+        self.dirty = true;
+        self.grouped += 1;
+        if landed.is_empty() || self.grouped >= GROUP_COMMIT {
+            self.flush();
+        }
+    }
+
+    /// Commits the open group (and the slot state) in one database transaction.
+    pub fn flush(&mut self) {
+        if !self.writes || !self.dirty {
+            return;
+        }
+        if self.grouped == 0 || self.slot() != self.saved_slot {
+            // Only the slots moved (a warp, a clock advance): write the state alone.
+            self.persist(&[], None);
+            return;
+        }
+        if let Err(err) = self.store.commit() {
+            panic!("the localnet could not commit: {err}");
+        }
+        self.grouped = 0;
         self.dirty = false;
         if self.cached.len() > CACHED_ACCOUNTS {
             self.forget_cached();
@@ -303,7 +304,7 @@ impl Localnet {
     }
 
     /// Every account `owner` owns (of `size` bytes, when given), by address: from the store's
-    /// owner index, with what is not committed yet (a fork's changes, a pending group) over it.
+    /// owner index (which sees the open group), with a fork's changes over it.
     pub fn program_accounts_sized(&self, owner: &Pubkey, size: Option<u64>) -> Vec<(Pubkey, AccountSharedData)> {
         let mut found: BTreeMap<Pubkey, AccountSharedData> = self
             .store
@@ -311,10 +312,8 @@ impl Localnet {
             .into_iter()
             .map(|(k, a)| (k, AccountSharedData::from(a)))
             .collect();
-        let changed: Box<dyn Iterator<Item = &Pubkey>> =
-            if self.writes { Box::new(self.pending_accounts.keys()) } else { Box::new(self.cached.iter()) };
-        {
-            for key in changed {
+        if !self.writes {
+            for key in &self.cached {
                 match self.svm.accounts_db().get_account_ref(key) {
                     Some(a) if a.owner() == owner && size.is_none_or(|s| a.data().len() as u64 == s) => {
                         found.insert(*key, a.clone());

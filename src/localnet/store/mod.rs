@@ -2,10 +2,11 @@
 //! It holds the chain's parameters and slot state, every account (indexed by owner), and the
 //! transaction history with the addresses each transaction mentions. The rest of the localnet
 //! asks it for single accounts, an owner's accounts, records and history pages, and hands it
-//! one `Commit` per change: a landed transaction's accounts, its record and the slot state
-//! go in one database transaction, so a process killed at any moment leaves the chain at its
-//! last committed transaction. A state file of an earlier release (`legacy`) is migrated on
-//! first use, in one transaction, and removed only once that committed.
+//! `Commit`s: landed transactions with the accounts they changed, their records and the slot
+//! state, written into an open database transaction that `commit` ends, so a process killed
+//! at any moment leaves the chain at its last committed transaction, never half of one. A state file of an earlier release
+//! (`legacy`) is migrated on first use, in one transaction, and removed only once that
+//! committed.
 
 pub mod history;
 pub mod legacy;
@@ -19,6 +20,7 @@ use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signature;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 pub use legacy::STATE_FILE;
@@ -29,6 +31,8 @@ pub const DB_FILE: &str = "chain.db";
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// A database transaction is open on `conn` (written, not committed yet).
+    open: AtomicBool,
     /// The database file; None for a chain held in memory.
     path: Option<PathBuf>,
 }
@@ -40,7 +44,7 @@ impl Store {
         let path = dir.join(DB_FILE);
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
         let conn = Connection::open(&path).map_err(|source| db_error(&path, source))?;
-        let store = Self { conn: Mutex::new(conn), path: Some(path) };
+        let store = Self { conn: Mutex::new(conn), open: AtomicBool::new(false), path: Some(path) };
         store.prepare(true)?;
         let saved = match store.saved()? {
             Some(saved) => Some(saved),
@@ -59,7 +63,7 @@ impl Store {
         if path.exists() {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let conn = Connection::open_with_flags(&path, flags).map_err(|source| db_error(&path, source))?;
-            let store = Self { conn: Mutex::new(conn), path: Some(path) };
+            let store = Self { conn: Mutex::new(conn), open: AtomicBool::new(false), path: Some(path) };
             store.prepare(false)?;
             let saved = store.saved()?;
             return Ok((store, saved));
@@ -72,7 +76,7 @@ impl Store {
     /// A database in memory (chains that are never saved).
     pub fn in_memory() -> Self {
         let conn = Connection::open_in_memory().expect("SQLite opens in memory");
-        let store = Self { conn: Mutex::new(conn), path: None };
+        let store = Self { conn: Mutex::new(conn), open: AtomicBool::new(false), path: None };
         store.prepare(true).expect("a new database in memory is ours");
         store
     }
@@ -185,25 +189,42 @@ impl Store {
         Ok(Some(saved))
     }
 
-    /// Commits one change whole.
-    pub fn commit(&self, change: &Commit) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
+    /// Writes one change into the open database transaction (beginning one if none is open):
+    /// visible to this connection at once, to other processes once `commit` ends it. A write
+    /// that fails takes the whole open transaction back.
+    pub fn write(&self, change: &Commit) -> Result<(), StoreError> {
+        let conn = self.conn();
         let write = || -> rusqlite::Result<()> {
+            if !self.open.swap(true, Ordering::SeqCst) {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+            }
             for (key, account) in change.accounts {
-                rows::put_account(&tx, key, account.as_ref())?;
+                rows::put_account(&conn, key, account.as_ref())?;
             }
             for landed in change.landed {
-                rows::insert_record(&tx, landed)?;
+                rows::insert_record(&conn, landed)?;
             }
-            rows::update_state(&tx, &change.state)?;
+            rows::update_state(&conn, &change.state)?;
             if let Some(list) = change.blockhashes {
-                tx.execute("UPDATE blockhashes SET list = ?1 WHERE id = 1", params![rows::blockhashes_to(list)])?;
+                conn.prepare_cached("UPDATE blockhashes SET list = ?1 WHERE id = 1")?
+                    .execute(params![rows::blockhashes_to(list)])?;
             }
             Ok(())
         };
-        write().map_err(|e| self.error(e))?;
-        tx.commit().map_err(|e| self.error(e))
+        write().map_err(|e| {
+            if self.open.swap(false, Ordering::SeqCst) {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            self.error(e)
+        })
+    }
+
+    /// Ends the open database transaction: everything written since is committed at once.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        if !self.open.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.conn().execute_batch("COMMIT").map_err(|e| self.error(e))
     }
 
     /// One account, if the database holds it.
