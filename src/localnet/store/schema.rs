@@ -32,7 +32,7 @@ CREATE TABLE accounts (
     executable INTEGER NOT NULL,
     rent_epoch INTEGER NOT NULL,
     data BLOB NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX accounts_by_owner ON accounts (owner, size);
 CREATE TABLE transactions (
     seq INTEGER PRIMARY KEY,
