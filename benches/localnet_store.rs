@@ -26,7 +26,13 @@ fn command(dir: &Path, args: &[&str]) -> Command {
 fn measure(dir: &Path, args: &[&str]) -> (Duration, i64, String) {
     let started = Instant::now();
     #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also reports its memory
-    let mut child = command(dir, args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = command(dir, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        text
+    });
     let mut stdout = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
     let mut status = 0;
@@ -34,7 +40,8 @@ fn measure(dir: &Path, args: &[&str]) -> (Duration, i64, String) {
     // SAFETY: wait4 on our own child with valid out-pointers.
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t);
-    assert_eq!(status, 0, "{args:?} failed");
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status, 0, "{args:?} failed: {stderr}");
     (started.elapsed(), usage.ru_maxrss, stdout)
 }
 
