@@ -236,6 +236,17 @@ pub enum LocalnetCommand {
     Status,
     /// Delete the localnet's chain state (the generated payer key is kept).
     Reset,
+    /// Drop old transaction records from the localnet's history (it keeps everything until
+    /// asked; accounts are never touched).
+    #[command(group = clap::ArgGroup::new("keep").required(true).multiple(true))]
+    PruneHistory {
+        /// Keep only the newest N transaction records.
+        #[arg(long, value_name = "N", group = "keep")]
+        keep_transactions: Option<u64>,
+        /// Keep only records of the last N slots.
+        #[arg(long, value_name = "N", group = "keep")]
+        keep_slots: Option<u64>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -163,11 +163,11 @@ fn a_dry_run_changes_nothing_and_plans_what_a_real_run_does() {
     let rb = Runbook::new();
     rewarded_run(&rb);
     std::fs::write(rb.path("change.rhai"), "let r = run(\"r\");\nr.top_up(25.0);\nr.set_rates(2.0, 0.0);\n").unwrap();
-    let state = rb.path(".psyche-runbook/localnet/state.bin");
-    let before = std::fs::read(&state).unwrap();
+    let before = common::chain_files(&rb);
+    assert!(!before.is_empty());
     let plan =
         rb.run_args(["run", "change.rhai", "--dry-run", "--detailed-exitcode", "--output", "json"]).code(2).json();
-    assert_eq!(std::fs::read(&state).unwrap(), before, "a dry-run must leave the state byte-identical");
+    assert_eq!(common::chain_files(&rb), before, "a dry-run must leave the database byte-identical");
     assert_eq!(plan["signatures"], serde_json::json!([]));
     let steps = plan["plan"].as_array().unwrap();
     assert_eq!(steps.len(), 2);

@@ -366,8 +366,7 @@ fn sigkill_right_after_the_proposal_landed_then_a_re_run_approves_and_executes_i
 fn a_dry_run_plans_the_proposal_and_its_execution_as_if_approved() {
     let rb = Runbook::new().file("setup.rhai", &script(0, "")).file("propose.rhai", &script(0, PROPOSE_RATES));
     run_json(&rb, "setup.rhai", &[]);
-    let state = rb.path(".psyche-runbook/localnet/state.bin");
-    let before = std::fs::read(&state).ok();
+    let before = common::chain_files(&rb);
     let doc = run_json(&rb, "propose.rhai", &["--dry-run"]);
     let plan = doc["plan"].as_array().unwrap();
     let names: Vec<String> = plan.iter().map(|t| t["instructions"].to_string()).collect();
@@ -380,7 +379,7 @@ fn a_dry_run_plans_the_proposal_and_its_execution_as_if_approved() {
     assert!(names[1].contains("rehearsed as if approved"), "{names:?}");
     let fields = plan[1]["changes"].to_string();
     assert!(fields.contains("future_epoch_rates.earning_rate_total_shared: 0 → 3000000"), "{fields}");
-    assert_eq!(std::fs::read(&state).ok(), before, "a dry-run leaves the chain as it was");
+    assert_eq!(common::chain_files(&rb), before, "a dry-run leaves the chain as it was");
 }
 
 #[test]

@@ -233,8 +233,8 @@ impl Chain {
         let commitment = commitment_config(settings.commitment);
         match &settings.cluster {
             Cluster::Embedded => {
-                let mut net =
-                    Localnet::load(&settings.localnet_dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                let mut net = Localnet::load_read_only(&settings.localnet_dir)
+                    .map_err(|e| ChainError::Localnet(e.to_string()))?;
                 net.use_program_ids(settings.programs);
                 let handle = Handle::fork(net, &settings.localnet_dir);
                 Ok(Self::embedded_with_sender(LocalSender::new(Arc::clone(&handle)), handle, commitment))

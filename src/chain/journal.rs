@@ -2,22 +2,26 @@
 //! transaction is sent its intent is written (with its signature, computed before sending, and
 //! the last block height its blockhash is valid for), then whether it landed. Every line is
 //! fsynced, so after a SIGKILL the next execution knows which transactions may still be in
-//! flight and settles them before sending anything. Records pass the execution's redactor and
-//! the files are only their owner's.
+//! flight and settles them before sending anything. A journal that ends with nothing left
+//! unsettled says so in its last line, so later executions read only that line of it. Records
+//! pass the execution's redactor and the files are only their owner's.
 
 use crate::files::private::{private_dir, private_options};
 use crate::secrets::redact::Redactor;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 pub struct Journal {
     file: Mutex<File>,
     next_id: AtomicU64,
     redactor: Redactor,
+    /// Intents without an outcome yet.
+    unsettled: AtomicI64,
 }
 
 fn now_ms() -> u64 {
@@ -59,7 +63,12 @@ impl Journal {
         let ms = now_ms();
         let path = dir.join(format!("{ms}-{}.ndjson", std::process::id()));
         let file = private_options().create_new(true).append(true).open(&path)?;
-        let journal = Self { file: Mutex::new(file), next_id: AtomicU64::new(1), redactor: Redactor::default() };
+        let journal = Self {
+            file: Mutex::new(file),
+            next_id: AtomicU64::new(1),
+            redactor: Redactor::default(),
+            unsettled: AtomicI64::new(0),
+        };
         journal.write(json!({"event": "start", "cluster": cluster, "runbook": runbook, "pid": std::process::id()}));
         Ok(journal)
     }
@@ -85,6 +94,7 @@ impl Journal {
     pub fn intent(&self, what: &str, signature: &str, last_valid_block_height: u64, message: &[u8]) -> u64 {
         use base64::Engine as _;
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        self.unsettled.fetch_add(1, Ordering::SeqCst);
         self.write(json!({
             "event": "intent", "id": id, "what": what, "signature": signature,
             "last_valid_block_height": last_valid_block_height,
@@ -94,20 +104,24 @@ impl Journal {
     }
 
     pub fn landed(&self, id: u64, signature: &str) {
+        self.unsettled.fetch_sub(1, Ordering::SeqCst);
         self.write(json!({"event": "landed", "id": id, "signature": signature}));
     }
 
     pub fn failed(&self, id: u64, signature: &str, error: &str) {
+        self.unsettled.fetch_sub(1, Ordering::SeqCst);
         self.write(json!({"event": "failed", "id": id, "signature": signature, "error": error}));
     }
 
     /// The transaction can no longer land (its blockhash expired unlanded).
     pub fn expired(&self, id: u64, signature: &str) {
+        self.unsettled.fetch_sub(1, Ordering::SeqCst);
         self.write(json!({"event": "expired", "id": id, "signature": signature}));
     }
 
     pub fn end(&self, exit_code: i32, sent: usize) {
-        self.write(json!({"event": "end", "exit_code": exit_code, "sent": sent}));
+        let unsettled = self.unsettled.load(Ordering::SeqCst).max(0);
+        self.write(json!({"event": "end", "exit_code": exit_code, "sent": sent, "unsettled": unsettled}));
     }
 }
 
@@ -130,18 +144,38 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The last whole record of a journal, read from its end.
+fn last_record(path: &Path) -> Option<Value> {
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
+    let mut tail = String::new();
+    file.read_to_string(&mut tail).ok()?;
+    serde_json::from_str(tail.lines().rev().find(|l| !l.trim().is_empty())?).ok()
+}
+
+/// True when a journal's last line says nothing in it is left unsettled (an execution that
+/// ended with every outcome known, or whose leftovers a later one settled).
+fn closed(path: &Path) -> bool {
+    last_record(path).is_some_and(|r| (r["event"] == "end" || r["event"] == "settled") && r["unsettled"] == 0)
+}
+
 /// Intents on `cluster` without a recorded outcome, across all journals.
 pub fn pending(dir: &Path, cluster: &str) -> Vec<Pending> {
     let mut out = Vec::new();
     for path in files(dir) {
+        if closed(&path) {
+            continue;
+        }
         let records = records(&path);
         if records.first().and_then(|r| r["cluster"].as_str()) != Some(cluster) {
             continue;
         }
+        let outcomes: HashSet<u64> =
+            records.iter().filter(|r| r["event"] != "intent").filter_map(|r| r["id"].as_u64()).collect();
         for intent in records.iter().filter(|r| r["event"] == "intent") {
             let id = intent["id"].as_u64().unwrap_or(0);
-            let settled = records.iter().any(|r| r["id"].as_u64() == Some(id) && r["event"] != "intent");
-            if !settled {
+            if !outcomes.contains(&id) {
                 out.push(Pending {
                     journal: path.clone(),
                     id,
@@ -172,6 +206,14 @@ pub fn prune(dir: &Path, extension: &str, keep: usize) {
     }
 }
 
+/// Marks a journal whose pending intents were all settled by a later execution.
+pub fn mark_settled(path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+    let record = json!({"event": "settled", "unsettled": 0, "ts": now_ms()});
+    file.write_all(format!("{record}\n").as_bytes())?;
+    file.sync_data()
+}
+
 /// Appends the outcome of a pending intent found later to the journal that made it.
 pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new().append(true).open(&pending.journal)?;
@@ -181,8 +223,10 @@ pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// `journal show`: the executions (or only the last), one line per record.
-pub fn show(dir: &Path, last: bool) -> String {
+/// `journal show`: the executions (or only the last), one line per record. `on_chain` tells
+/// whether a cluster's history holds a signature, where it can (the embedded localnet keeps
+/// every landed transaction): a landing it no longer holds is marked.
+pub fn show(dir: &Path, last: bool, on_chain: &dyn Fn(&str, &str) -> Option<bool>) -> String {
     let mut files = files(dir);
     if last {
         files = files.split_off(files.len().saturating_sub(1));
@@ -190,7 +234,9 @@ pub fn show(dir: &Path, last: bool) -> String {
     let mut out = String::new();
     for path in files {
         out += &format!("== {}\n", path.display());
-        for r in records(&path) {
+        let records = records(&path);
+        let cluster = records.iter().find(|r| r["event"] == "start").and_then(|r| r["cluster"].as_str()).unwrap_or("");
+        for r in records.iter() {
             let ts = timestamp(r["ts"].as_u64().unwrap_or(0));
             let line = match r["event"].as_str().unwrap_or_default() {
                 "start" => format!(
@@ -205,9 +251,14 @@ pub fn show(dir: &Path, last: bool) -> String {
                     r["signature"].as_str().unwrap_or_default()
                 ),
                 "landed" => format!(
-                    "#{} landed{}",
+                    "#{} landed{}{}",
                     r["id"],
-                    if r["recovered"] == true { " (found by a later run)" } else { "" }
+                    if r["recovered"] == true { " (found by a later run)" } else { "" },
+                    match on_chain(cluster, r["signature"].as_str().unwrap_or_default()) {
+                        Some(true) => ", in the chain's history",
+                        Some(false) => "; not in the chain's history (reset or pruned since)",
+                        None => "",
+                    }
                 ),
                 "failed" => format!("#{} failed: {}", r["id"], r["error"].as_str().unwrap_or_default()),
                 "expired" => format!(
@@ -216,6 +267,7 @@ pub fn show(dir: &Path, last: bool) -> String {
                     if r["recovered"] == true { " (found by a later run)" } else { "" }
                 ),
                 "end" => format!("end: exit {}, {} transaction(s) sent", r["exit_code"], r["sent"]),
+                "settled" => "every transaction left in flight is settled (by a later run)".to_string(),
                 other => other.to_string(),
             };
             out += &format!("{ts}  {line}\n");
@@ -247,6 +299,6 @@ mod tests {
         settle(&pending[0], "expired").unwrap();
         assert!(super::pending(dir.path(), "embedded").is_empty());
         assert!(super::pending(dir.path(), "devnet").is_empty());
-        assert!(show(dir.path(), true).contains("#2 expired without landing (found by a later run)"));
+        assert!(show(dir.path(), true, &|_, _| None).contains("#2 expired without landing (found by a later run)"));
     }
 }

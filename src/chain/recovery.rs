@@ -28,6 +28,12 @@ pub fn settle_pending(chain: &Chain, dir: &Path, cluster: &str, note: &dyn Fn(St
         journal::settle(p, outcome).map_err(|e| format!("{}: {e}", p.journal.display()))?;
         note(format!("  {} ({}): {outcome}", p.signature, p.what));
     }
+    // Later executions need not read these journals again.
+    let mut journals: Vec<&Path> = pending.iter().map(|p| p.journal.as_path()).collect();
+    journals.dedup();
+    for path in journals {
+        journal::mark_settled(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     Ok(landed)
 }
 

@@ -1,9 +1,11 @@
-//! `psyche-runbook localnet serve|status|reset`.
+//! `psyche-runbook localnet serve|status|reset|prune-history`.
 
 use crate::chain::settings::Settings;
 use crate::exit::{ExitCode, Failure};
+use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
-use crate::localnet::store::STATE_FILE;
+use crate::localnet::store;
+use crate::localnet::store::history::Retention;
 use crate::localnet::trainer::{self, Crew, Trainer};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::CoordinatorAccount;
@@ -92,8 +94,10 @@ pub fn serve(
 }
 
 pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
-    let handle = open(settings, &log)?;
-    let mut net = handle.lock();
+    // A reader: it needs no lock, so it answers while a runbook or `serve` holds the chain.
+    let mut net =
+        Localnet::load_read_only(&settings.localnet_dir).map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
+    net.use_program_ids(settings.programs);
     net.follow_clock();
     let clock = net.clock();
     let runs: Vec<_> = net
@@ -117,13 +121,15 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
             let key = solana_sdk::signer::Signer::pubkey(&k);
             json!({"pubkey": key.to_string(), "sol": net.balance(&key) as f64 / LAMPORTS_PER_SOL as f64})
         });
-    let state_bytes = std::fs::metadata(settings.localnet_dir.join(STATE_FILE)).map(|m| m.len()).ok();
+    let (bytes, accounts) = net.stored();
+    let state_bytes = (bytes > 0).then_some(bytes);
     let doc = json!({
         "dir": settings.localnet_dir.display().to_string(),
         "slot": clock.slot,
         "unix_timestamp": clock.unix_timestamp,
         "latest_blockhash": net.latest_blockhash().to_string(),
         "state_file_bytes": state_bytes,
+        "accounts": accounts,
         "runs": runs,
         "payer": payer,
     });
@@ -131,9 +137,9 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
         println!("{}", serde_json::to_string_pretty(&doc).expect("JSON serializes"));
     } else {
         println!(
-            "localnet {} (state file: {})",
+            "localnet {} (database: {})",
             doc["dir"].as_str().unwrap_or_default(),
-            state_bytes.map_or("none yet".into(), |b| format!("{b} bytes"))
+            state_bytes.map_or("none yet".into(), |b| format!("{b} bytes, {accounts} accounts"))
         );
         println!("slot {}, clock {}", clock.slot, clock.unix_timestamp);
         if let Some(p) = &payer {
@@ -148,12 +154,38 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
 }
 
 pub fn reset(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
+    let dir = &settings.localnet_dir;
+    // The lock alone: no process uses the chain while its files go.
+    let _lock = crate::localnet::lock::DirLock::acquire(dir, || {
+        log.info(&format!("waiting for another process to release the localnet at {}", dir.display()))
+    })
+    .map_err(|e| Failure::new(ExitCode::Chain, format!("{}: {e}", dir.display())))?;
+    match store::remove(dir) {
+        Ok(true) => log.info(&format!("reset the localnet at {}", dir.display())),
+        Ok(false) => log.info("the localnet has no state yet"),
+        Err(e) => return Err(Failure::new(ExitCode::Chain, e.to_string())),
+    }
+    Ok(ExitCode::Success)
+}
+
+/// Prunes the history to what `keep` (newest records, recent slots) allows, under the lock.
+pub fn prune_history(settings: &Settings, keep: (Option<u64>, Option<u64>), log: Log) -> Result<ExitCode, Failure> {
     let handle = open(settings, &log)?;
-    let path = handle.dir().join(STATE_FILE);
-    match std::fs::remove_file(&path) {
-        Ok(()) => log.info(&format!("reset the localnet at {}", settings.localnet_dir.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => log.info("the localnet has no state yet"),
-        Err(e) => return Err(Failure::new(ExitCode::Chain, format!("{}: {e}", path.display()))),
+    let mut net = handle.lock();
+    net.follow_clock();
+    // Pruning runs in a database transaction of its own.
+    net.flush();
+    let retention = Retention { max_records: keep.0, max_slots: keep.1, current_slot: net.slot() };
+    let removed = net
+        .store()
+        .history()
+        .prune(retention)
+        .map_err(|e| Failure::new(ExitCode::Chain, format!("{}: {e}", settings.localnet_dir.display())))?;
+    let kept = net.store().history().record_count().map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
+    if log.json() {
+        println!("{}", json!({"removed": removed, "kept": kept}));
+    } else {
+        log.info(&format!("removed {removed} transaction records; {kept} kept"));
     }
     Ok(ExitCode::Success)
 }

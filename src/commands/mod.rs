@@ -69,12 +69,27 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),
+        Command::Localnet(LocalnetCommand::PruneHistory { keep_transactions, keep_slots }) => {
+            localnet::prune_history(&settings()?, (*keep_transactions, *keep_slots), log)
+        }
         Command::Watch(args) => watch::watch(args, settings()?, log),
         Command::UploadData(args) => data::upload(args, settings()?, log),
         Command::DownloadResults(args) => data::download(args, settings()?, log),
         Command::Journal(JournalCommand::Show { last }) => {
-            let dir = settings()?.state_dir().join("journal");
-            print!("{}", crate::chain::journal::show(&dir, *last));
+            let settings = settings()?;
+            let dir = settings.state_dir().join("journal");
+            // The embedded chain's history, opened only if a journal names it.
+            let localnet = std::cell::OnceCell::new();
+            let on_chain = |cluster: &str, signature: &str| {
+                if cluster != "embedded" {
+                    return None;
+                }
+                let net = localnet
+                    .get_or_init(|| crate::localnet::Localnet::load_read_only(&settings.localnet_dir).ok())
+                    .as_ref()?;
+                Some(net.record(&signature.parse().ok()?).is_some())
+            };
+            print!("{}", crate::chain::journal::show(&dir, *last, &on_chain));
             Ok(ExitCode::Success)
         }
     }

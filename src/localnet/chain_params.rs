@@ -1,5 +1,5 @@
 //! The chain's fixed parameters, as on a default cluster: slot time, how long blockhashes stay
-//! valid and how many are kept, each slot's blockhash, fees, and how much history is kept.
+//! valid and how many are kept, each slot's blockhash, and fees.
 
 use crate::localnet::commitment::FINALIZED_DEPTH;
 use solana_sdk::hash::{Hash, hashv};
@@ -10,8 +10,6 @@ pub const DEFAULT_SLOT_MS: u64 = 400;
 pub const BLOCKHASH_VALIDITY_SLOTS: u64 = 150;
 /// Blockhashes kept: those the root's bank still accepts, and every newer one.
 pub const KEPT_BLOCKHASHES: u64 = BLOCKHASH_VALIDITY_SLOTS + FINALIZED_DEPTH + 1;
-/// Transaction results kept for `getSignatureStatuses` and `getTransaction`.
-pub const HISTORY_CAPACITY: usize = 20_000;
 /// Fee per signature (LiteSVM's default, the cluster's too).
 pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
 

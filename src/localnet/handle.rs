@@ -1,5 +1,5 @@
-//! An open localnet directory: the process-exclusive lock, the chain loaded from its state
-//! file, and saving it back when something changed.
+//! An open localnet directory: the process-exclusive lock and the chain on its store (every
+//! landed transaction is committed as it lands; `save` commits what else moved, the slots).
 
 use crate::localnet::Localnet;
 use crate::localnet::lock::DirLock;
@@ -32,6 +32,7 @@ impl Handle {
     /// A copy-on-write fork of `net` for a dry-run: never locked, never saved, and recording
     /// the plan of what it executes.
     pub fn fork(mut net: Localnet, dir: &Path) -> Arc<Self> {
+        net.stop_writing();
         net.record_plan();
         Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: None })
     }
@@ -49,13 +50,13 @@ impl Handle {
         self.net.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Saves the chain if it changed since it was loaded or last saved.
+    /// Commits the slot state if it moved since the last commit.
     pub fn save(&self) -> Result<bool, StoreError> {
         let mut net = self.lock();
         if self.is_fork() || !net.is_dirty() {
             return Ok(false);
         }
-        net.save(&self.dir)?;
+        net.save()?;
         Ok(true)
     }
 }

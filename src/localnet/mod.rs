@@ -2,9 +2,10 @@
 //! program IDs the settings resolve (upstream's by default) and a Squads v4 multisig program at
 //! its upstream ID (with its program config as devnet holds it), the SPL Token and Associated
 //! Token programs LiteSVM bundles, slots that follow wall time (plus any advance a runbook asks
-//! for, see `slots`), recent blockhashes that stay valid for 150 slots, and a history of transaction results with what a validator records
-//! about them (`status_meta`). `store` persists it; `rpc` serves it; `simulator` and `trainer`
-//! play its clients.
+//! for, see `slots`), recent blockhashes that stay valid for 150 slots, and a history of
+//! transaction results with what a validator records about them (`status_meta`). `store`
+//! keeps it in a database, `persist` reads accounts from there on demand and commits every
+//! change; `rpc` serves it; `simulator` and `trainer` play its clients.
 
 pub mod chain_params;
 pub mod commitment;
@@ -13,6 +14,7 @@ pub mod genesis;
 pub mod handle;
 pub mod lock;
 pub mod multisig;
+pub mod persist;
 pub mod plan;
 pub mod programs;
 pub mod rpc;
@@ -25,44 +27,29 @@ pub mod status_meta;
 pub mod store;
 pub mod time;
 pub mod trainer;
+pub mod tx_record;
 pub mod views;
 
-pub use crate::localnet::chain_params::{BLOCKHASH_VALIDITY_SLOTS, HISTORY_CAPACITY, KEPT_BLOCKHASHES};
+pub use crate::localnet::chain_params::{BLOCKHASH_VALIDITY_SLOTS, KEPT_BLOCKHASHES};
 use crate::localnet::chain_params::{DEFAULT_SLOT_MS, LAMPORTS_PER_SIGNATURE, blockhash_of};
 use crate::localnet::commitment::PriorStates;
 pub use crate::localnet::executed::Executed;
+use crate::localnet::store::{Store, StoreError};
 use crate::localnet::time::TimeSource;
+pub use crate::localnet::tx_record::TxRecord;
 use crate::psyche::ids::ProgramIds;
 use crate::squads;
 use litesvm::LiteSVM;
 use solana_commitment_config::CommitmentLevel;
-use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
+use solana_sdk::account::{Account, AccountSharedData};
 use solana_sdk::clock::Clock;
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{TransactionError, VersionedTransaction};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-
-/// What happened to a transaction, kept after it ran.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TxRecord {
-    pub slot: u64,
-    pub block_time: i64,
-    pub err: Option<TransactionError>,
-    pub logs: Vec<String>,
-    pub fee: u64,
-    pub compute_units: u64,
-    /// Lamports of the transaction's accounts before and after, in message order.
-    pub pre_balances: Vec<u64>,
-    pub post_balances: Vec<u64>,
-    /// The transaction as sent (bincode), for `getTransaction`.
-    pub transaction: Vec<u8>,
-    /// What a validator records beyond the result (inner instructions, token balances, costs).
-    pub status: status_meta::StatusMeta,
-}
 
 /// A simulation: the execution, and the balances and token balances around it.
 #[derive(Debug, Clone)]
@@ -74,6 +61,9 @@ pub struct Simulated {
     /// The transaction's accounts as the simulation left them.
     pub post_accounts: HashMap<Pubkey, Account>,
 }
+
+/// Signatures of the latest transactions kept in memory for PubSub's logs subscriptions.
+const RECENT_SIGNATURES: usize = 4096;
 
 pub struct Localnet {
     svm: LiteSVM,
@@ -98,9 +88,24 @@ pub struct Localnet {
     prior: PriorStates,
     /// Transactions executed since genesis (`getEpochInfo`).
     transaction_count: u64,
-    history: HashMap<Signature, TxRecord>,
-    history_order: VecDeque<Signature>,
-    /// Changed since the last save.
+    /// Where the chain is kept: accounts are read from it on first use, and every change is
+    /// committed to it (see `persist`).
+    store: Arc<Store>,
+    /// False for forks and read-only chains: changes stay in memory.
+    writes: bool,
+    /// Accounts already read from the store into the VM (present or absent there) or
+    /// written here: the VM's copy is the current one.
+    cached: HashSet<Pubkey>,
+    /// Records of transactions a chain that does not write executed.
+    unsaved: HashMap<Signature, TxRecord>,
+    /// The latest transactions' signatures, oldest first (not persisted: PubSub's logs
+    /// subscriptions hear of what lands while they listen).
+    recent: VecDeque<Signature>,
+    /// Writes in the store's open group, not committed yet.
+    grouped: usize,
+    /// The slot whose blockhashes the store holds.
+    saved_slot: u64,
+    /// The slot state changed since the last commit.
     dirty: bool,
     /// Accounts already pulled from the cluster a dry-run forks (present or known absent).
     fetched: std::collections::HashSet<Pubkey>,
@@ -120,8 +125,13 @@ impl Localnet {
         Self::with_time(time::wall_clock())
     }
 
-    /// A fresh chain at slot 1 whose slots follow `time`.
+    /// A fresh chain at slot 1 whose slots follow `time`, held in memory.
     pub fn with_time(time: Arc<dyn TimeSource>) -> Self {
+        Self::genesis_on(Arc::new(Store::in_memory()), time).expect("a chain in memory is created")
+    }
+
+    /// A fresh chain at slot 1 on `store`, its genesis committed there.
+    fn genesis_on(store: Arc<Store>, time: Arc<dyn TimeSource>) -> Result<Self, StoreError> {
         let mut svm = new_svm();
         let faucet = Keypair::new();
         svm.airdrop(&faucet.pubkey(), FAUCET_LAMPORTS).expect("the genesis airdrop succeeds");
@@ -138,8 +148,13 @@ impl Localnet {
             time,
             prior: PriorStates::default(),
             transaction_count: 0,
-            history: HashMap::new(),
-            history_order: VecDeque::new(),
+            store,
+            writes: true,
+            cached: HashSet::new(),
+            unsaved: HashMap::new(),
+            recent: VecDeque::new(),
+            grouped: 0,
+            saved_slot: 0,
             dirty: true,
             fetched: Default::default(),
             plan: None,
@@ -147,11 +162,12 @@ impl Localnet {
         // Genesis (slot 0) has a blockhash too: the root's until slot 31.
         net.recent_blockhashes.push_back((blockhash_of(&net.blockhash_seed, 0), 0));
         net.warp_slots(1);
-        net
+        net.create_in_store()?;
+        Ok(net)
     }
 
-    /// An in-memory copy to try transactions on (previews of proposed steps); it records no
-    /// plan and is never saved.
+    /// An in-memory copy to try transactions on (previews of proposed steps): it reads
+    /// through to the store, records no plan and never writes.
     pub fn fork(&self) -> Self {
         Self {
             svm: self.svm.clone(),
@@ -165,8 +181,13 @@ impl Localnet {
             time: Arc::clone(&self.time),
             prior: self.prior.clone(),
             transaction_count: self.transaction_count,
-            history: self.history.clone(),
-            history_order: self.history_order.clone(),
+            store: Arc::clone(&self.store),
+            writes: false,
+            cached: self.cached.clone(),
+            unsaved: self.unsaved.clone(),
+            recent: self.recent.clone(),
+            grouped: 0,
+            saved_slot: self.saved_slot,
             dirty: false,
             fetched: self.fetched.clone(),
             plan: None,
@@ -179,6 +200,8 @@ impl Localnet {
         self.svm = std::mem::take(&mut self.svm).with_sigverify(false);
         let executed = self.execute(tx);
         self.svm = std::mem::take(&mut self.svm).with_sigverify(true);
+        // Its caller reports it at once.
+        self.flush();
         executed
     }
 
@@ -203,10 +226,6 @@ impl Localnet {
 
     pub fn is_dirty(&self) -> bool {
         self.dirty
-    }
-
-    pub fn mark_saved(&mut self) {
-        self.dirty = false;
     }
 
     pub fn clock(&self) -> Clock {
@@ -287,11 +306,15 @@ impl Localnet {
     }
 
     pub fn account(&self, key: &Pubkey) -> Option<Account> {
-        self.svm.get_account(key).filter(|a| a.lamports > 0)
+        match self.svm.get_account(key) {
+            Some(account) => Some(account).filter(|a| a.lamports > 0),
+            None if self.cached.contains(key) => None,
+            None => self.store.account(key),
+        }
     }
 
     pub fn balance(&self, key: &Pubkey) -> u64 {
-        self.svm.get_balance(key).unwrap_or(0)
+        self.account(key).map_or(0, |a| a.lamports)
     }
 
     pub fn minimum_balance(&self, size: usize) -> u64 {
@@ -300,20 +323,11 @@ impl Localnet {
 
     /// Every account owned by `owner` (for `getProgramAccounts`).
     pub fn program_accounts(&self, owner: &Pubkey) -> Vec<(Pubkey, AccountSharedData)> {
-        let mut found: Vec<_> = self
-            .svm
-            .accounts_db()
-            .inner
-            .iter()
-            .filter(|(_, a)| a.owner() == owner && a.lamports() > 0)
-            .map(|(k, a)| (*k, a.clone()))
-            .collect();
-        found.sort_by_key(|(k, _)| *k);
-        found
+        self.program_accounts_sized(owner, None)
     }
 
-    pub fn record(&self, signature: &Signature) -> Option<&TxRecord> {
-        self.history.get(signature)
+    pub fn record(&self, signature: &Signature) -> Option<TxRecord> {
+        self.unsaved.get(signature).cloned().or_else(|| self.store.record(signature))
     }
 
     /// Checks a transaction the way the bank at `level` does before running it: a blockhash it
@@ -322,7 +336,7 @@ impl Localnet {
         if !self.is_blockhash_valid_at(tx.message.recent_blockhash(), level) {
             return Err(TransactionError::BlockhashNotFound);
         }
-        let seen = tx.signatures.first().and_then(|s| self.history.get(s));
+        let seen = tx.signatures.first().and_then(|s| self.record(s));
         if seen.is_some_and(|record| record.slot <= self.slot_at(level)) {
             return Err(TransactionError::AlreadyProcessed);
         }
@@ -336,7 +350,8 @@ impl Localnet {
 
     /// Runs a transaction without committing anything; `sig_verify: false` (as the RPC's
     /// `simulateTransaction` allows) checks no signatures.
-    pub fn simulate(&self, tx: &VersionedTransaction, sig_verify: bool) -> Simulated {
+    pub fn simulate(&mut self, tx: &VersionedTransaction, sig_verify: bool) -> Simulated {
+        self.load_accounts_of(tx);
         let unverified;
         // Signatures that verify need no unverified copy of the chain.
         let svm = if sig_verify || tx.verify_with_results().iter().all(|ok| *ok) {
@@ -382,13 +397,14 @@ impl Localnet {
     /// True when `key` was neither fetched from the forked cluster nor written here. The
     /// genesis Squads program config stands in until the cluster's own is fetched.
     pub fn needs_fetch(&self, key: &Pubkey) -> bool {
-        !self.fetched.contains(key) && (self.svm.get_account(key).is_none() || *key == squads::pdas::program_config())
+        !self.fetched.contains(key) && (self.account(key).is_none() || *key == squads::pdas::program_config())
     }
 
     /// Adds an account pulled from the forked cluster (or records that it does not exist,
     /// removing a genesis account the cluster lacks).
     pub fn insert_fetched(&mut self, key: Pubkey, account: Option<Account>) {
         self.fetched.insert(key);
+        self.cached.insert(key);
         match account {
             Some(account) => {
                 let _ = self.svm.set_account(key, account);
@@ -413,14 +429,17 @@ impl Localnet {
         executed
     }
 
+    /// Executes, records and persists: the accounts `tx` touches are read from the store
+    /// first, and what it changed is committed with its record and the slot state.
     fn execute_unrecorded(&mut self, tx: &VersionedTransaction) -> Executed {
         self.follow_clock();
-        let keys = tx.message.static_account_keys();
-        for (i, key) in keys.iter().enumerate() {
-            if tx.message.is_maybe_writable(i, None) {
-                self.keep_prior_state(*key);
-            }
+        let mentions = self.load_accounts_of(tx);
+        let writable = Self::writable_of(tx, &mentions);
+        let before: Vec<(Pubkey, Option<Account>)> = writable.iter().map(|k| (*k, self.account(k))).collect();
+        for key in &writable {
+            self.keep_prior_state(*key);
         }
+        let keys = tx.message.static_account_keys();
         let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
         let pre_token_balances = status_meta::token_balances(keys, |k| self.account(k));
         let loaded = status_meta::loaded_accounts_data_size(keys, |k| self.account(k));
@@ -452,21 +471,14 @@ impl Localnet {
         };
         if !is_dropped(&executed.err) {
             self.transaction_count += 1;
-            self.remember(executed.signature, record);
+            self.recent.push_back(executed.signature);
+            if self.recent.len() > RECENT_SIGNATURES {
+                self.recent.pop_front();
+            }
+            let changed = self.changed_since(before);
+            self.persist(&changed, Some((executed.signature, &record, &mentions)));
         }
         executed
-    }
-
-    fn remember(&mut self, signature: Signature, record: TxRecord) {
-        if self.history.insert(signature, record).is_none() {
-            self.history_order.push_back(signature);
-        }
-        while self.history_order.len() > HISTORY_CAPACITY {
-            if let Some(old) = self.history_order.pop_front() {
-                self.history.remove(&old);
-            }
-        }
-        self.dirty = true;
     }
 
     /// The error a validator's account loader refuses `tx` with when one of its instructions
@@ -503,8 +515,9 @@ impl Localnet {
     /// Writes an account directly (localnet services: airdrops, fixtures).
     pub fn set_account(&mut self, key: Pubkey, account: Account) {
         self.keep_prior_state(key);
-        self.svm.set_account(key, account).expect("plain accounts can be set");
-        self.dirty = true;
+        self.cached.insert(key);
+        self.svm.set_account(key, account.clone()).expect("plain accounts can be set");
+        self.persist(&[(key, Some(account))], None);
     }
 
     /// Keeps `key`'s state before this slot's first write of it, for `finalized` reads.
@@ -514,6 +527,14 @@ impl Localnet {
             let before = self.account(&key);
             self.prior.record(slot, key, before);
         }
+    }
+}
+
+impl Drop for Localnet {
+    /// What is pending is committed when the chain goes away (every path that reports a
+    /// transaction commits first; this keeps the rest of the last group).
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -555,7 +576,7 @@ const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SO
 
 /// LiteSVM with signature checks on, our own blockhash window instead of its single-blockhash
 /// check, the Psyche-compatible programs installed and the Squads program config in place (a
-/// loaded state file overwrites it with its own, when it has one).
+/// chain opened from its store puts its own in its place, when it has one).
 fn new_svm() -> LiteSVM {
     let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
     install_programs(&mut svm, ProgramIds::default());

@@ -3,11 +3,13 @@
 //! answers as a solana-test-validator does: the client API's own request and response types
 //! (`params`, and the response types of solana-rpc-client-api), the validator's account and
 //! transaction encoders (`accounts`, `transactions`), and its codes and messages for unknown
-//! methods and bad params. Every call first lets the chain catch up with the clock, and answers
+//! methods and bad params; the history (`history`: signatures by address, blocks) comes from
+//! the chain's store. Every call first lets the chain catch up with the clock, and answers
 //! at the commitment level it asks for (`finalized` when it names none, as the validator does;
 //! see `commitment`).
 
 pub mod accounts;
+mod history;
 pub mod params;
 pub mod pubsub;
 mod response;
@@ -46,6 +48,10 @@ fn context_only(params: &Value) -> Result<CommitmentLevel> {
 /// Answers one JSON-RPC call.
 pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Value> {
     net.follow_clock();
+    // Anything but a send may report a transaction: what landed is committed first.
+    if method != "sendTransaction" {
+        net.flush();
+    }
     Ok(match method {
         "getVersion" => {
             none(params)?;
@@ -115,6 +121,19 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
             json!(fees)
         }
         "getSignatureStatuses" => transactions::get_signature_statuses(net, params)?,
+        "getSignaturesForAddress" => history::get_signatures_for_address(net, params)?,
+        "getBlock" => history::get_block(net, params)?,
+        "getBlockTime" => history::get_block_time(net, params)?,
+        "getBlocks" => history::get_blocks(net, params)?,
+        "getBlocksWithLimit" => history::get_blocks_with_limit(net, params)?,
+        "getFirstAvailableBlock" => {
+            none(params)?;
+            history::get_first_available_block(net)?
+        }
+        "getTransactionCount" => {
+            context_only(params)?;
+            json!(net.transaction_count())
+        }
         "getTransaction" => transactions::get_transaction(net, params)?,
         "simulateTransaction" => transactions::simulate_transaction(net, params)?,
         "sendTransaction" => transactions::send_transaction(net, params)?,

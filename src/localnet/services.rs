@@ -52,6 +52,8 @@ impl Localnet {
             tx = sign(self.latest_blockhash());
         }
         let executed = self.execute(&tx);
+        // A service reports its transaction at once.
+        self.flush();
         match &executed.err {
             None => Ok(executed),
             Some(err) => Err(ServiceError { what: what.to_string(), err: err.to_string(), logs: executed.logs }),

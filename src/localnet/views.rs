@@ -50,16 +50,23 @@ impl Localnet {
         self.account_at(key, level).map_or(0, |a| a.lamports)
     }
 
-    /// Every account owned by `owner` as `level` sees them, by address.
-    pub fn program_accounts_at(&self, owner: &Pubkey, level: CommitmentLevel) -> Vec<(Pubkey, AccountSharedData)> {
-        let mut found = self.program_accounts(owner);
+    /// Every account owned by `owner` (of `size` bytes, when given) as `level` sees them, by
+    /// address.
+    pub fn program_accounts_at(
+        &self,
+        owner: &Pubkey,
+        size: Option<u64>,
+        level: CommitmentLevel,
+    ) -> Vec<(Pubkey, AccountSharedData)> {
+        let mut found = self.program_accounts_sized(owner, size);
         if level != CommitmentLevel::Finalized {
             return found;
         }
         let root = self.root_slot();
         found.retain(|(key, _)| self.prior.at_root(key, root).is_none());
         found.extend(self.prior.changed_after(root).filter_map(|(key, before)| {
-            let before = before.filter(|a| a.owner == *owner && a.lamports > 0)?;
+            let sized = |a: &&Account| size.is_none_or(|s| a.data.len() as u64 == s);
+            let before = before.filter(|a| a.owner == *owner && a.lamports > 0).filter(sized)?;
             Some((*key, AccountSharedData::from(before.clone())))
         }));
         found.sort_by_key(|(k, _)| *k);
@@ -76,7 +83,7 @@ impl Localnet {
             Vec::new()
         };
         let current: Vec<(Pubkey, Account)> =
-            unrooted.iter().map(|(key, _)| (*key, self.svm.get_account(key).unwrap_or_default())).collect();
+            unrooted.iter().map(|(key, _)| (*key, self.account(key).unwrap_or_default())).collect();
         for (key, before) in unrooted {
             self.put_back(key, before.unwrap_or_default());
         }
@@ -97,10 +104,11 @@ impl Localnet {
 
 impl Localnet {
     /// The transactions recorded after the chain's first `seen` (by `transaction_count`),
-    /// oldest first, with their signatures: what a logs subscription has not heard of yet.
-    pub fn records_after(&self, seen: u64) -> impl Iterator<Item = (&Signature, &TxRecord)> {
-        let first_kept = self.transaction_count().saturating_sub(self.history_order.len() as u64);
+    /// oldest first, with their signatures: what a logs subscription has not heard of yet
+    /// (of the latest few thousand).
+    pub fn records_after(&self, seen: u64) -> impl Iterator<Item = (&Signature, TxRecord)> {
+        let first_kept = self.transaction_count().saturating_sub(self.recent.len() as u64);
         let skip = seen.saturating_sub(first_kept) as usize;
-        self.history_order.iter().skip(skip).filter_map(|s| Some((s, self.history.get(s)?)))
+        self.recent.iter().skip(skip).filter_map(|s| Some((s, self.record(s)?)))
     }
 }

@@ -1,8 +1,8 @@
 //! Where `watch` reads from. A cluster (`localnet serve` included) is one RPC client kept for
 //! the whole session, and when its websocket is known, a mirror its pushes keep current (a
-//! steady view then makes no request). The embedded localnet is read from its last saved state file without
-//! taking the localnet's lock — the file is replaced atomically, so a read never sees a torn
-//! state and never makes a runbook wait — through the same JSON-RPC dispatcher as any cluster.
+//! steady view then makes no request). The embedded localnet is read from its database without
+//! taking the localnet's lock — each transaction is committed whole, so a read never sees half
+//! of one and never makes a runbook wait — through the same JSON-RPC dispatcher as any cluster.
 
 use crate::chain::client::{Chain, ChainError};
 use crate::chain::cluster::Cluster;
@@ -49,7 +49,7 @@ impl Source {
     pub fn refresh(&self, reader: &mut Reader) -> Result<(Snapshot, u64), ChainError> {
         match self {
             Source::Embedded { dir, commitment } => {
-                let net = Localnet::load(dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                let net = Localnet::load_read_only(dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
                 // A private copy: never locked, never saved.
                 let chain = Chain::embedded(Handle::fork(net, dir), *commitment);
                 let snapshot = reader.read(&chain)?;

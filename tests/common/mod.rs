@@ -156,6 +156,16 @@ pub fn fast_config(total_steps: u32) -> String {
         .replace("total_steps = 25000\nwaiting", &format!("total_steps = {total_steps}\nwaiting"))
 }
 
+/// The embedded chain's database files as bytes (the database and any write-ahead log
+/// content), to check that something left the chain untouched.
+pub fn chain_files(rb: &Runbook) -> Vec<Vec<u8>> {
+    ["chain.db", "chain.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::read(rb.path(&format!(".psyche-runbook/localnet/{name}"))).ok())
+        .filter(|bytes| !bytes.is_empty())
+        .collect()
+}
+
 /// A file from `tests/fixtures` (upstream data kept in the repository; see its README).
 pub fn fixture(relative: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);

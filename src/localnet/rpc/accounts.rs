@@ -112,7 +112,12 @@ pub fn get_program_accounts(net: &Localnet, params: &Value) -> Result<Value, Rpc
     let encoding = config_encoding(&config.account_config, UiAccountEncoding::Binary);
     let level = level(config.account_config.commitment);
     let mut keyed = Vec::new();
-    for (key, account) in net.program_accounts_at(&owner, level) {
+    // A size filter narrows the owner index itself.
+    let size = filters.iter().find_map(|f| match f {
+        RpcFilterType::DataSize(size) => Some(*size),
+        _ => None,
+    });
+    for (key, account) in net.program_accounts_at(&owner, size, level) {
         let account: Account = account.into();
         if filters.iter().all(|f| allows(net, f, &account)) {
             let encoded = encode(net, &key, &account, encoding, config.account_config.data_slice)?;

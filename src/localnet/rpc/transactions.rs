@@ -257,7 +257,7 @@ pub fn get_signature_statuses(net: &Localnet, params: &Value) -> Result<Value, R
         let status = net
             .record(&signature)
             .filter(|r| search_history || r.slot + STATUS_CACHE_SLOTS >= net.slot())
-            .map(|r| status_of(net, r));
+            .map(|r| status_of(net, &r));
         statuses.push(status);
     }
     Ok(with_context(net.slot(), json!(statuses)))
@@ -290,6 +290,31 @@ pub fn get_transaction(net: &Localnet, params: &Value) -> Result<Value, RpcFailu
     }
     let at = net.slot_at(level(config.commitment));
     let Some(record) = net.record(&signature).filter(|r| r.slot <= at) else { return Ok(Value::Null) };
+    let confirmed = ConfirmedTransactionWithStatusMeta {
+        slot: record.slot,
+        tx_with_meta: TransactionWithStatusMeta::Complete(with_meta(&record)),
+        block_time: Some(record.block_time),
+    };
+    let encoding = config.encoding.unwrap_or(UiTransactionEncoding::Json);
+    match confirmed.encode(encoding, config.max_supported_transaction_version) {
+        Ok(encoded) => Ok(serde_json::to_value(encoded).expect("transactions serialize")),
+        Err(EncodeError::UnsupportedTransactionVersion(version)) => Err(unsupported_version(version)),
+    }
+}
+
+/// The validator's answer to a client that cannot read a transaction's version.
+pub(super) fn unsupported_version(version: u8) -> RpcFailure {
+    RpcFailure {
+        code: UNSUPPORTED_TRANSACTION_VERSION,
+        message: format!(
+            "Transaction version ({version}) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": {version}"
+        ),
+        data: None,
+    }
+}
+
+/// A recorded transaction with the status a validator stores beside it.
+pub(super) fn with_meta(record: &TxRecord) -> VersionedTransactionWithStatusMeta {
     let transaction: VersionedTransaction =
         bincode::deserialize(&record.transaction).expect("stored transactions decode");
     let meta = TransactionStatusMeta {
@@ -315,22 +340,7 @@ pub fn get_transaction(net: &Localnet, params: &Value) -> Result<Value, RpcFailu
         compute_units_consumed: Some(record.compute_units),
         cost_units: Some(record.status.cost_units),
     };
-    let confirmed = ConfirmedTransactionWithStatusMeta {
-        slot: record.slot,
-        tx_with_meta: TransactionWithStatusMeta::Complete(VersionedTransactionWithStatusMeta { transaction, meta }),
-        block_time: Some(record.block_time),
-    };
-    let encoding = config.encoding.unwrap_or(UiTransactionEncoding::Json);
-    match confirmed.encode(encoding, config.max_supported_transaction_version) {
-        Ok(encoded) => Ok(serde_json::to_value(encoded).expect("transactions serialize")),
-        Err(EncodeError::UnsupportedTransactionVersion(version)) => Err(RpcFailure {
-            code: UNSUPPORTED_TRANSACTION_VERSION,
-            message: format!(
-                "Transaction version ({version}) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": {version}"
-            ),
-            data: None,
-        }),
-    }
+    VersionedTransactionWithStatusMeta { transaction, meta }
 }
 
 pub fn get_fee_for_message(net: &Localnet, params: &Value) -> Result<Value, RpcFailure> {

@@ -94,6 +94,7 @@ async fn answer(handle: &Arc<Handle>, hub: &Arc<Hub>, connection: u64, text: &st
             let _ = tokio::task::spawn_blocking(move || {
                 let mut net = handle.lock();
                 net.follow_clock();
+                net.flush();
                 hub.subscribe(connection, id, kind, &net);
             })
             .await;

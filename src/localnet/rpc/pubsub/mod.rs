@@ -65,6 +65,8 @@ async fn poll_forever(handle: Arc<Handle>, hub: Arc<Hub>) {
         let _ = tokio::task::spawn_blocking(move || {
             let mut net = handle.lock();
             net.follow_clock();
+            // What is told must be durable first.
+            net.flush();
             hub.poll(&net);
         })
         .await;

@@ -67,7 +67,12 @@ fn program_accounts(
     filters: &[solana_rpc_client_api::filter::RpcFilterType],
     level: CommitmentLevel,
 ) -> Vec<(Pubkey, Account)> {
-    net.program_accounts_at(owner, level)
+    // A `dataSize` filter is the store's index; the others are checked here.
+    let size = filters.iter().find_map(|f| match f {
+        solana_rpc_client_api::filter::RpcFilterType::DataSize(size) => Some(*size),
+        _ => None,
+    });
+    net.program_accounts_at(owner, size, level)
         .into_iter()
         .map(|(key, account)| (key, Account::from(account)))
         .filter(|(_, account)| filters.iter().all(|f| allows(net, f, account)))
