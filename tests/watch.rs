@@ -339,6 +339,25 @@ fn sigterm_restores_the_terminal() {
     assert_restored(&tail);
 }
 
+/// The run's authority (the localnet's payer) pauses "public-run" through the server; the view
+/// shows it.
+fn pause_and_see_it(rb: &Runbook, server: &Server, live: &mut Live) {
+    std::fs::write(rb.path("pause.rhai"), "run(\"public-run\").pause();\n").unwrap();
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    rb.run_args(["run", "pause.rhai", "-u", &server.url, "-k", &payer]).success();
+    let screen = live.wait_for("Waiting for members -> Paused");
+    assert!(screen.contains("phase Paused"), "{screen}");
+}
+
+/// `q` quits with exit 0 and the terminal restored.
+fn quit_restored(live: &mut Live) {
+    let before = live.raw.len();
+    live.key("q");
+    let (code, tail) = live.exit(before);
+    assert_eq!(code, 0);
+    assert_restored(&tail);
+}
+
 #[test]
 fn live_view_through_localnet_serve_sees_changes_as_they_land() {
     let rb = trained();
@@ -347,17 +366,8 @@ fn live_view_through_localnet_serve_sees_changes_as_they_land() {
     live.wait_for("run 1/2: public-run");
     live.key("\r");
     live.wait_for("transitions seen");
-    // The run's authority (the localnet's payer) pauses it through the server.
-    std::fs::write(rb.path("pause.rhai"), "run(\"public-run\").pause();\n").unwrap();
-    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
-    rb.run_args(["run", "pause.rhai", "-u", &server.url, "-k", &payer]).success();
-    let screen = live.wait_for("Waiting for members -> Paused");
-    assert!(screen.contains("phase Paused"), "{screen}");
-    let before = live.raw.len();
-    live.key("q");
-    let (code, tail) = live.exit(before);
-    assert_eq!(code, 0);
-    assert_restored(&tail);
+    pause_and_see_it(&rb, &server, &mut live);
+    quit_restored(&mut live);
     assert_eq!(server.stop(), 0);
 }
 
@@ -378,16 +388,8 @@ fn a_view_kept_by_pushes_makes_no_request_from_its_first_read_to_a_pause_landing
     // Polling every 0.3 s would have read again by now; a followed view has not.
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(requests(), first_read, "a steady view makes no request: {:?}", proxy.counts());
-    std::fs::write(rb.path("pause.rhai"), "run(\"public-run\").pause();\n").unwrap();
-    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
-    rb.run_args(["run", "pause.rhai", "-u", &server.url, "-k", &payer]).success();
-    let screen = live.wait_for("Waiting for members -> Paused");
-    assert!(screen.contains("phase Paused"), "{screen}");
+    pause_and_see_it(&rb, &server, &mut live);
     assert_eq!(requests(), first_read, "the change came by push: {:?}", proxy.counts());
-    let before = live.raw.len();
-    live.key("q");
-    let (code, tail) = live.exit(before);
-    assert_eq!(code, 0);
-    assert_restored(&tail);
+    quit_restored(&mut live);
     assert_eq!(server.stop(), 0);
 }
