@@ -1,7 +1,8 @@
 //! Slots follow the clock through `localnet serve`, as on a cluster: many transactions share a
 //! slot, a blockhash stays valid for 150 slots (about 60 s at 400 ms), slots and blockhashes
 //! carry over to the next invocation, a send with `skipPreflight` answers with its signature
-//! while its failure shows in its status, and an operation repeated within one slot is
+//! while its failure shows in its status, one whose preflight fails leaves nothing behind (no
+//! fee, no status), and an operation repeated within one slot is
 //! re-signed with the next blockhash rather than taken for the first. Time is a clock the tests
 //! hold (`common::local_server`), so no assertion depends on how busy the machine is.
 
@@ -14,7 +15,9 @@ use psyche_runbook::chain::landing;
 use psyche_runbook::localnet::handle::Handle;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::rpc_client::RpcClient;
-use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcTransactionConfig};
+use solana_rpc_client_api::client_error::ErrorKind;
+use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransactionConfig, RpcTransactionConfig};
+use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::InstructionError;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
@@ -116,6 +119,53 @@ fn skip_preflight_sends_land_and_fail_in_their_status() {
     let dropped = client.send_transaction_with_config(&stale, skip).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     assert!(client.get_signature_status(&dropped).unwrap().is_none());
+    assert_eq!(server.stop(), 0);
+}
+
+/// Below `finalized` the chain runs a preflighted send once and takes a failure back: what the
+/// client sees must be what a simulation followed by no send leaves.
+#[test]
+fn a_confirmed_preflight_that_fails_leaves_nothing_behind() {
+    let rb = Runbook::new();
+    let server = Server::start(&rb);
+    let client = server.client();
+    let payer = funded(&client, 1);
+    let confirmed = CommitmentConfig::confirmed();
+    let before = client.get_balance_with_commitment(&payer.pubkey(), confirmed).unwrap().value;
+    let blockhash = client.get_latest_blockhash_with_commitment(confirmed).unwrap().0;
+    let too_much = transfer(&payer, &Pubkey::new_unique(), 5 * LAMPORTS_PER_SOL, blockhash);
+    let at_confirmed = RpcSimulateTransactionConfig { commitment: Some(confirmed), ..Default::default() };
+    let simulated = client.simulate_transaction_with_config(&too_much, at_confirmed).unwrap().value;
+
+    let preflight = RpcSendTransactionConfig { preflight_commitment: Some(confirmed.commitment), ..Default::default() };
+    let err = client.send_transaction_with_config(&too_much, preflight).unwrap_err();
+    let failure = match err.kind() {
+        ErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::SendTransactionPreflightFailure(failure),
+            ..
+        }) => failure,
+        _ => panic!("not a preflight failure: {err}"),
+    };
+    assert_eq!(failure.err, simulated.err, "the error a simulation reports");
+    assert_eq!(failure.logs, simulated.logs, "the logs a simulation reports");
+    assert_eq!(failure.units_consumed, simulated.units_consumed);
+    // No fee taken, no status, no history: the same bytes are new to the chain.
+    assert_eq!(client.get_balance_with_commitment(&payer.pubkey(), confirmed).unwrap().value, before);
+    assert!(client.get_signature_status(&too_much.signatures[0]).unwrap().is_none());
+    let skip = RpcSendTransactionConfig { skip_preflight: true, ..Default::default() };
+    let signature = client.send_transaction_with_config(&too_much, skip).unwrap();
+    let failed = Some(TransactionError::InstructionError(0, InstructionError::Custom(1)));
+    assert_eq!(statuses(&client, &[signature]), vec![failed]);
+    assert_eq!(client.get_balance_with_commitment(&payer.pubkey(), confirmed).unwrap().value, before - 5_000);
+
+    // One that succeeds lands once; the same bytes again are a repeat, not a second transfer.
+    let to = Pubkey::new_unique();
+    let small = transfer(&payer, &to, LAMPORTS_PER_SOL / 10, blockhash);
+    let signature = client.send_transaction_with_config(&small, preflight).unwrap();
+    assert_eq!(statuses(&client, &[signature]), vec![None]);
+    let again = client.send_transaction_with_config(&small, preflight);
+    assert!(again.is_err_and(|e| e.to_string().contains("already been processed")), "a repeat is refused");
+    assert_eq!(client.get_balance_with_commitment(&to, confirmed).unwrap().value, LAMPORTS_PER_SOL / 10);
     assert_eq!(server.stop(), 0);
 }
 

@@ -111,8 +111,9 @@ fn as_sink<S: StepSink>(sink: &Arc<dyn StepSink>) -> Option<Arc<S>> {
 /// Journals and execution logs kept (the oldest beyond this are removed).
 const KEEP_EXECUTIONS: usize = 1_000;
 
-/// The embedded chain's generated payer is topped up to this when it falls below a tenth of it.
-const LOCALNET_PAYER_SOL: u64 = 100;
+/// The embedded chain's generated payer is topped up by this when it falls below a tenth of it:
+/// a tenth still pays the rent of some 600,000 join authorizations in one invocation.
+const LOCALNET_PAYER_SOL: u64 = 10_000;
 
 impl Host {
     /// `script` is the runbook file (or, for the REPL, the working directory).

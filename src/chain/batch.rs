@@ -7,7 +7,7 @@
 //! transport trouble (timeouts, 429, lost packets) is retried.
 
 use crate::chain::client::{Chain, ChainError, is_transient};
-use crate::chain::journal::Journal;
+use crate::chain::journal::{Journal, Outcome};
 use crate::chain::landing::{confirm_not_landed, has_expired, named_failure, poll_interval, written};
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_sdk::instruction::Instruction;
@@ -113,6 +113,8 @@ struct Round<'a> {
     results: &'a mut [Option<Landing>],
     /// Failure messages already explained, by error (a missing program is named once).
     explained: HashMap<String, String>,
+    /// Outcomes not journaled yet: written together by `journal_outcomes`.
+    outcomes: Vec<(u64, String, Outcome)>,
 }
 
 impl Round<'_> {
@@ -120,14 +122,23 @@ impl Round<'_> {
         self.signed[&i].0.signatures[0]
     }
 
-    fn journal(&self, i: usize, record: impl FnOnce(&Journal, u64, &str)) {
-        if let (Some(j), Some(id)) = (self.journal, self.signed[&i].1) {
-            record(j, id, &self.signature(i).to_string());
+    fn journal(&mut self, i: usize, outcome: Outcome) {
+        if let (Some(_), Some(id)) = (self.journal, self.signed[&i].1) {
+            let signature = self.signature(i).to_string();
+            self.outcomes.push((id, signature, outcome));
+        }
+    }
+
+    /// Writes the outcomes filed since the last call, with one fsync. An outcome lost to a
+    /// crash before this only makes the next execution look its transaction up again.
+    fn journal_outcomes(&mut self) {
+        if let Some(journal) = self.journal {
+            journal.settle_all(&std::mem::take(&mut self.outcomes));
         }
     }
 
     fn landed(&mut self, i: usize) {
-        self.journal(i, |j, id, s| j.landed(id, s));
+        self.journal(i, Outcome::Landed);
         (self.on_landed)(i);
         self.results[i] = Some(Landing::Landed(self.signature(i)));
     }
@@ -147,12 +158,12 @@ impl Round<'_> {
             }
             other => other.to_string(),
         };
-        self.journal(i, |j, id, s| j.failed(id, s, &message));
+        self.journal(i, Outcome::Failed(message.clone()));
         self.results[i] = Some(Landing::Failed(message));
     }
 
-    fn expired(&self, i: usize) {
-        self.journal(i, |j, id, s| j.expired(id, s));
+    fn expired(&mut self, i: usize) {
+        self.journal(i, Outcome::Expired);
     }
 
     /// Files a status: true when the transaction is settled (landed or failed).
@@ -204,11 +215,21 @@ fn land_all(
             signed: HashMap::new(),
             results: &mut results,
             explained: HashMap::new(),
+            outcomes: Vec::new(),
         };
-        for &i in &pending {
-            let tx = Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash);
-            let id = journal
-                .map(|j| j.intent("batch transaction", &tx.signatures[0].to_string(), last_valid, &tx.message_data()));
+        let txs: Vec<Transaction> = crate::chain::parallel::map(&pending, |&i| {
+            Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash)
+        });
+        // Every intent of the round is on disk before the first send.
+        let ids: Vec<Option<u64>> = match journal {
+            Some(j) => {
+                let entries: Vec<(String, Vec<u8>)> =
+                    txs.iter().map(|tx| (tx.signatures[0].to_string(), tx.message_data())).collect();
+                j.intents("batch transaction", last_valid, &entries).into_iter().map(Some).collect()
+            }
+            None => vec![None; txs.len()],
+        };
+        for ((&i, tx), id) in pending.iter().zip(txs).zip(ids) {
             round.signed.insert(i, (tx, id));
         }
         // Unseen by the node, and seen below the commitment (in a block: no resend needed).
@@ -225,6 +246,7 @@ fn land_all(
                 Sent::Expired => round.expired(i),
             }
         }
+        round.journal_outcomes();
         let mut polls = 0;
         let mut expired = false;
         while !unseen.is_empty() || !seen.is_empty() {
@@ -272,6 +294,7 @@ fn land_all(
                     send_concurrently(chain, again, false, concurrency);
                 }
             }
+            round.journal_outcomes();
             if unseen.is_empty() && seen.is_empty() {
                 break;
             }

@@ -1,7 +1,8 @@
 //! The journal: one NDJSON file per execution under `.psyche-runbook/journal/`. Before a
 //! transaction is sent its intent is written (with its signature, computed before sending, and
-//! the last block height its blockhash is valid for), then whether it landed. Every line is
-//! fsynced, so after a SIGKILL the next execution knows which transactions may still be in
+//! the last block height its blockhash is valid for), then whether it landed. Every write is
+//! fsynced (a bulk send writes a round's intents, or a poll's outcomes, with one), so after a
+//! SIGKILL the next execution knows which transactions may still be in
 //! flight and settles them before sending anything. A journal that ends with nothing left
 //! unsettled says so in its last line, so later executions read only that line of it. Records
 //! pass the execution's redactor and the files are only their owner's.
@@ -46,6 +47,15 @@ pub fn timestamp(ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// What became of a journaled intent.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Landed,
+    Failed(String),
+    /// Its blockhash expired without it landing.
+    Expired,
+}
+
 /// A transaction whose intent was journaled but whose outcome was not.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -80,43 +90,82 @@ impl Journal {
     }
 
     fn write(&self, record: Value) {
-        let mut record = self.redactor.json(&record);
-        record["ts"] = json!(now_ms());
-        let mut line = record.to_string();
-        line.push('\n');
+        self.write_all(vec![record]);
+    }
+
+    /// Writes `records` with one write and one fsync: bulk sends journal a whole round of
+    /// intents (or a poll's outcomes) at the cost of one record.
+    fn write_all(&self, records: Vec<Value>) {
+        if records.is_empty() {
+            return;
+        }
+        let ts = json!(now_ms());
+        let lines: String = crate::chain::parallel::map(&records, |record| {
+            let mut record = self.redactor.json(record);
+            record["ts"] = ts.clone();
+            record.to_string() + "\n"
+        })
+        .concat();
         let mut file = self.file.lock().expect("journal lock");
         // A journal that cannot be written must not be silently skipped: sending continues only
         // with its record on disk.
-        file.write_all(line.as_bytes()).and_then(|()| file.sync_data()).expect("the journal is writable");
+        file.write_all(lines.as_bytes()).and_then(|()| file.sync_data()).expect("the journal is writable");
     }
 
     /// Records what is about to be sent; returns the id later records refer to.
     pub fn intent(&self, what: &str, signature: &str, last_valid_block_height: u64, message: &[u8]) -> u64 {
+        self.intents(what, last_valid_block_height, &[(signature.to_string(), message.to_vec())])[0]
+    }
+
+    /// Records a batch of transactions about to be sent (`(signature, message)` each), all on
+    /// disk before this returns; their ids, in order.
+    pub fn intents(&self, what: &str, last_valid_block_height: u64, txs: &[(String, Vec<u8>)]) -> Vec<u64> {
         use base64::Engine as _;
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        self.unsettled.fetch_add(1, Ordering::SeqCst);
-        self.write(json!({
-            "event": "intent", "id": id, "what": what, "signature": signature,
-            "last_valid_block_height": last_valid_block_height,
-            "message": base64::engine::general_purpose::STANDARD.encode(message),
-        }));
-        id
+        let mut ids = Vec::with_capacity(txs.len());
+        let records = txs
+            .iter()
+            .map(|(signature, message)| {
+                let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+                ids.push(id);
+                json!({
+                    "event": "intent", "id": id, "what": what, "signature": signature,
+                    "last_valid_block_height": last_valid_block_height,
+                    "message": base64::engine::general_purpose::STANDARD.encode(message),
+                })
+            })
+            .collect();
+        self.unsettled.fetch_add(txs.len() as i64, Ordering::SeqCst);
+        self.write_all(records);
+        ids
     }
 
     pub fn landed(&self, id: u64, signature: &str) {
-        self.unsettled.fetch_sub(1, Ordering::SeqCst);
-        self.write(json!({"event": "landed", "id": id, "signature": signature}));
+        self.settle_all(&[(id, signature.to_string(), Outcome::Landed)]);
     }
 
     pub fn failed(&self, id: u64, signature: &str, error: &str) {
-        self.unsettled.fetch_sub(1, Ordering::SeqCst);
-        self.write(json!({"event": "failed", "id": id, "signature": signature, "error": error}));
+        self.settle_all(&[(id, signature.to_string(), Outcome::Failed(error.to_string()))]);
     }
 
     /// The transaction can no longer land (its blockhash expired unlanded).
     pub fn expired(&self, id: u64, signature: &str) {
-        self.unsettled.fetch_sub(1, Ordering::SeqCst);
-        self.write(json!({"event": "expired", "id": id, "signature": signature}));
+        self.settle_all(&[(id, signature.to_string(), Outcome::Expired)]);
+    }
+
+    /// Records the outcomes of intents `(id, signature, outcome)` with one fsync.
+    pub fn settle_all(&self, outcomes: &[(u64, String, Outcome)]) {
+        let records = outcomes
+            .iter()
+            .map(|(id, signature, outcome)| match outcome {
+                Outcome::Landed => json!({"event": "landed", "id": id, "signature": signature}),
+                Outcome::Failed(error) => {
+                    json!({"event": "failed", "id": id, "signature": signature, "error": error})
+                }
+                Outcome::Expired => json!({"event": "expired", "id": id, "signature": signature}),
+            })
+            .collect();
+        self.unsettled.fetch_sub(outcomes.len() as i64, Ordering::SeqCst);
+        self.write_all(records);
     }
 
     pub fn end(&self, exit_code: i32, sent: usize) {
@@ -284,6 +333,29 @@ mod tests {
     fn timestamps_are_utc() {
         assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
         assert_eq!(timestamp(1_795_611_662_000), "2026-11-25T13:01:02Z");
+    }
+
+    #[test]
+    fn a_batch_of_intents_and_its_outcomes_are_one_write_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), "embedded", "r.rhai").unwrap();
+        let txs: Vec<(String, Vec<u8>)> = (0..3).map(|i| (format!("sig{i}"), vec![i])).collect();
+        let ids = journal.intents("batch transaction", 10, &txs);
+        assert_eq!(ids, vec![1, 2, 3]);
+        let found = pending(dir.path(), "embedded");
+        assert_eq!(found.iter().map(|p| p.signature.as_str()).collect::<Vec<_>>(), ["sig0", "sig1", "sig2"]);
+        assert!(found.iter().all(|p| p.last_valid_block_height == 10 && p.what == "batch transaction"));
+        journal.settle_all(&[
+            (1, "sig0".into(), Outcome::Landed),
+            (2, "sig1".into(), Outcome::Failed("no".into())),
+            (3, "sig2".into(), Outcome::Expired),
+        ]);
+        assert!(pending(dir.path(), "embedded").is_empty());
+        journal.end(0, 3);
+        let path = files(dir.path()).pop().unwrap();
+        assert!(closed(&path), "nothing is left unsettled");
+        let events: Vec<String> = records(&path).iter().map(|r| r["event"].as_str().unwrap().to_string()).collect();
+        assert_eq!(events, ["start", "intent", "intent", "intent", "landed", "failed", "expired", "end"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod exec_lock;
 pub mod journal;
 pub mod landing;
+pub mod parallel;
 pub mod programs;
 pub mod pubsub;
 pub mod reads;

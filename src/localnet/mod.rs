@@ -10,6 +10,7 @@
 pub mod chain_params;
 pub mod commitment;
 pub mod executed;
+mod execution;
 pub mod genesis;
 pub mod handle;
 pub mod lock;
@@ -31,7 +32,7 @@ pub mod tx_record;
 pub mod views;
 
 pub use crate::localnet::chain_params::{BLOCKHASH_VALIDITY_SLOTS, KEPT_BLOCKHASHES};
-use crate::localnet::chain_params::{DEFAULT_SLOT_MS, LAMPORTS_PER_SIGNATURE, blockhash_of};
+use crate::localnet::chain_params::{DEFAULT_SLOT_MS, blockhash_of};
 use crate::localnet::commitment::PriorStates;
 pub use crate::localnet::executed::Executed;
 use crate::localnet::store::{Store, StoreError};
@@ -61,9 +62,6 @@ pub struct Simulated {
     /// The transaction's accounts as the simulation left them.
     pub post_accounts: HashMap<Pubkey, Account>,
 }
-
-/// Signatures of the latest transactions kept in memory for PubSub's logs subscriptions.
-const RECENT_SIGNATURES: usize = 4096;
 
 pub struct Localnet {
     svm: LiteSVM,
@@ -192,17 +190,6 @@ impl Localnet {
             fetched: self.fetched.clone(),
             plan: None,
         }
-    }
-
-    /// Executes `tx` without checking its signatures: for a multisig vault's transactions,
-    /// which only the Squads program can sign, when a fork previews or rehearses them.
-    pub fn execute_unverified(&mut self, tx: &VersionedTransaction) -> Executed {
-        self.svm = std::mem::take(&mut self.svm).with_sigverify(false);
-        let executed = self.execute(tx);
-        self.svm = std::mem::take(&mut self.svm).with_sigverify(true);
-        // Its caller reports it at once.
-        self.flush();
-        executed
     }
 
     pub fn ids(&self) -> ProgramIds {
@@ -348,42 +335,6 @@ impl Localnet {
         self.admit_at(tx, CommitmentLevel::Processed)
     }
 
-    /// Runs a transaction without committing anything; `sig_verify: false` (as the RPC's
-    /// `simulateTransaction` allows) checks no signatures.
-    pub fn simulate(&mut self, tx: &VersionedTransaction, sig_verify: bool) -> Simulated {
-        self.load_accounts_of(tx);
-        let unverified;
-        // Signatures that verify need no unverified copy of the chain.
-        let svm = if sig_verify || tx.verify_with_results().iter().all(|ok| *ok) {
-            &self.svm
-        } else {
-            // Rare (clients estimating compute units): a copy with signature checks off.
-            unverified = self.svm.clone().with_sigverify(false);
-            &unverified
-        };
-        let keys = tx.message.static_account_keys();
-        let before = |key: &Pubkey| self.account(key);
-        let pre_balances = keys.iter().map(|k| self.balance(k)).collect();
-        let pre_token_balances = status_meta::token_balances(keys, before);
-        let loaded = status_meta::loaded_accounts_data_size(keys, before);
-        let installed = programs::context::InstalledIds::set(self.ids);
-        let (executed, post_accounts) = match self.missing_program(tx) {
-            Some(err) => (Executed::refused(tx.signatures[0], err), Vec::new()),
-            None => match svm.simulate_transaction(tx.clone()) {
-                Ok(info) => (Executed::from_meta(info.meta, None), info.post_accounts),
-                Err(failed) => (Executed::from_meta(failed.meta, Some(failed.err)), Vec::new()),
-            },
-        };
-        drop(installed);
-        let post: HashMap<Pubkey, Account> = post_accounts.into_iter().map(|(k, a)| (k, a.into())).collect();
-        let after = |key: &Pubkey| post.get(key).cloned().or_else(|| self.account(key)).filter(|a| a.lamports > 0);
-        let post_balances = keys.iter().map(|k| after(k).map_or(0, |a| a.lamports)).collect();
-        let post_token_balances = status_meta::token_balances(keys, after);
-        let status =
-            status_meta::StatusMeta::new(&tx.message, &executed, pre_token_balances, post_token_balances, loaded);
-        Simulated { executed, pre_balances, post_balances, status, post_accounts: post }
-    }
-
     /// Starts recording a plan of every executed transaction (for dry-runs).
     pub fn record_plan(&mut self) {
         self.plan = Some(Vec::new());
@@ -416,102 +367,6 @@ impl Localnet {
         }
     }
 
-    /// Executes a transaction in the current slot and records its result.
-    pub fn execute(&mut self, tx: &VersionedTransaction) -> Executed {
-        let before = self.plan.is_some().then(|| plan::snapshot(self, tx));
-        let executed = self.execute_unrecorded(tx);
-        if let Some(before) = before {
-            let entry = plan::PlannedTransaction::new(self, tx, &executed, before);
-            if let Some(plan) = &mut self.plan {
-                plan.push(entry);
-            }
-        }
-        executed
-    }
-
-    /// Executes, records and persists: the accounts `tx` touches are read from the store
-    /// first, and what it changed is committed with its record and the slot state.
-    fn execute_unrecorded(&mut self, tx: &VersionedTransaction) -> Executed {
-        self.follow_clock();
-        let mentions = self.load_accounts_of(tx);
-        let writable = Self::writable_of(tx, &mentions);
-        let before: Vec<(Pubkey, Option<Account>)> = writable.iter().map(|k| (*k, self.account(k))).collect();
-        for key in &writable {
-            self.keep_prior_state(*key);
-        }
-        let keys = tx.message.static_account_keys();
-        let pre_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
-        let pre_token_balances = status_meta::token_balances(keys, |k| self.account(k));
-        let loaded = status_meta::loaded_accounts_data_size(keys, |k| self.account(k));
-        let installed = programs::context::InstalledIds::set(self.ids);
-        let executed = match self.missing_program(tx) {
-            Some(err) => self.charge_fee_only(tx, err),
-            None => Executed::from_result(self.svm.send_transaction(tx.clone())),
-        };
-        drop(installed);
-        let post_balances: Vec<u64> = keys.iter().map(|k| self.balance(k)).collect();
-        let post_token_balances = status_meta::token_balances(keys, |k| self.account(k));
-        let record = TxRecord {
-            pre_balances,
-            post_balances,
-            slot: self.slot(),
-            block_time: self.clock().unix_timestamp,
-            err: executed.err.clone(),
-            logs: executed.logs.clone(),
-            fee: executed.fee,
-            compute_units: executed.compute_units,
-            transaction: bincode::serialize(tx).expect("transactions serialize"),
-            status: status_meta::StatusMeta::new(
-                &tx.message,
-                &executed,
-                pre_token_balances,
-                post_token_balances,
-                loaded,
-            ),
-        };
-        if !is_dropped(&executed.err) {
-            self.transaction_count += 1;
-            self.recent.push_back(executed.signature);
-            if self.recent.len() > RECENT_SIGNATURES {
-                self.recent.pop_front();
-            }
-            let changed = self.changed_since(before);
-            self.persist(&changed, Some((executed.signature, &record, &mentions)));
-        }
-        executed
-    }
-
-    /// The error a validator's account loader refuses `tx` with when one of its instructions
-    /// names a program that is not there (no account) or not a program (not executable).
-    fn missing_program(&self, tx: &VersionedTransaction) -> Option<TransactionError> {
-        let keys = tx.message.static_account_keys();
-        tx.message.instructions().iter().find_map(|ix| {
-            let program = keys.get(usize::from(ix.program_id_index))?;
-            match self.svm.get_account(program).filter(|a| a.lamports > 0) {
-                None => Some(TransactionError::ProgramAccountNotFound),
-                Some(account) if !account.executable => Some(TransactionError::InvalidProgramForExecution),
-                Some(_) => None,
-            }
-        })
-    }
-
-    /// A transaction whose program could not be loaded: as a validator does since fees for
-    /// failed loads, it is recorded with the error and only its fee is charged (dropped when
-    /// the fee payer cannot pay it).
-    fn charge_fee_only(&mut self, tx: &VersionedTransaction, err: TransactionError) -> Executed {
-        let signature = tx.signatures[0];
-        let fee = LAMPORTS_PER_SIGNATURE * u64::from(tx.message.header().num_required_signatures);
-        let payer = tx.message.static_account_keys()[0];
-        match self.svm.get_account(&payer).filter(|a| a.lamports >= fee) {
-            Some(mut account) => {
-                account.lamports -= fee;
-                self.svm.set_account(payer, account).expect("a fee payer can be debited");
-                Executed { fee, ..Executed::refused(signature, err) }
-            }
-            None => Executed::refused(signature, TransactionError::InsufficientFundsForFee),
-        }
-    }
-
     /// Writes an account directly (localnet services: airdrops, fixtures).
     pub fn set_account(&mut self, key: Pubkey, account: Account) {
         self.keep_prior_state(key);
@@ -521,7 +376,7 @@ impl Localnet {
     }
 
     /// Keeps `key`'s state before this slot's first write of it, for `finalized` reads.
-    fn keep_prior_state(&mut self, key: Pubkey) {
+    pub(super) fn keep_prior_state(&mut self, key: Pubkey) {
         let slot = self.slot();
         if !self.prior.wrote_in(slot, &key) {
             let before = self.account(&key);
@@ -548,37 +403,15 @@ impl plan::Accounts for Localnet {
     }
 }
 
-/// Errors a cluster refuses a transaction with before it reaches a block: no fee is taken and
-/// no status is ever recorded for it.
-fn is_dropped(err: &Option<TransactionError>) -> bool {
-    use TransactionError::*;
-    matches!(
-        err,
-        Some(
-            SignatureFailure
-                | AccountNotFound
-                | InsufficientFundsForFee
-                | InvalidAccountForFee
-                | AlreadyProcessed
-                | BlockhashNotFound
-                | SanitizeFailure
-                | AccountLoadedTwice
-                | TooManyAccountLocks
-                | MissingSignatureForFee
-                | UnsupportedVersion
-                | AccountInUse
-        )
-    )
-}
-
 /// Lamports the faucet starts with.
 const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SOL;
 
-/// LiteSVM with signature checks on, our own blockhash window instead of its single-blockhash
-/// check, the Psyche-compatible programs installed and the Squads program config in place (a
+/// LiteSVM with its signature and repeat checks off (`execution` makes them, once per
+/// transaction, where a validator does), our own blockhash window instead of its
+/// single-blockhash check, the Psyche-compatible programs installed and the Squads program config in place (a
 /// chain opened from its store puts its own in its place, when it has one).
 fn new_svm() -> LiteSVM {
-    let mut svm = LiteSVM::new().with_sigverify(true).with_blockhash_check(false);
+    let mut svm = LiteSVM::new().with_sigverify(false).with_blockhash_check(false).with_transaction_history(0);
     install_programs(&mut svm, ProgramIds::default());
     let rent_exempt = svm.minimum_balance_for_rent_exemption(crate::squads::accounts::ProgramConfig::SIZE);
     let (address, account) = genesis::program_config(rent_exempt);

@@ -34,8 +34,11 @@ const BUILT_IN_OWNERS: [Pubkey; 7] = [
     solana_sdk::pubkey!("Feature111111111111111111111111111111111111"),
 ];
 
-/// Transactions committed together at most (the commit is most of a transaction's cost).
-const GROUP_COMMIT: usize = 256;
+/// Transactions committed together at most. A commit writes every page the group changed,
+/// and a bulk run's inserts land all over the account and history indexes: a group of a few
+/// hundred transactions on a large chain rewrites most of those pages each time. A bulk send
+/// reads no status until it has sent everything, so its round is committed as one group.
+const GROUP_COMMIT: usize = 4096;
 
 /// Accounts the VM keeps read from the store before it lets them go (a long bulk run or a
 /// long-lived server would otherwise hold the whole chain again).

@@ -10,6 +10,7 @@ use crate::api::values::runs::RunHandle;
 use crate::chain::batch::{Landing, send_all};
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::authorization::Authorization;
+use crate::psyche::ids::ProgramIds;
 use crate::psyche::instructions::authorizer::{
     self as ix, AuthorizationCreateParams, AuthorizationGrantorUpdateParams,
 };
@@ -71,24 +72,41 @@ fn users_in(file: &str, text: &str) -> Result<Vec<Pubkey>, HostError> {
     Ok(keys)
 }
 
-fn create_ix(host: &Host, payer: &Pubkey, grantor: &Pubkey, grantee: &Pubkey) -> Instruction {
+/// The join authorization of `grantee` under `grantor`, its address derived once (a
+/// derivation costs more than building the instructions that use it).
+struct Join {
+    grantor: Pubkey,
+    grantee: Pubkey,
+    address: Pubkey,
+}
+
+impl Join {
+    fn new(host: &Host, grantor: &Pubkey, grantee: &Pubkey) -> Self {
+        Self::at(&host.settings.programs, grantor, grantee)
+    }
+
+    fn at(ids: &ProgramIds, grantor: &Pubkey, grantee: &Pubkey) -> Self {
+        let address = pdas::join_authorization(ids, grantor, grantee);
+        Self { grantor: *grantor, grantee: *grantee, address }
+    }
+}
+
+fn create_ix(host: &Host, payer: &Pubkey, join: &Join) -> Instruction {
     let ids = &host.settings.programs;
-    let authorization = pdas::join_authorization(ids, grantor, grantee);
     ix::instruction(
         ids,
-        &ix::CreateAccounts { payer: *payer, grantor: *grantor, authorization },
+        &ix::CreateAccounts { payer: *payer, grantor: join.grantor, authorization: join.address },
         &ix::AuthorizationCreate {
-            params: AuthorizationCreateParams { grantee: *grantee, scope: JOIN_RUN_SCOPE.to_vec() },
+            params: AuthorizationCreateParams { grantee: join.grantee, scope: JOIN_RUN_SCOPE.to_vec() },
         },
     )
 }
 
-fn activate_ix(host: &Host, grantor: &Pubkey, grantee: &Pubkey, active: bool) -> Instruction {
+fn activate_ix(host: &Host, join: &Join, active: bool) -> Instruction {
     let ids = &host.settings.programs;
-    let authorization = pdas::join_authorization(ids, grantor, grantee);
     ix::instruction(
         ids,
-        &ix::GrantorUpdateAccounts { grantor: *grantor, authorization },
+        &ix::GrantorUpdateAccounts { grantor: join.grantor, authorization: join.address },
         &ix::AuthorizationGrantorUpdate { params: AuthorizationGrantorUpdateParams { active } },
     )
 }
@@ -108,9 +126,8 @@ fn need(existing: Option<&Authorization>) -> Need {
     }
 }
 
-fn read(host: &Host, grantor: &Pubkey, grantee: &Pubkey) -> Result<Option<Authorization>, HostError> {
-    let address = pdas::join_authorization(&host.settings.programs, grantor, grantee);
-    Ok(host.account(&address)?.and_then(|a| Authorization::decode(&a.data).ok()))
+fn read(host: &Host, join: &Join) -> Result<Option<Authorization>, HostError> {
+    Ok(host.account(&join.address)?.and_then(|a| Authorization::decode(&a.data).ok()))
 }
 
 fn grant_one(host: &Host, join_authority: &SignerHandle, grantee: &Pubkey) -> Result<Map, HostError> {
@@ -122,11 +139,12 @@ fn grant_one(host: &Host, join_authority: &SignerHandle, grantee: &Pubkey) -> Re
 pub fn grant_as(host: &Host, grantor: &Pubkey, signers: &[&Keypair], grantee: &Pubkey) -> Result<Map, HostError> {
     let payer = host.payer()?.pubkey();
     let grantor = *grantor;
-    let existing = read(host, &grantor, grantee)?;
+    let join = Join::new(host, &grantor, grantee);
+    let existing = read(host, &join)?;
     let instructions = match need(existing.as_ref()) {
         Need::Nothing => return Ok(unchanged()),
-        Need::Activate => vec![activate_ix(host, &grantor, grantee, true)],
-        Need::Create => vec![create_ix(host, &payer, &grantor, grantee), activate_ix(host, &grantor, grantee, true)],
+        Need::Activate => vec![activate_ix(host, &join, true)],
+        Need::Create => vec![create_ix(host, &payer, &join), activate_ix(host, &join, true)],
     };
     let what = if *grantee == PERMISSIONLESS_GRANTEE {
         "grant public join".to_string()
@@ -141,8 +159,9 @@ fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Re
     let payer = host.payer()?;
     let grantor = join_authority.pubkey();
     let chain = host.chain()?;
-    let ids = &host.settings.programs;
-    let addresses: Vec<Pubkey> = users.iter().map(|u| pdas::join_authorization(ids, &grantor, u)).collect();
+    let ids = host.settings.programs;
+    let joins: Vec<Join> = crate::chain::parallel::map(&users, |u| Join::at(&ids, &grantor, u));
+    let addresses: Vec<Pubkey> = joins.iter().map(|j| j.address).collect();
     let mut existing = Vec::with_capacity(users.len());
     for chunk in addresses.chunks(100) {
         let accounts = chain.accounts(chunk).map_err(|e| HostError::chain(e.to_string()))?;
@@ -151,30 +170,29 @@ fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Re
     let (mut created, mut activated, mut untouched) = (0i64, 0i64, 0i64);
     let mut steps = Vec::new();
     let mut step_users: Vec<(Pubkey, bool)> = Vec::new();
-    for (user, current) in users.iter().zip(&existing) {
+    for (join, current) in joins.iter().zip(&existing) {
         let instructions = match need(current.as_ref()) {
             Need::Nothing => {
                 untouched += 1;
                 continue;
             }
-            Need::Activate => vec![activate_ix(host, &grantor, user, true)],
-            Need::Create => {
-                vec![create_ix(host, &payer.pubkey(), &grantor, user), activate_ix(host, &grantor, user, true)]
-            }
+            Need::Activate => vec![activate_ix(host, join, true)],
+            Need::Create => vec![create_ix(host, &payer.pubkey(), join), activate_ix(host, join, true)],
         };
-        step_users.push((*user, instructions.len() == 2));
-        steps.push(Step { what: format!("grant join to {user}"), instructions });
+        step_users.push((join.grantee, instructions.len() == 2));
+        steps.push(Step { what: format!("grant join to {}", join.grantee), instructions });
     }
     // Pack as many users as fit into each transaction, remembering who is in which.
     let mut groups: Vec<Vec<Instruction>> = Vec::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
-    let packed = pack(steps.clone(), &payer.pubkey()).map_err(|e| HostError::input(e.to_string()))?;
+    let sizes: Vec<usize> = steps.iter().map(|step| step.instructions.len()).collect();
+    let packed = pack(steps, &payer.pubkey()).map_err(|e| HostError::input(e.to_string()))?;
     let mut cursor = 0;
     for group in packed {
         let mut size = 0;
         let mut who = Vec::new();
         while size < group.len() {
-            size += steps[cursor].instructions.len();
+            size += sizes[cursor];
             who.push(cursor);
             cursor += 1;
         }
@@ -287,10 +305,10 @@ pub mod authz_api {
     pub fn revoke(ctx: NativeCallContext, join_authority: SignerHandle, user: PubkeyArg) -> Res<Map> {
         let user = to_pubkey(&user)?;
         let host = Host::of(&ctx);
-        let grantor = join_authority.pubkey();
-        match read(&host, &grantor, &user)? {
+        let join = Join::new(&host, &join_authority.pubkey(), &user);
+        match read(&host, &join)? {
             Some(a) if a.active => {
-                let ix = activate_ix(&host, &grantor, &user, false);
+                let ix = activate_ix(&host, &join, false);
                 Ok(changed(vec![host.send(&format!("revoke join of {user}"), &[ix], &[join_authority.keypair()])?]))
             }
             _ => Ok(unchanged()),
@@ -302,10 +320,9 @@ pub mod authz_api {
     pub fn close_authorization(ctx: NativeCallContext, join_authority: SignerHandle, user: PubkeyArg) -> Res<Map> {
         let user = to_pubkey(&user)?;
         let host = Host::of(&ctx);
-        let grantor = join_authority.pubkey();
+        let join = Join::new(&host, &join_authority.pubkey(), &user);
         let ids = &host.settings.programs;
-        let authorization = pdas::join_authorization(ids, &grantor, &user);
-        match read(&host, &grantor, &user)? {
+        match read(&host, &join)? {
             None => Ok(unchanged()),
             Some(a) if a.active => {
                 Err(HostError::input(format!("the authorization of {user} is active; revoke it first")).into())
@@ -313,7 +330,7 @@ pub mod authz_api {
             Some(_) => {
                 let close = ix::instruction(
                     ids,
-                    &ix::CloseAccounts { grantor, spill: grantor, authorization },
+                    &ix::CloseAccounts { grantor: join.grantor, spill: join.grantor, authorization: join.address },
                     &ix::AuthorizationClose::default(),
                 );
                 Ok(changed(vec![host.send(
@@ -337,7 +354,8 @@ pub mod authz_api {
         let join_authority = to_pubkey(&join_authority)?;
         let host = Host::of(&ctx);
         let desired = parse_users(&host, &Dynamic::from_array(delegates))?;
-        let current = read(&host, &join_authority, &grantee.pubkey())?.ok_or_else(|| {
+        let join = Join::new(&host, &join_authority, &grantee.pubkey());
+        let current = read(&host, &join)?.ok_or_else(|| {
             HostError::input(format!("{} has no authorization from {join_authority}", grantee.pubkey()))
         })?;
         if current.delegates == desired {
@@ -347,11 +365,7 @@ pub mod authz_api {
         let ids = &host.settings.programs;
         let update = ix::instruction(
             ids,
-            &ix::GranteeUpdateAccounts {
-                payer,
-                grantee: grantee.pubkey(),
-                authorization: pdas::join_authorization(ids, &join_authority, &grantee.pubkey()),
-            },
+            &ix::GranteeUpdateAccounts { payer, grantee: grantee.pubkey(), authorization: join.address },
             &ix::AuthorizationGranteeUpdate {
                 params: ix::AuthorizationGranteeUpdateParams { delegates_clear: true, delegates_added: desired },
             },
@@ -364,8 +378,8 @@ pub mod authz_api {
     pub fn authorization(ctx: NativeCallContext, join_authority: PubkeyArg, grantee: PubkeyArg) -> Res<Dynamic> {
         let (join_authority, grantee) = (to_pubkey(&join_authority)?, to_pubkey(&grantee)?);
         let host = Host::of(&ctx);
-        let address = pdas::join_authorization(&host.settings.programs, &join_authority, &grantee);
-        Ok(read(&host, &join_authority, &grantee)?.map_or(Dynamic::UNIT, |a| authorization_map(address, &a).into()))
+        let join = Join::new(&host, &join_authority, &grantee);
+        Ok(read(&host, &join)?.map_or(Dynamic::UNIT, |a| authorization_map(join.address, &a).into()))
     }
 
     /// The grantees of every active join authorization `join_authority` has given.
@@ -416,7 +430,7 @@ pub mod authz_api {
     ) -> Res<bool> {
         let (user, master) = (to_pubkey(&user)?, to_pubkey(&master)?);
         let host = Host::of(&ctx);
-        Ok(read(&host, &r.join_authority, &master)?
+        Ok(read(&host, &Join::new(&host, &r.join_authority, &master))?
             .is_some_and(|a| a.is_valid_for(&r.join_authority, &user, JOIN_RUN_SCOPE)))
     }
 }

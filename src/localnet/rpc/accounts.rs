@@ -87,14 +87,17 @@ pub fn get_multiple_accounts(net: &Localnet, params: &Value) -> Result<Value, Rp
     let config = config.unwrap_or_default();
     let level = level(config.commitment);
     let encoding = config_encoding(&config, UiAccountEncoding::Base64);
-    let mut values = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let key: Pubkey = parsed(key)?;
-        values.push(match net.account_at(&key, level) {
-            Some(account) => Some(encode(net, &key, &account, encoding, config.data_slice)?),
-            None => None,
-        });
-    }
+    let values = net.store().reading(|| {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let key: Pubkey = parsed(key)?;
+            values.push(match net.account_at(&key, level) {
+                Some(account) => Some(encode(net, &key, &account, encoding, config.data_slice)?),
+                None => None,
+            });
+        }
+        Ok::<_, RpcFailure>(values)
+    })?;
     Ok(with_context(net.slot_at(level), json!(values)))
 }
 

@@ -20,7 +20,7 @@ use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signature;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 pub use legacy::STATE_FILE;
@@ -33,6 +33,8 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// A database transaction is open on `conn` (written, not committed yet).
     open: AtomicBool,
+    /// `reading` calls under way (the outermost holds a read transaction).
+    reading: AtomicUsize,
     /// The database file; None for a chain held in memory.
     path: Option<PathBuf>,
 }
@@ -50,7 +52,7 @@ impl Store {
             crate::files::private::private_options().create_new(true).write(true).open(&path).map_err(io)?;
         }
         let conn = Connection::open(&path).map_err(|source| db_error(&path, source))?;
-        let store = Self { conn: Mutex::new(conn), open: AtomicBool::new(false), path: Some(path) };
+        let store = Self::on(conn, Some(path));
         store.prepare(true)?;
         let saved = match store.saved()? {
             Some(saved) => Some(saved),
@@ -69,7 +71,7 @@ impl Store {
         if path.exists() {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let conn = Connection::open_with_flags(&path, flags).map_err(|source| db_error(&path, source))?;
-            let store = Self { conn: Mutex::new(conn), open: AtomicBool::new(false), path: Some(path) };
+            let store = Self::on(conn, Some(path));
             store.prepare(false)?;
             let saved = store.saved()?;
             return Ok((store, saved));
@@ -82,9 +84,13 @@ impl Store {
     /// A database in memory (chains that are never saved).
     pub fn in_memory() -> Self {
         let conn = Connection::open_in_memory().expect("SQLite opens in memory");
-        let store = Self { conn: Mutex::new(conn), open: AtomicBool::new(false), path: None };
+        let store = Self::on(conn, None);
         store.prepare(true).expect("a new database in memory is ours");
         store
+    }
+
+    fn on(conn: Connection, path: Option<PathBuf>) -> Self {
+        Self { conn: Mutex::new(conn), open: AtomicBool::new(false), reading: AtomicUsize::new(0), path }
     }
 
     fn name(&self) -> String {
@@ -231,6 +237,23 @@ impl Store {
             return Ok(());
         }
         self.conn().execute_batch("COMMIT").map_err(|e| self.error(e))
+    }
+
+    /// Runs `f`, whose reads of this store share one read transaction (one snapshot, and one
+    /// round of file locking instead of one per query) unless a write transaction is open.
+    pub fn reading<T>(&self, f: impl FnOnce() -> T) -> T {
+        struct Reading<'a>(&'a Store, bool);
+        impl Drop for Reading<'_> {
+            fn drop(&mut self) {
+                if self.0.reading.fetch_sub(1, Ordering::SeqCst) == 1 && self.1 {
+                    let _ = self.0.conn().execute_batch("COMMIT");
+                }
+            }
+        }
+        let outermost = self.reading.fetch_add(1, Ordering::SeqCst) == 0;
+        let began = outermost && !self.open.load(Ordering::SeqCst) && self.conn().execute_batch("BEGIN").is_ok();
+        let _reading = Reading(self, began);
+        f()
     }
 
     /// One account, if the database holds it.

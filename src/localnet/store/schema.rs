@@ -51,8 +51,12 @@ CREATE TABLE mentions (
 /// Settings every connection runs with.
 pub fn configure(conn: &Connection, writable: bool) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // Pages are read through a memory map, not a system call each (only touched pages count).
-    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    if !writable {
+        // Pages are read through a memory map, not a system call each (only touched pages
+        // count). The writer reads through its page cache instead: a long bulk run touches
+        // most of the file, and mapped pages would make its memory grow with the chain.
+        conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    }
     if writable {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
