@@ -69,32 +69,14 @@ impl Localnet {
                 post_accounts: HashMap::new(),
             }));
         }
-        let executed = self.land(ran);
-        self.plan_entry(tx, &executed, snapshot);
-        Ok(executed)
+        Ok(self.land(tx, ran, snapshot))
     }
 
     /// Executes `tx`, whose signatures and signature the caller checked, and records it.
     fn execute_checked(&mut self, tx: &VersionedTransaction) -> Executed {
         let snapshot = self.plan.is_some().then(|| plan::snapshot(self, tx));
         let ran = self.run(tx);
-        let executed = self.land(ran);
-        self.plan_entry(tx, &executed, snapshot);
-        executed
-    }
-
-    fn plan_entry(
-        &mut self,
-        tx: &VersionedTransaction,
-        executed: &Executed,
-        snapshot: Option<Vec<(Pubkey, Option<Account>)>>,
-    ) {
-        if let Some(before) = snapshot {
-            let entry = plan::PlannedTransaction::new(self, tx, executed, before);
-            if let Some(plan) = &mut self.plan {
-                plan.push(entry);
-            }
-        }
+        self.land(tx, ran, snapshot)
     }
 
     /// Runs `tx` on the VM: the accounts it touches are read from the store first, and the
@@ -141,8 +123,14 @@ impl Localnet {
     }
 
     /// Records what `run` did and commits what it changed with its record and the slot state
-    /// (a transaction a cluster drops is neither).
-    fn land(&mut self, ran: Ran) -> Executed {
+    /// (a transaction a cluster drops is neither); a dry-run's plan gets its entry from
+    /// `snapshot`, the accounts as they were before.
+    fn land(
+        &mut self,
+        tx: &VersionedTransaction,
+        ran: Ran,
+        snapshot: Option<Vec<(Pubkey, Option<Account>)>>,
+    ) -> Executed {
         let Ran { executed, record, mentions, before } = ran;
         if !is_dropped(&executed.err) {
             self.transaction_count += 1;
@@ -152,6 +140,12 @@ impl Localnet {
             }
             let changed = self.changed_since(before);
             self.persist(&changed, Some((executed.signature, &record, &mentions)));
+        }
+        if let Some(before) = snapshot {
+            let entry = plan::PlannedTransaction::new(self, tx, &executed, before);
+            if let Some(plan) = &mut self.plan {
+                plan.push(entry);
+            }
         }
         executed
     }

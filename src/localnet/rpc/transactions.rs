@@ -174,19 +174,19 @@ pub fn send_transaction(net: &mut Localnet, params: &Value) -> Result<Value, Rpc
     if !config.skip_preflight {
         verify_signatures(&tx)?;
         let level = level(config.preflight_commitment.map(|commitment| CommitmentConfig { commitment }));
-        // Below `finalized` the preflight bank holds every account as the transaction will find
-        // them: one run does for the simulation and the execution.
-        let admitted = net.admit_at(&tx, level).and_then(|()| net.admit(&tx));
-        if level != CommitmentLevel::Finalized && admitted.is_ok() && net.missing_program(&tx).is_none() {
-            return match net.execute_preflighted(&tx) {
-                Ok(_) => Ok(json!(signature.to_string())),
-                Err(simulated) => {
-                    let err = simulated.executed.err.clone().expect("a failed run has an error");
-                    Err(preflight_failure(&simulated, &err))
-                }
-            };
-        }
         let simulated = match net.admit_at(&tx, level) {
+            // Below `finalized` the preflight bank holds every account as the transaction will
+            // find them: one run does for the simulation and the execution.
+            Ok(())
+                if level != CommitmentLevel::Finalized
+                    && net.admit(&tx).is_ok()
+                    && net.missing_program(&tx).is_none() =>
+            {
+                match net.execute_preflighted(&tx) {
+                    Ok(_) => return Ok(json!(signature.to_string())),
+                    Err(simulated) => *simulated,
+                }
+            }
             Ok(()) => net.at_level(level, |net| net.simulate(&tx, false)),
             Err(err) => refused(&tx, err),
         };
