@@ -118,6 +118,32 @@ fn bulk_grants_report_what_they_did() {
     assert_eq!(doc["outputs"]["second"]["changed"], false);
 }
 
+/// A list longer than one window (16,384 users) is granted window by window; the counts add up
+/// across the boundary, and users already granted are left alone in whichever window they fall.
+#[test]
+fn a_bulk_grant_longer_than_a_window_adds_up_across_windows() {
+    let users: Vec<String> = (0..16_390).map(|_| solana_sdk::pubkey::Pubkey::new_unique().to_string()).collect();
+    let early: Vec<String> = users[..3].iter().chain(&users[16_386..]).map(|u| format!("\"{u}\"")).collect();
+    let rb = Runbook::new()
+        .file("users.txt", &users.join("\n"))
+        .file("early.rhai", &format!("output(\"early\", grant_many(payer(), [{}]).created);\n", early.join(", ")))
+        .file(
+            "all.rhai",
+            "let first = grant_many(payer(), \"users.txt\");\nlet second = grant_many(payer(), \"users.txt\");\n\
+             output(\"first\", #{ created: first.created, unchanged: first.unchanged, failed: first.failed.len(), \
+             signatures: first.signatures.len() });\noutput(\"second\", second.unchanged);\n",
+        );
+    assert_eq!(run_json(&rb, &["run", "early.rhai"])["outputs"]["early"], 7);
+    let doc = run_json(&rb, &["run", "all.rhai"]);
+    let first = &doc["outputs"]["first"];
+    assert_eq!(first["created"], 16_383);
+    assert_eq!(first["unchanged"], 7);
+    assert_eq!(first["failed"], 0);
+    // The first window holds 16,381 new users (2,048 transactions), the second 2 (one).
+    assert_eq!(first["signatures"], 2_049);
+    assert_eq!(doc["outputs"]["second"], 16_390);
+}
+
 #[test]
 fn delegates_join_through_their_master_key() {
     let script = "\

@@ -154,26 +154,81 @@ pub fn grant_as(host: &Host, grantor: &Pubkey, signers: &[&Keypair], grantee: &P
     Ok(changed(vec![host.send(&what, &instructions, signers)?]))
 }
 
+/// Users granted per window. A window is read, packed, sent and confirmed before the next one
+/// is built, so a list of any length holds one window's instructions and transactions at a time
+/// (about 3 KB a user), and a long grant's progress is durable window by window.
+const WINDOW: usize = 16_384;
+
+/// What a bulk grant did, summed over its windows.
+#[derive(Default)]
+struct Tally {
+    created: i64,
+    activated: i64,
+    untouched: i64,
+    signatures: Vec<String>,
+    failed: Array,
+}
+
 fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Result<Map, HostError> {
     let users = parse_users(host, users)?;
+    let progress = (std::io::stderr().is_terminal() && !host.log.quiet && users.len() > 1).then(|| {
+        let bar = indicatif::ProgressBar::new(users.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("granting {bar:30} {pos}/{len} users ({eta})")
+                .expect("valid template"),
+        );
+        bar
+    });
+    let mut tally = Tally::default();
+    for window in users.chunks(WINDOW) {
+        grant_window(host, join_authority, window, progress.as_ref(), &mut tally)?;
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let Tally { created, activated, untouched, signatures, failed } = tally;
+    host.log.info(&format!(
+        "granted {} user(s) in {} transaction(s): {created} created, {activated} activated, {untouched} already active, {} failed",
+        users.len(),
+        signatures.len(),
+        failed.len()
+    ));
+    let mut outcome = changed(signatures);
+    outcome = with(outcome, "created", created);
+    outcome = with(outcome, "activated", activated);
+    outcome = with(outcome, "unchanged", untouched);
+    Ok(with(outcome, "failed", failed))
+}
+
+/// Grants one window of users: reads their authorizations, packs what they need into as few
+/// transactions as fit, sends and confirms them, and adds the result to `tally`.
+fn grant_window(
+    host: &Host,
+    join_authority: &SignerHandle,
+    users: &[Pubkey],
+    progress: Option<&indicatif::ProgressBar>,
+    tally: &mut Tally,
+) -> Result<(), HostError> {
     let payer = host.payer()?;
     let grantor = join_authority.pubkey();
     let chain = host.chain()?;
     let ids = host.settings.programs;
-    let joins: Vec<Join> = crate::chain::parallel::map(&users, |u| Join::at(&ids, &grantor, u));
+    let joins: Vec<Join> = crate::chain::parallel::map(users, |u| Join::at(&ids, &grantor, u));
     let addresses: Vec<Pubkey> = joins.iter().map(|j| j.address).collect();
     let mut existing = Vec::with_capacity(users.len());
     for chunk in addresses.chunks(100) {
         let accounts = chain.accounts(chunk).map_err(|e| HostError::chain(e.to_string()))?;
         existing.extend(accounts.into_iter().map(|a| a.and_then(|a| Authorization::decode(&a.data).ok())));
     }
-    let (mut created, mut activated, mut untouched) = (0i64, 0i64, 0i64);
     let mut steps = Vec::new();
     let mut step_users: Vec<(Pubkey, bool)> = Vec::new();
     for (join, current) in joins.iter().zip(&existing) {
         let instructions = match need(current.as_ref()) {
             Need::Nothing => {
-                untouched += 1;
+                tally.untouched += 1;
+                if let Some(bar) = progress {
+                    bar.inc(1);
+                }
                 continue;
             }
             Need::Activate => vec![activate_ix(host, join, true)],
@@ -199,61 +254,37 @@ fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Re
         groups.push(group);
         members.push(who);
     }
-    let total = groups.len() as u64;
-    let progress = (std::io::stderr().is_terminal() && !host.log.quiet && total > 1).then(|| {
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("granting {bar:30} {pos}/{len} transactions ({eta})")
-                .expect("valid template"),
-        );
-        bar
-    });
-    let on_landed = |_: usize| {
-        if let Some(bar) = &progress {
-            bar.inc(1);
+    let on_landed = |group: usize| {
+        if let Some(bar) = progress {
+            bar.inc(members[group].len() as u64);
         }
     };
     let landings =
         send_all(&chain, &groups, payer.keypair(), &[join_authority.keypair()], BULK_CONCURRENCY, &on_landed);
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    let mut signatures = Vec::new();
-    let mut failed = Array::new();
-    for (landing, who) in landings.into_iter().zip(members) {
+    for (landing, who) in landings.into_iter().zip(&members) {
         match landing {
             Landing::Landed(signature) => {
                 host.record_sent(signature.to_string());
-                signatures.push(signature.to_string());
-                for i in who {
+                tally.signatures.push(signature.to_string());
+                for &i in who {
                     if step_users[i].1 {
-                        created += 1;
+                        tally.created += 1;
                     }
-                    activated += 1;
+                    tally.activated += 1;
                 }
             }
             Landing::Failed(error) => {
                 host.record_failed(1);
-                for i in who {
+                for &i in who {
                     let mut entry = Map::new();
                     entry.insert("user".into(), Dynamic::from(step_users[i].0));
                     entry.insert("error".into(), error.clone().into());
-                    failed.push(entry.into());
+                    tally.failed.push(entry.into());
                 }
             }
         }
     }
-    host.log.info(&format!(
-        "granted {} user(s) in {} transaction(s): {created} created, {activated} activated, {untouched} already active, {} failed",
-        users.len(),
-        signatures.len(),
-        failed.len()
-    ));
-    let mut outcome = changed(signatures);
-    outcome = with(outcome, "created", created);
-    outcome = with(outcome, "activated", activated);
-    outcome = with(outcome, "unchanged", untouched);
-    Ok(with(outcome, "failed", failed))
+    Ok(())
 }
 
 fn authorization_map(address: Pubkey, a: &Authorization) -> Map {
