@@ -15,7 +15,7 @@ use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::sender::{Faults, LocalSender};
 use crate::psyche::ids::ProgramIds;
-use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::http_sender::HttpSender;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -507,21 +507,7 @@ impl Chain {
                 let config = RpcAccountInfoConfig { encoding: Some(encoding), ..Default::default() };
                 async move {
                     let found = rpc.get_multiple_ui_accounts_with_config(&chunk, config).await?.value;
-                    found
-                        .into_iter()
-                        .zip(&chunk)
-                        .map(|(account, key)| {
-                            account
-                                .map(|a| {
-                                    a.decode::<Account>().ok_or_else(|| {
-                                        ClientError::from(ErrorKind::Custom(format!(
-                                            "getMultipleAccounts: the data of {key} does not decode as {encoding:?}"
-                                        )))
-                                    })
-                                })
-                                .transpose()
-                        })
-                        .collect()
+                    found.into_iter().zip(&chunk).map(|(account, key)| decoded(account, key, encoding)).collect()
                 }
             })?;
             self.reads.store(chunk, fetched);
@@ -541,6 +527,19 @@ impl Chain {
         }
         Ok(())
     }
+}
+
+/// An account as the node encoded it, decoded; data that does not decode is an error naming the
+/// account, never taken for an absent one.
+fn decoded(
+    account: Option<UiAccount>,
+    key: &Pubkey,
+    encoding: UiAccountEncoding,
+) -> Result<Option<Account>, ClientError> {
+    let Some(account) = account else { return Ok(None) };
+    account.decode::<Account>().map(Some).ok_or_else(|| {
+        ErrorKind::Custom(format!("getMultipleAccounts: the data of {key} does not decode as {encoding:?}")).into()
+    })
 }
 
 #[cfg(test)]
