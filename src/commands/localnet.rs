@@ -83,8 +83,13 @@ pub fn serve(
         let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        let pubsub =
-            crate::localnet::rpc::pubsub::serve(ws_listener, Arc::clone(&handle), until_stopped(stopped.clone()));
+        let warn = log.clone();
+        let pubsub = crate::localnet::rpc::pubsub::serve(
+            ws_listener,
+            Arc::clone(&handle),
+            until_stopped(stopped.clone()),
+            Arc::new(move |message: &str| warn.warn(message)),
+        );
         let http = crate::localnet::server::serve(listener, Arc::clone(&handle), until_stopped(stopped));
         let (http, _) = tokio::join!(http, pubsub);
         http.map_err(|e| Failure::new(ExitCode::Chain, format!("localnet server: {e}")))

@@ -179,6 +179,8 @@ pub struct Server {
     pub url: String,
     /// The PubSub websocket's URL (the second line serve prints).
     pub ws_url: String,
+    /// Everything serve printed to stderr after its two URL lines, so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -207,8 +209,20 @@ impl Server {
         let ws_url = line.trim().rsplit(' ').next().unwrap().to_string();
         assert!(ws_url.starts_with("ws://127.0.0.1:"), "{line}");
         // Keep draining stderr, so a chatty server never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Self { child, url, ws_url }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = std::sync::Arc::clone(&log);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+                kept.lock().unwrap().push_str(&std::mem::take(&mut line));
+            }
+        });
+        Self { child, url, ws_url, log }
+    }
+
+    /// The first line serve has printed so far that contains `needle`.
+    pub fn logged(&self, needle: &str) -> Option<String> {
+        self.log.lock().unwrap().lines().find(|line| line.contains(needle)).map(str::to_string)
     }
 
     /// One raw JSON-RPC exchange over loopback (HTTP/1.1, as any client sends it): the whole

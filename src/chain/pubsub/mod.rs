@@ -83,8 +83,14 @@ impl Live {
                 .get_or_try_init(|| async {
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                     let url = format!("ws://{}", listener.local_addr()?);
-                    let served =
-                        crate::localnet::rpc::pubsub::serve(listener, Arc::clone(handle), std::future::pending());
+                    // The one consumer is this client, whose link reports a lost connection.
+                    let quiet: crate::localnet::rpc::pubsub::Warn = Arc::new(|_| {});
+                    let served = crate::localnet::rpc::pubsub::serve(
+                        listener,
+                        Arc::clone(handle),
+                        std::future::pending(),
+                        quiet,
+                    );
                     tokio::spawn(served);
                     Ok::<_, std::io::Error>(Arc::new(Link::new(url, Arc::clone(&self.notes))))
                 })

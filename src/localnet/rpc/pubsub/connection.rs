@@ -32,11 +32,12 @@ fn error(id: Value, failure: RpcFailure) -> Value {
 /// Serves one accepted TCP connection until either side closes it.
 pub async fn run(stream: TcpStream, handle: Arc<Handle>, hub: Arc<Hub>) {
     let _ = stream.set_nodelay(true);
+    let Ok(peer) = stream.peer_addr() else { return };
     let config =
         WebSocketConfig::default().max_message_size(Some(MAX_FRAME_BYTES)).max_frame_size(Some(MAX_FRAME_BYTES));
     let Ok(socket) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
     let (mut sink, mut source) = socket.split();
-    let (connection, mut queue) = hub.connect();
+    let (connection, mut queue) = hub.connect(peer);
     let mut writer = tokio::spawn(async move {
         while let Some(text) = queue.recv().await {
             // Frames are flushed once the queue is empty: a burst costs one write, not many.

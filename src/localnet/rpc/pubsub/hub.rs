@@ -1,18 +1,28 @@
 //! Every live subscription of every connection, and the outgoing queue of each connection.
 //! Queues are bounded: a client that stops reading is disconnected when its queue is full,
-//! so it never holds up the chain or the other subscribers. Subscription ids are unique
-//! across connections and increase, as a validator's do.
+//! so it never holds up the chain or the other subscribers, and the operator is told which
+//! peer it was. Subscription ids are unique across connections and increase, as a validator's
+//! do.
 
 use crate::localnet::Localnet;
 use crate::localnet::rpc::pubsub::requests::Kind;
 use crate::localnet::rpc::pubsub::watchers::Watch;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// Messages a connection may have waiting before it counts as a consumer that stopped reading.
 pub const QUEUE_CAPACITY: usize = 4096;
+
+/// Where the hub reports a connection it closed.
+pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
+
+struct Queue {
+    sender: mpsc::Sender<String>,
+    peer: SocketAddr,
+}
 
 struct Subscription {
     connection: u64,
@@ -24,14 +34,14 @@ struct Inner {
     next_subscription: u64,
     next_connection: u64,
     subscriptions: BTreeMap<u64, Subscription>,
-    queues: HashMap<u64, mpsc::Sender<String>>,
+    queues: HashMap<u64, Queue>,
     /// The chain's state at the last poll: a poll with nothing new is skipped.
     polled: Option<(u64, u64)>,
 }
 
-#[derive(Default)]
 pub struct Hub {
     inner: Mutex<Inner>,
+    warn: Warn,
 }
 
 fn notification(kind: &Kind, subscription: u64, result: Value) -> String {
@@ -41,13 +51,19 @@ fn notification(kind: &Kind, subscription: u64, result: Value) -> String {
 
 impl Inner {
     /// Queues `message`, or disconnects a connection whose queue is full.
-    fn push(&mut self, connection: u64, message: String) {
-        let full = match self.queues.get(&connection) {
-            Some(queue) => queue.try_send(message).is_err(),
-            None => return,
-        };
-        if full {
-            self.drop_connection(connection);
+    fn push(&mut self, connection: u64, message: String, warn: &Warn) {
+        let Some(queue) = self.queues.get(&connection) else { return };
+        match queue.sender.try_send(message) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                warn(&format!(
+                    "PubSub: closed the connection from {}: it stopped reading ({QUEUE_CAPACITY} messages waiting)",
+                    queue.peer
+                ));
+                self.drop_connection(connection);
+            }
+            // The writer is gone: the client closed, and its connection is on its way out.
+            Err(mpsc::error::TrySendError::Closed(_)) => self.drop_connection(connection),
         }
     }
 
@@ -59,17 +75,21 @@ impl Inner {
 }
 
 impl Hub {
+    pub fn new(warn: Warn) -> Self {
+        Self { inner: Mutex::default(), warn }
+    }
+
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A new connection's id and the queue its writer drains.
-    pub fn connect(&self) -> (u64, mpsc::Receiver<String>) {
+    pub fn connect(&self, peer: SocketAddr) -> (u64, mpsc::Receiver<String>) {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let mut inner = self.inner();
         let id = inner.next_connection;
         inner.next_connection += 1;
-        inner.queues.insert(id, sender);
+        inner.queues.insert(id, Queue { sender, peer });
         (id, receiver)
     }
 
@@ -79,7 +99,7 @@ impl Hub {
 
     /// Sends an answer to one request.
     pub fn reply(&self, connection: u64, message: Value) {
-        self.inner().push(connection, message.to_string());
+        self.inner().push(connection, message.to_string(), &self.warn);
     }
 
     /// Registers a subscription, answers the request `request_id` with its id, and sends
@@ -89,10 +109,10 @@ impl Hub {
         let mut inner = self.inner();
         let id = inner.next_subscription;
         inner.next_subscription += 1;
-        inner.push(connection, json!({"jsonrpc": "2.0", "result": id, "id": request_id}).to_string());
+        inner.push(connection, json!({"jsonrpc": "2.0", "result": id, "id": request_id}).to_string(), &self.warn);
         for result in due.results {
             let message = notification(watch.kind(), id, result);
-            inner.push(connection, message);
+            inner.push(connection, message, &self.warn);
         }
         if !due.done && inner.queues.contains_key(&connection) {
             inner.subscriptions.insert(id, Subscription { connection, watch });
@@ -137,7 +157,7 @@ impl Hub {
             inner.subscriptions.remove(&id);
         }
         for (connection, message) in messages {
-            inner.push(connection, message);
+            inner.push(connection, message, &self.warn);
         }
     }
 }

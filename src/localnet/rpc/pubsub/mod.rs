@@ -14,7 +14,7 @@ mod hub;
 mod requests;
 mod watchers;
 
-pub use hub::QUEUE_CAPACITY;
+pub use hub::{QUEUE_CAPACITY, Warn};
 
 use crate::localnet::handle::Handle;
 use hub::Hub;
@@ -26,13 +26,15 @@ use std::time::Duration;
 /// one slot of landing.
 const POLL_EVERY: Duration = Duration::from_millis(25);
 
-/// Serves PubSub on `listener` until `shutdown` completes.
+/// Serves PubSub on `listener` until `shutdown` completes; a consumer closed for not reading
+/// is reported to `warn`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     handle: Arc<Handle>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    warn: Warn,
 ) -> std::io::Result<()> {
-    let hub = Arc::new(Hub::default());
+    let hub = Arc::new(Hub::new(warn));
     let poller = tokio::spawn(poll_forever(Arc::clone(&handle), Arc::clone(&hub)));
     tokio::pin!(shutdown);
     let mut connections = tokio::task::JoinSet::new();
