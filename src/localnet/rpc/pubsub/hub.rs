@@ -29,7 +29,6 @@ struct Subscription {
     watch: Watch,
 }
 
-#[derive(Default)]
 struct Inner {
     next_subscription: u64,
     next_connection: u64,
@@ -37,11 +36,11 @@ struct Inner {
     queues: HashMap<u64, Queue>,
     /// The chain's state at the last poll: a poll with nothing new is skipped.
     polled: Option<(u64, u64)>,
+    warn: Warn,
 }
 
 pub struct Hub {
     inner: Mutex<Inner>,
-    warn: Warn,
 }
 
 fn notification(kind: &Kind, subscription: u64, result: Value) -> String {
@@ -51,12 +50,12 @@ fn notification(kind: &Kind, subscription: u64, result: Value) -> String {
 
 impl Inner {
     /// Queues `message`, or disconnects a connection whose queue is full.
-    fn push(&mut self, connection: u64, message: String, warn: &Warn) {
+    fn push(&mut self, connection: u64, message: String) {
         let Some(queue) = self.queues.get(&connection) else { return };
         match queue.sender.try_send(message) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                warn(&format!(
+                (self.warn)(&format!(
                     "PubSub: closed the connection from {}: it stopped reading ({QUEUE_CAPACITY} messages waiting)",
                     queue.peer
                 ));
@@ -76,7 +75,15 @@ impl Inner {
 
 impl Hub {
     pub fn new(warn: Warn) -> Self {
-        Self { inner: Mutex::default(), warn }
+        let inner = Inner {
+            next_subscription: 0,
+            next_connection: 0,
+            subscriptions: BTreeMap::new(),
+            queues: HashMap::new(),
+            polled: None,
+            warn,
+        };
+        Self { inner: Mutex::new(inner) }
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -99,7 +106,7 @@ impl Hub {
 
     /// Sends an answer to one request.
     pub fn reply(&self, connection: u64, message: Value) {
-        self.inner().push(connection, message.to_string(), &self.warn);
+        self.inner().push(connection, message.to_string());
     }
 
     /// Registers a subscription, answers the request `request_id` with its id, and sends
@@ -109,10 +116,10 @@ impl Hub {
         let mut inner = self.inner();
         let id = inner.next_subscription;
         inner.next_subscription += 1;
-        inner.push(connection, json!({"jsonrpc": "2.0", "result": id, "id": request_id}).to_string(), &self.warn);
+        inner.push(connection, json!({"jsonrpc": "2.0", "result": id, "id": request_id}).to_string());
         for result in due.results {
             let message = notification(watch.kind(), id, result);
-            inner.push(connection, message, &self.warn);
+            inner.push(connection, message);
         }
         if !due.done && inner.queues.contains_key(&connection) {
             inner.subscriptions.insert(id, Subscription { connection, watch });
@@ -157,7 +164,7 @@ impl Hub {
             inner.subscriptions.remove(&id);
         }
         for (connection, message) in messages {
-            inner.push(connection, message, &self.warn);
+            inner.push(connection, message);
         }
     }
 }
