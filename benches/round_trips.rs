@@ -71,6 +71,19 @@ fn main() {
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
     let payer = dir.join(".psyche-runbook/localnet/payer.json").display().to_string();
 
+    // The first run through a URL asks the node for its genesis hash; later runs confirm it
+    // inside their first request (a batch), at no extra round trip.
+    std::fs::write(dir.join("exists.rhai"), "output(\"exists\", run_exists(\"quickstart\"));").unwrap();
+    let contact = [
+        run(&dir, &["-u", &url, "-k", &payer, "run", "exists.rhai"]),
+        run(&dir, &["-u", &url, "-k", &payer, "run", "exists.rhai"]),
+    ];
+    println!(
+        "| run_exists (a URL's first contact) | localnet serve (HTTP) | {} | {} |",
+        cell(&contact[0]),
+        cell(&contact[1])
+    );
+
     let users_set = format!("users={users}");
     let cases: [(&str, Vec<&str>); 5] = [
         ("create-public-run.rhai", vec![]),

@@ -311,13 +311,15 @@ fn flag_beats_environment_beats_solana_config() {
     assert_eq!(run["outputs"]["cluster"]["origin"], "$RPC");
     assert_eq!(run["outputs"]["payer"], env_key);
 
-    // Flags beat both.
+    // Flags beat both. (Solana's public endpoints are known by their genesis hashes without a
+    // request; a runbook that reads nothing makes none.)
     let run = rb
-        .run_args(["run", "rb.rhai", "--output", "json", "-u", "l", "-k", "flag.json", "--commitment", "processed"])
+        .run_args(["run", "rb.rhai", "--output", "json", "-u", "m", "-k", "flag.json", "--commitment", "processed"])
         .success()
         .json();
-    assert_eq!(run["outputs"]["cluster"]["name"], "localhost");
-    assert_eq!(run["outputs"]["cluster"]["ws_url"], "ws://127.0.0.1:8900");
+    assert_eq!(run["outputs"]["cluster"]["name"], "mainnet-beta");
+    assert_eq!(run["outputs"]["cluster"]["ws_url"], "wss://api.mainnet-beta.solana.com");
+    assert_eq!(run["outputs"]["cluster"]["genesis_hash"], "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d");
     assert_eq!(run["outputs"]["cluster"]["commitment"], "processed");
     assert_eq!(run["outputs"]["payer"], flag_key);
 }
@@ -352,9 +354,9 @@ fn program_ids_come_from_the_project_config_per_cluster() {
             "psyche-runbook.toml",
             "[programs]\ncoordinator = \"11111111111111111111111111111112\"\n[programs.devnet]\ncoordinator = \"11111111111111111111111111111113\"\n",
         );
-    let localhost = rb.run_args(["run", "rb.rhai", "-u", "l", "--output", "json"]).success().json();
-    assert_eq!(localhost["outputs"]["ids"]["coordinator"], "11111111111111111111111111111112");
-    assert_eq!(localhost["outputs"]["ids"]["authorizer"], "PsyAUmhpmiUouWsnJdNGFSX8vZ6rWjXjgDPHsgqPGyw");
+    let testnet = rb.run_args(["run", "rb.rhai", "-u", "t", "--output", "json"]).success().json();
+    assert_eq!(testnet["outputs"]["ids"]["coordinator"], "11111111111111111111111111111112");
+    assert_eq!(testnet["outputs"]["ids"]["authorizer"], "PsyAUmhpmiUouWsnJdNGFSX8vZ6rWjXjgDPHsgqPGyw");
     // The embedded localnet installs its programs at the configured IDs too.
     let embedded = rb.run_args(["run", "rb.rhai", "--output", "json"]).success();
     assert_eq!(embedded.json()["outputs"]["ids"]["coordinator"], "11111111111111111111111111111112");

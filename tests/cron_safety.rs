@@ -191,7 +191,10 @@ fn a_dry_run_changes_nothing_and_plans_what_a_real_run_does() {
 fn mainnet_needs_yes_and_limits_hold() {
     let rb = Runbook::new();
     let server = Server::start(&rb);
-    let url = format!("{}/mainnet-beta", server.url);
+    // A provider's URL in front of mainnet: the node answers mainnet-beta's genesis hash.
+    let proxy = common::proxy::Proxy::start(&server.url);
+    proxy.answer_genesis("5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d");
+    let url = format!("{}/0123456789abcdef", proxy.url);
     let key = solana_sdk::signature::Keypair::new();
     let rb = rb
         .file("id.json", &serde_json::to_string(&key.to_bytes().to_vec()).unwrap())
@@ -209,7 +212,7 @@ fn mainnet_needs_yes_and_limits_hold() {
     // Confirmed, not the client's default finalized: like a validator, serve roots a slot only
     // 32 slots (about 13 s) later.
     let client = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(
-        url.clone(),
+        server.url.clone(),
         solana_commitment_config::CommitmentConfig::confirmed(),
     );
     let airdrop = client.request_airdrop(&solana_sdk::signer::Signer::pubkey(&key), 10_000_000_000).unwrap();

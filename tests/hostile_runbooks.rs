@@ -20,23 +20,42 @@ use std::time::Duration;
 /// A marker only a refused file holds.
 const OUTSIDE: &str = "OUTSIDE-FILE-CONTENT-5c1f9e";
 
-/// The pieces of a secret no output may contain: 8 consecutive secret bytes as numbers (with
-/// and without spaces) or raw, 16 characters of its base58 forms, 16 of its hex form.
+/// The pieces of a secret no output may contain, by a definition of our own (stricter than the
+/// redactor's windows, so a test cannot pass by sharing its blind spots): any 6 consecutive
+/// secret bytes as numbers (comma-joined with and without spaces, space-joined, one per line)
+/// or raw, and any 12 characters of its base58, base64 or hex forms (of the keypair and of its
+/// secret half).
 fn fragments(keypair: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    const BYTES: usize = 6;
+    const CHARS: usize = 12;
     let seed = &keypair[..32];
     let mut pieces = Vec::new();
-    for window in seed.windows(8) {
+    for window in seed.windows(BYTES) {
         let numbers: Vec<String> = window.iter().map(u8::to_string).collect();
-        pieces.push(numbers.join(",").into_bytes());
-        pieces.push(numbers.join(", ").into_bytes());
+        for separator in [",", ", ", " ", "\n"] {
+            pieces.push(numbers.join(separator).into_bytes());
+        }
         pieces.push(window.to_vec());
     }
-    for form in [bs58::encode(keypair).into_string(), bs58::encode(seed).into_string()] {
-        pieces.extend(form.as_bytes().windows(16).map(<[u8]>::to_vec));
+    let mut forms = Vec::new();
+    for bytes in [keypair, seed] {
+        forms.push(bs58::encode(bytes).into_string());
     }
     let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
-    for form in [hex.clone(), hex.to_uppercase()] {
-        pieces.extend(form.as_bytes().windows(16).map(<[u8]>::to_vec));
+    forms.push(hex.to_uppercase());
+    forms.push(hex);
+    // Base64 keeps bytes in groups of three: the secret half at each of the three alignments
+    // it can have inside a longer text, without the characters its neighbours share.
+    for offset in 0..3 {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(seed);
+        let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let (skip, keep) = ((offset * 4).div_ceil(3), seed.len() * 4 / 3);
+        forms.push(text[skip..skip + keep - 1].to_string());
+    }
+    for form in forms {
+        pieces.extend(form.as_bytes().windows(CHARS).map(<[u8]>::to_vec));
     }
     pieces
 }
@@ -235,34 +254,41 @@ fn hostile_runbooks_get_no_secret_and_no_file_they_were_not_given() {
         assert!(!run.stderr.contains("imported"), "{}", run.stderr);
     }
 
-    // 24-26: the secret passed with --set (JSON, spaced, base58), caught in an error, rebuilt
-    // into an array, printed, output and notified.
+    // 24-26: the secret passed with --set (JSON, spaced, base58) to a script that would print
+    // it whole and byte by byte (one number per line, which no redactor can tell from any
+    // other number), output it and notify it: runbooks never get it.
     let spaced = payer_json.replace(',', ", ");
     let leak = "let got = \"\";\ntry { pubkey(secret); } catch (e) { got = e.message; }\n\
                 let nums = [];\nfor part in `${secret}`.split(\",\") { let t = part; t.trim(); t.replace(\"[\", \"\"); t.replace(\"]\", \"\"); try { nums.push(parse_int(t)); } catch { } }\n\
+                for n in nums { print(n); }\nfor c in `${secret}`.chars() { print(c); }\n\
                 print(secret); print(got); print(nums); debug(secret);\n\
                 output(\"secret\", secret); output(\"got\", got); output(\"nums\", nums);\n\
                 notify(#{ message: `${secret}`, fields: #{ got: got, nums: nums } });\n\
                 throw secret;\n";
-    for value in [payer_json.as_str(), spaced.as_str(), payer_b58.as_str()] {
+    for value in [payer_json.as_str(), spaced.as_str(), payer_b58.as_str(), phrase] {
         let set = format!("secret=\"{value}\"");
-        let run = ws.attack(leak, &["--set", &set, "--metrics-file", "m.prom"], false);
-        assert_ne!(run.code, 0, "{}", run.stderr);
-        let doc = run.json();
-        assert_eq!(doc["outputs"]["secret"], "[redacted]", "{doc}");
-        if value != payer_b58 {
-            assert_eq!(doc["outputs"]["nums"], "[redacted]", "{doc}");
+        for text in [false, true] {
+            let run = ws.attack(leak, &["--set", &set, "--metrics-file", "m.prom"], text).code(2);
+            assert!(run.stderr.contains("--set secret: the value is key material"), "{}", run.stderr);
         }
-        let run = ws.attack(leak, &["--set", &set], true);
-        assert!(run.stdout.contains("secret = \"[redacted]\""), "{}", run.stdout);
     }
 
     // 27-28: the secret as a script argument after `--`, and pasted where a keypair path
     // belongs (`-k '[…]'`).
-    let doc = ws.attack("print(ARGS[0]);\noutput(\"arg\", ARGS[0]);\n", &["--", &payer_json], false).success().json();
-    assert_eq!(doc["outputs"]["arg"], "[redacted]", "{doc}");
+    let run =
+        ws.attack("for c in ARGS[0].chars() { print(c); }\noutput(\"arg\", ARGS[0]);\n", &["--", &payer_json], false);
+    assert!(run.code(2).stderr.contains("argument 1 after --: the value is key material"));
     let run = ws.attack("print(payer().pubkey);\n", &["-k", &payer_json], true).code(2);
     assert!(run.stderr.contains("keypair file [redacted]"), "{}", run.stderr);
+
+    // 28b: a key the runbook holds in its own source (pasted there), written on chain in a
+    // run's metadata: refused before signing.
+    let pasted = format!(
+        "try {{ run(\"r1\").update_metadata(#{{ description: \"{payer_b58}\" }}); }} catch (e) {{ print(e); throw e; }}\n"
+    );
+    let run = ws.attack(&pasted, &[], true).code(4);
+    assert!(run.stderr.contains("refusing to sign: its instruction data holds a secret"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
 
     // 29-30: the keypair file given as the runbook, and to `config check`.
     let run = ws.rb.run_args(["run", ".psyche-runbook/localnet/payer.json"]).code(2);

@@ -39,10 +39,7 @@ fn state_survives_separate_processes() {
 
 #[test]
 fn localnet_services_are_refused_on_real_clusters() {
-    let run = Runbook::new()
-        .file("r.rhai", "create_mint(6);\n")
-        .run_args(["run", "r.rhai", "-u", "http://127.0.0.1:9"])
-        .code(2);
+    let run = Runbook::new().file("r.rhai", "create_mint(6);\n").run_args(["run", "r.rhai", "-u", "devnet"]).code(2);
     assert!(run.stderr.contains("this is a localnet service, not available on"), "{}", run.stderr);
     assert!(run.stderr.ends_with("nothing was sent\n"), "{}", run.stderr);
 }

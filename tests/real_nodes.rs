@@ -11,6 +11,8 @@ use common::validator::Validator;
 use common::{Runbook, Server, settings};
 use psyche_runbook::chain::batch::{Landing, send_all};
 use psyche_runbook::chain::client::Chain;
+use psyche_runbook::chain::cluster::RpcUrl;
+use psyche_runbook::chain::identity::Identity;
 use psyche_runbook::chain::journal::Journal;
 use psyche_runbook::chain::landing;
 use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
@@ -188,7 +190,8 @@ fn a_send_whose_blockhash_expires_is_re_signed_and_lands_once() {
     proxy.lose_next_transaction();
     let chain = connect(&proxy.url, "confirmed");
     let journal_dir = tempfile::tempdir().unwrap();
-    chain.set_journal(std::sync::Arc::new(Journal::create(journal_dir.path(), "lane", "test").unwrap()));
+    let identity = Identity::rpc(&RpcUrl::parse(&proxy.url).unwrap(), None, None);
+    chain.set_journal(std::sync::Arc::new(Journal::create(journal_dir.path(), &identity, "test").unwrap()));
     let to = Pubkey::new_unique();
     let signature = landing::send(&chain, "transfer", &[transfer(&payer, &to, 1_000_000)], &payer, &[]).unwrap();
     let lost = proxy.lost().expect("the first signing was lost");

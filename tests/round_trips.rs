@@ -67,6 +67,13 @@ fn operations_through_serve_need_no_more_round_trips_than_psyche_run_manager() {
         run_json(&rb, &all)
     };
 
+    // The first run through a URL learns which cluster it reaches: one request more, once.
+    std::fs::write(rb.path("exists.rhai"), "output(\"exists\", run_exists(\"quickstart\"));").unwrap();
+    let first = over_rpc(&["run", "exists.rhai"]);
+    let again = over_rpc(&["run", "exists.rhai"]);
+    assert_eq!((method(&first, "getGenesisHash"), method(&again, "getGenesisHash")), (1, 0), "{first}\n{again}");
+    assert_eq!(trips(&first), trips(&again) + 1, "{first}\n{again}");
+
     // The cron runbook: a real top-up, then a no-op.
     let top_up = over_rpc(&["run", &runbook("top-up-cron.rhai")]);
     assert_eq!(sent(&top_up), 1);

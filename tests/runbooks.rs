@@ -189,7 +189,7 @@ fn bad_inputs_are_refused_before_anything_is_sent() {
         &format!("create_run(#{{ run_id: \"{}\" }});\n", "x".repeat(33)),
         "is 33 bytes; it must be 1 to 32 bytes",
     );
-    refused(&rb, "run(\"no-such-run\");\n", "run \"no-such-run\" does not exist on embedded localnet");
+    refused(&rb, "run(\"no-such-run\");\n", "run \"no-such-run\" does not exist on embedded");
 
     // A rewarded run whose payer holds no collateral.
     let setup = "let mint = create_mint(6);\ncreate_run(#{ run_id: \"rewarded\", mint: mint });\n";

@@ -123,11 +123,11 @@ impl Host {
         } else {
             script.parent().map(Path::to_path_buf).unwrap_or_default()
         };
-        // The configured signer and key material passed with `--set` are redacted from the
-        // start, before anything signs.
+        // The configured signer and the credentials of the URLs in use are redacted from the
+        // start, before anything signs or is journaled (`--set` refuses key material).
         settings.signer.learn_unattended(&log.redactor);
-        for value in params.iter().filter_map(|(_, v)| v.clone().try_cast::<String>()) {
-            log.redactor.learn_if_key(&value);
+        for url in settings.urls() {
+            log.redactor.learn_url(url);
         }
         let mut denied: Vec<PathBuf> = settings.signer.key_file().map(Path::to_path_buf).into_iter().collect();
         denied.push(settings.localnet_dir.clone());
@@ -206,11 +206,13 @@ impl Host {
                 let chain = Chain::connect(&self.settings, waiting).map_err(|e| e.to_string())?;
                 chain.set_notes(pubsub_notes(self));
                 let dir = self.settings.state_dir().join("journal");
-                let cluster = self.settings.cluster.name().to_string();
-                settle_pending(&chain, &dir, &cluster, &|line| self.log.info(&line))?;
+                let (identity, cache) = (&self.settings.identity, self.settings.genesis_cache());
+                settle_pending(&chain, &dir, &|key, legacy| identity.owns(key, legacy, &cache), &|line| {
+                    self.log.info(&line)
+                })?;
                 crate::chain::journal::prune(&dir, "ndjson", KEEP_EXECUTIONS);
                 crate::chain::journal::prune(&self.settings.state_dir().join("logs"), "log", KEEP_EXECUTIONS);
-                let journal = Journal::create(&dir, &cluster, &self.runbook)
+                let journal = Journal::create(&dir, identity, &self.runbook)
                     .map_err(|e| format!("{}: {e}", dir.display()))?
                     .redacting(self.log.redactor.clone());
                 chain.set_journal(Arc::new(journal));
@@ -225,7 +227,7 @@ impl Host {
         if self.settings.cluster != Cluster::Embedded {
             return Err(HostError::input(format!(
                 "this is a localnet service, not available on {}",
-                self.settings.cluster
+                self.settings.cluster_name()
             )));
         }
         let chain = self.chain()?;
@@ -270,7 +272,7 @@ impl Host {
     /// The mainnet guard: mutations on mainnet-beta need `--yes`, or a "yes" typed at the
     /// terminal (asked once per execution); without a terminal they are refused.
     pub fn allow_send(&self, what: &str) -> Result<(), HostError> {
-        if !self.settings.cluster.is_mainnet() || self.settings.yes || self.is_dry_run() {
+        if !self.settings.is_mainnet() || self.settings.yes || self.is_dry_run() {
             return Ok(());
         }
         let confirmed = *self.mainnet_confirmed.get_or_init(|| {
@@ -298,7 +300,7 @@ impl Host {
         match &self.settings.limits.allowed_run_ids {
             Some(allowed) if !allowed.iter().any(|a| a == run_id) => Err(HostError::refused(format!(
                 "run \"{run_id}\" is not in allowed_run_ids for {} ({})",
-                self.settings.cluster.name(),
+                self.settings.cluster_name(),
                 allowed.join(", ")
             ))),
             _ => Ok(()),
@@ -313,7 +315,7 @@ impl Host {
         {
             return Err(HostError::refused(format!(
                 "sending {amount} collateral would exceed max_collateral_per_invocation = {max} for {} ({} already sent)",
-                self.settings.cluster.name(),
+                self.settings.cluster_name(),
                 *sent
             )));
         }
@@ -365,6 +367,12 @@ impl Host {
     /// the signature. `what` names the operation in logs and errors. An installed sink may
     /// take them instead.
     pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
+        // What is written on chain is public forever: a key or an RPC credential never is.
+        if instructions.iter().any(|ix| self.log.redactor.holds_secret(&ix.data)) {
+            return Err(HostError::refused(format!(
+                "{what}: refusing to sign: its instruction data holds a secret (key material or an RPC credential)"
+            )));
+        }
         for sink in self.installed_sinks() {
             if let Some(result) = sink.take(self, what, instructions, signers) {
                 return result;
@@ -570,7 +578,7 @@ impl Host {
 fn pubsub_notes(host: &Host) -> crate::chain::pubsub::link::Notes {
     let log = host.log.clone();
     let webhooks = (!host.is_dry_run() && !host.settings.notify.targets().is_empty())
-        .then(|| (host.settings.notify.clone(), host.runbook.clone(), host.settings.cluster.name().to_string()));
+        .then(|| (host.settings.notify.clone(), host.runbook.clone(), host.settings.cluster_name().to_string()));
     Arc::new(move |note| match note {
         crate::chain::pubsub::link::Note::Debug(message) => log.debug(&message),
         crate::chain::pubsub::link::Note::Warning(message) => {

@@ -2,7 +2,8 @@
 //! cluster or in-process to the embedded localnet. Sending signs with a fresh blockhash, sends,
 //! confirms, and turns failures into errors that carry the signature and program logs.
 
-use crate::chain::cluster::Cluster;
+use crate::chain::cluster::{Cluster, RpcUrl};
+use crate::chain::http::{self, Expected, HttpTransport};
 use crate::chain::journal::Journal;
 use crate::chain::programs::{self, Deployment};
 use crate::chain::pubsub::Live;
@@ -17,7 +18,6 @@ use crate::localnet::sender::{Faults, LocalSender};
 use crate::psyche::ids::ProgramIds;
 use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_commitment_config::CommitmentConfig;
-use solana_rpc_client::http_sender::HttpSender;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client::rpc_client::RpcClientConfig;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
@@ -128,7 +128,7 @@ impl ChainError {
                 error: Some(tx_err.clone()),
                 logs: Vec::new(),
             })),
-            _ => ChainError::Rpc(err.to_string()),
+            _ => ChainError::Rpc(message_of(&err)),
         }
     }
 }
@@ -152,7 +152,7 @@ pub struct Chain {
     /// Programs checked on the upstream cluster, for the plan.
     deployments: std::sync::Mutex<std::collections::BTreeMap<Pubkey, Deployment>>,
     /// The cluster's PubSub websocket, when one is known (always for the embedded chain).
-    ws_url: Option<String>,
+    ws_url: Option<RpcUrl>,
     live: OnceLock<Live>,
     notes: OnceLock<Notes>,
     /// Transactions confirmed by a push (`signatureSubscribe`) and by status polls.
@@ -163,7 +163,8 @@ pub struct Chain {
 const READ_ATTEMPTS: u32 = 8;
 
 /// True for failures worth retrying: the request may not have reached the cluster or its answer
-/// got lost (timeouts, rate limits, connection errors), as opposed to a refusal.
+/// got lost (timeouts, rate limits, connection errors), as opposed to a refusal (a node that is
+/// not the cluster is one).
 pub fn is_transient(err: &ClientError) -> bool {
     !matches!(
         err.kind(),
@@ -173,7 +174,38 @@ pub fn is_transient(err: &ClientError) -> bool {
                 data: RpcResponseErrorData::SendTransactionPreflightFailure(_),
                 ..
             })
-    )
+    ) && !http::is_not_the_cluster(err)
+}
+
+/// What a client error says, without the wrapping a transport's own refusals get.
+pub fn message_of(err: &ClientError) -> String {
+    match err.kind() {
+        ErrorKind::Middleware(e) => e.to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// A client of the cluster at `url` (checked to be the cluster whose genesis hash is
+/// `expected`), its requests counted.
+fn http_client(
+    url: &RpcUrl,
+    expected: Expected,
+    commitment: CommitmentConfig,
+    round_trips: &Arc<RoundTrips>,
+) -> Arc<RpcClient> {
+    let sender = Counting::new(HttpTransport::new(url.clone(), expected), Arc::clone(round_trips));
+    Arc::new(RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment)))
+}
+
+/// What the transport to the execution's `index`th URL (0 the cluster's, then the fallbacks)
+/// must find there: confirmed already when it answered the genesis hash while settings were
+/// resolved, else checked by its first request.
+fn expected(settings: &Settings, index: usize) -> Expected {
+    Expected {
+        genesis: settings.identity.genesis.clone(),
+        confirmed: settings.identity.read_from == Some(index),
+        cache: Some(settings.genesis_cache()),
+    }
 }
 
 fn commitment_config(c: Commitment) -> CommitmentConfig {
@@ -203,13 +235,14 @@ impl Chain {
             }
             Cluster::Rpc { url } => {
                 let round_trips = Arc::new(RoundTrips::default());
-                let client = |url: &String| {
-                    let sender = Counting::new(HttpSender::new(url), Arc::clone(&round_trips));
-                    Arc::new(RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment)))
-                };
+                if settings.identity.read_from.is_some() {
+                    // The request that identified the cluster was this execution's.
+                    round_trips.count("getGenesisHash".into());
+                }
+                let urls = std::iter::once(url).chain(&settings.fallback_urls).enumerate();
                 Ok(Self {
                     runtime: runtime(),
-                    rpcs: std::iter::once(url).chain(&settings.fallback_urls).map(client).collect(),
+                    rpcs: urls.map(|(i, u)| http_client(u, expected(settings, i), commitment, &round_trips)).collect(),
                     current: AtomicUsize::new(0),
                     localnet: None,
                     journal: OnceLock::new(),
@@ -245,7 +278,7 @@ impl Chain {
                 let mut net = Localnet::new();
                 net.use_program_ids(settings.programs);
                 let handle = Handle::fork(net, &settings.localnet_dir);
-                let upstream = Arc::new(RpcClient::new_with_commitment(url.clone(), commitment));
+                let upstream = http_client(url, expected(settings, 0), commitment, &Arc::default());
                 let sender = LocalSender::new(Arc::clone(&handle)).with_upstream(Arc::clone(&upstream));
                 let mut chain = Self::embedded_with_sender(sender, handle, commitment);
                 chain.upstream = Some(upstream);
@@ -425,7 +458,7 @@ impl Chain {
                     delay = delay.mul_f32(1.8).min(Duration::from_secs(10));
                     attempt += 1;
                 }
-                Err(err) => return Err(ChainError::Rpc(err.to_string())),
+                Err(err) => return Err(ChainError::Rpc(message_of(&err))),
             }
         }
     }

@@ -7,6 +7,7 @@
 //! unsettled says so in its last line, so later executions read only that line of it. Records
 //! pass the execution's redactor and the files are only their owner's.
 
+use crate::chain::identity::Identity;
 use crate::files::private::{private_dir, private_options};
 use crate::secrets::redact::Redactor;
 use serde_json::{Value, json};
@@ -66,9 +67,13 @@ pub struct Pending {
     pub last_valid_block_height: u64,
 }
 
+/// Whether a journal is of this execution's cluster: given the cluster key its start record
+/// holds (None in journals of earlier releases) and the cluster name it holds.
+pub type Owns<'a> = dyn Fn(Option<&str>, &str) -> bool + 'a;
+
 impl Journal {
-    /// Starts the journal of a new execution.
-    pub fn create(dir: &Path, cluster: &str, runbook: &str) -> std::io::Result<Self> {
+    /// Starts the journal of a new execution on the cluster `identity`.
+    pub fn create(dir: &Path, identity: &Identity, runbook: &str) -> std::io::Result<Self> {
         private_dir(dir)?;
         let ms = now_ms();
         let path = dir.join(format!("{ms}-{}.ndjson", std::process::id()));
@@ -79,7 +84,10 @@ impl Journal {
             redactor: Redactor::default(),
             unsettled: AtomicI64::new(0),
         };
-        journal.write(json!({"event": "start", "cluster": cluster, "runbook": runbook, "pid": std::process::id()}));
+        journal.write(json!({
+            "event": "start", "cluster": identity.name, "cluster_id": identity.key, "runbook": runbook,
+            "pid": std::process::id(),
+        }));
         Ok(journal)
     }
 
@@ -209,15 +217,16 @@ fn closed(path: &Path) -> bool {
     last_record(path).is_some_and(|r| (r["event"] == "end" || r["event"] == "settled") && r["unsettled"] == 0)
 }
 
-/// Intents on `cluster` without a recorded outcome, across all journals.
-pub fn pending(dir: &Path, cluster: &str) -> Vec<Pending> {
+/// Intents without a recorded outcome in the journals `ours` claims.
+pub fn pending(dir: &Path, ours: &Owns) -> Vec<Pending> {
     let mut out = Vec::new();
     for path in files(dir) {
         if closed(&path) {
             continue;
         }
         let records = records(&path);
-        if records.first().and_then(|r| r["cluster"].as_str()) != Some(cluster) {
+        let Some(start) = records.first() else { continue };
+        if !ours(start["cluster_id"].as_str(), start["cluster"].as_str().unwrap_or_default()) {
             continue;
         }
         let outcomes: HashSet<u64> =
@@ -272,62 +281,81 @@ pub fn settle(pending: &Pending, event: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// `journal show`: the executions (or only the last), one line per record. `on_chain` tells
-/// whether a cluster's history holds a signature, where it can (the embedded localnet keeps
-/// every landed transaction): a landing it no longer holds is marked.
+/// A cluster's key, its name, and its journals with their records.
+type ClusterJournals = (String, String, Vec<(PathBuf, Vec<Value>)>);
+
+/// `journal show`: the executions (or only the last) grouped by cluster, one line per record.
+/// `on_chain` tells whether a cluster's history holds a signature, given the cluster's key, where
+/// it can (the embedded localnet keeps every landed transaction): a landing it no longer holds
+/// is marked.
 pub fn show(dir: &Path, last: bool, on_chain: &dyn Fn(&str, &str) -> Option<bool>) -> String {
     let mut files = files(dir);
     if last {
         files = files.split_off(files.len().saturating_sub(1));
     }
-    let mut out = String::new();
+    // Journals of one cluster together, clusters in the order they were first used.
+    let mut clusters: Vec<ClusterJournals> = Vec::new();
     for path in files {
-        out += &format!("== {}\n", path.display());
         let records = records(&path);
-        let cluster = records.iter().find(|r| r["event"] == "start").and_then(|r| r["cluster"].as_str()).unwrap_or("");
-        for r in records.iter() {
-            let ts = timestamp(r["ts"].as_u64().unwrap_or(0));
-            let line = match r["event"].as_str().unwrap_or_default() {
-                "start" => format!(
-                    "start {} on {}",
-                    r["runbook"].as_str().unwrap_or_default(),
-                    r["cluster"].as_str().unwrap_or_default()
-                ),
-                "intent" => format!(
-                    "#{} send {}: {}",
-                    r["id"],
-                    r["what"].as_str().unwrap_or_default(),
-                    r["signature"].as_str().unwrap_or_default()
-                ),
-                "landed" => format!(
-                    "#{} landed{}{}",
-                    r["id"],
-                    if r["recovered"] == true { " (found by a later run)" } else { "" },
-                    match on_chain(cluster, r["signature"].as_str().unwrap_or_default()) {
-                        Some(true) => ", in the chain's history",
-                        Some(false) => "; not in the chain's history (reset or pruned since)",
-                        None => "",
-                    }
-                ),
-                "failed" => format!("#{} failed: {}", r["id"], r["error"].as_str().unwrap_or_default()),
-                "expired" => format!(
-                    "#{} expired without landing{}",
-                    r["id"],
-                    if r["recovered"] == true { " (found by a later run)" } else { "" }
-                ),
-                "end" => format!("end: exit {}, {} transaction(s) sent", r["exit_code"], r["sent"]),
-                "settled" => "every transaction left in flight is settled (by a later run)".to_string(),
-                other => other.to_string(),
-            };
-            out += &format!("{ts}  {line}\n");
+        let start = records.iter().find(|r| r["event"] == "start");
+        let name = start.and_then(|r| r["cluster"].as_str()).unwrap_or("").to_string();
+        // Earlier releases keyed journals by name alone.
+        let key = start.and_then(|r| r["cluster_id"].as_str()).map_or_else(|| name.clone(), str::to_string);
+        match clusters.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, journals)) => journals.push((path, records)),
+            None => clusters.push((key, name, vec![(path, records)])),
+        }
+    }
+    let mut out = String::new();
+    for (key, name, journals) in clusters {
+        out += &format!("cluster {name} ({} execution(s))\n", journals.len());
+        for (path, records) in journals {
+            out += &format!("== {}\n", path.display());
+            for r in &records {
+                out += &format!("{}  {}\n", timestamp(r["ts"].as_u64().unwrap_or(0)), describe(r, &key, on_chain));
+            }
         }
     }
     out
 }
 
+/// One journal record as `journal show` prints it.
+fn describe(r: &Value, key: &str, on_chain: &dyn Fn(&str, &str) -> Option<bool>) -> String {
+    let text = |field: &str| r[field].as_str().unwrap_or_default().to_string();
+    let recovered = |yes: &'static str| if r["recovered"] == true { yes } else { "" };
+    match r["event"].as_str().unwrap_or_default() {
+        "start" => format!("start {} on {}", text("runbook"), text("cluster")),
+        "intent" => format!("#{} send {}: {}", r["id"], text("what"), text("signature")),
+        "landed" => format!(
+            "#{} landed{}{}",
+            r["id"],
+            recovered(" (found by a later run)"),
+            match on_chain(key, &text("signature")) {
+                Some(true) => ", in the chain's history",
+                Some(false) => "; not in the chain's history (reset or pruned since)",
+                None => "",
+            }
+        ),
+        "failed" => format!("#{} failed: {}", r["id"], text("error")),
+        "expired" => format!("#{} expired without landing{}", r["id"], recovered(" (found by a later run)")),
+        "end" => format!("end: exit {}, {} transaction(s) sent", r["exit_code"], r["sent"]),
+        "settled" => "every transaction left in flight is settled (by a later run)".to_string(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn embedded() -> Identity {
+        Identity::embedded(Path::new("/tmp/localnet"))
+    }
+
+    /// Claims the journals `embedded()` starts.
+    fn ours(key: Option<&str>, _: &str) -> bool {
+        key == Some(embedded().key.as_str())
+    }
 
     #[test]
     fn timestamps_are_utc() {
@@ -338,11 +366,11 @@ mod tests {
     #[test]
     fn a_batch_of_intents_and_its_outcomes_are_one_write_each() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::create(dir.path(), "embedded", "r.rhai").unwrap();
+        let journal = Journal::create(dir.path(), &embedded(), "r.rhai").unwrap();
         let txs: Vec<(String, Vec<u8>)> = (0..3).map(|i| (format!("sig{i}"), vec![i])).collect();
         let ids = journal.intents("batch transaction", 10, &txs);
         assert_eq!(ids, vec![1, 2, 3]);
-        let found = pending(dir.path(), "embedded");
+        let found = pending(dir.path(), &ours);
         assert_eq!(found.iter().map(|p| p.signature.as_str()).collect::<Vec<_>>(), ["sig0", "sig1", "sig2"]);
         assert!(found.iter().all(|p| p.last_valid_block_height == 10 && p.what == "batch transaction"));
         journal.settle_all(&[
@@ -350,7 +378,7 @@ mod tests {
             (2, "sig1".into(), Outcome::Failed("no".into())),
             (3, "sig2".into(), Outcome::Expired),
         ]);
-        assert!(pending(dir.path(), "embedded").is_empty());
+        assert!(pending(dir.path(), &ours).is_empty());
         journal.end(0, 3);
         let path = files(dir.path()).pop().unwrap();
         assert!(closed(&path), "nothing is left unsettled");
@@ -361,16 +389,36 @@ mod tests {
     #[test]
     fn unsettled_intents_are_pending() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::create(dir.path(), "embedded", "r.rhai").unwrap();
+        let journal = Journal::create(dir.path(), &embedded(), "r.rhai").unwrap();
         let a = journal.intent("a", "sigA", 10, b"m");
         let b = journal.intent("b", "sigB", 10, b"m");
         journal.landed(a, "sigA");
-        let pending = pending(dir.path(), "embedded");
+        let pending = pending(dir.path(), &ours);
         assert_eq!(pending.len(), 1);
         assert_eq!((pending[0].id, pending[0].signature.as_str()), (b, "sigB"));
         settle(&pending[0], "expired").unwrap();
-        assert!(super::pending(dir.path(), "embedded").is_empty());
-        assert!(super::pending(dir.path(), "devnet").is_empty());
-        assert!(show(dir.path(), true, &|_, _| None).contains("#2 expired without landing (found by a later run)"));
+        assert!(super::pending(dir.path(), &ours).is_empty());
+        let shown = show(dir.path(), true, &|_, _| None);
+        assert!(shown.starts_with("cluster embedded (1 execution(s))\n"), "{shown}");
+        assert!(shown.contains("#2 expired without landing (found by a later run)"), "{shown}");
+    }
+
+    #[test]
+    fn journals_of_other_clusters_and_earlier_releases_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::create(dir.path(), &embedded(), "r.rhai").unwrap();
+        journal.intent("a", "sigA", 10, b"m");
+        // An earlier release's journal: a name, no key.
+        std::fs::write(
+            dir.path().join("1-1.ndjson"),
+            "{\"event\":\"start\",\"cluster\":\"devnet\",\"runbook\":\"r\",\"ts\":1}\n{\"event\":\"intent\",\"id\":1,\"what\":\"b\",\"signature\":\"sigB\",\"last_valid_block_height\":5,\"ts\":2}\n",
+        )
+        .unwrap();
+        let devnet = |key: Option<&str>, name: &str| key.is_none() && name == "devnet";
+        assert_eq!(pending(dir.path(), &devnet).iter().map(|p| p.signature.as_str()).collect::<Vec<_>>(), ["sigB"]);
+        assert_eq!(pending(dir.path(), &ours).iter().map(|p| p.signature.as_str()).collect::<Vec<_>>(), ["sigA"]);
+        let shown = show(dir.path(), false, &|_, _| None);
+        assert!(shown.starts_with("cluster devnet (1 execution(s))\n"), "{shown}");
+        assert!(shown.contains("cluster embedded (1 execution(s))\n"), "{shown}");
     }
 }

@@ -5,6 +5,8 @@ pub mod batch;
 pub mod client;
 pub mod cluster;
 pub mod exec_lock;
+pub mod http;
+pub mod identity;
 pub mod journal;
 pub mod landing;
 pub mod parallel;

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 /// Longest wait for an in-flight transaction's blockhash to expire on a real cluster.
 const MAX_WAIT: Duration = Duration::from_secs(180);
 
-/// Settles every pending intent on `cluster`; returns how many were found landed.
-pub fn settle_pending(chain: &Chain, dir: &Path, cluster: &str, note: &dyn Fn(String)) -> Result<usize, String> {
-    let pending = journal::pending(dir, cluster);
+/// Settles every pending intent of the journals `ours` claims (by their cluster key, or the
+/// name an earlier release wrote); returns how many were found landed.
+pub fn settle_pending(chain: &Chain, dir: &Path, ours: &journal::Owns, note: &dyn Fn(String)) -> Result<usize, String> {
+    let pending = journal::pending(dir, ours);
     if pending.is_empty() {
         return Ok(0);
     }

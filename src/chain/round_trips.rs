@@ -18,7 +18,7 @@ pub struct RoundTrips {
 }
 
 impl RoundTrips {
-    fn count(&self, method: String) {
+    pub fn count(&self, method: String) {
         *self.by_method.lock().expect("round-trip counter lock").entry(method).or_default() += 1;
     }
 

@@ -1,12 +1,15 @@
 //! Resolved settings: what the operator typed (flags), then the environment (run-manager's
 //! variables), then the Solana CLI config, then defaults — each value remembering where it came
-//! from. Resolved once, before any network call or signature.
+//! from. Resolved once, before any network call or signature; `identify` then learns which
+//! cluster an RPC URL reaches (from the cache, or one request), and the layers of the project
+//! config that depend on the cluster follow from that.
 
-use crate::chain::cluster::Cluster;
+use crate::chain::cluster::{Cluster, RpcUrl};
+use crate::chain::identity::{self, GenesisCache, Identity};
 use crate::chain::signer::SignerSource;
 use crate::chain::solana_config::{self, SolanaConfig};
 use crate::cli::{Commitment, GlobalArgs};
-use crate::exit::Failure;
+use crate::exit::{ExitCode, Failure};
 use crate::notify::NotifyConfig;
 use crate::psyche::ids::{ProgramIds, ProgramOverrides, ProgramsTable};
 use crate::rundown::RunDownConfig;
@@ -22,7 +25,9 @@ pub const PROJECT_CONFIG: &str = "psyche-runbook.toml";
 pub struct Settings {
     pub cluster: Cluster,
     pub cluster_origin: String,
-    pub ws_url: Option<String>,
+    /// Which cluster `cluster` is: journals, locks, layers and the mainnet guard key on it.
+    pub identity: Identity,
+    pub ws_url: Option<RpcUrl>,
     pub commitment: Commitment,
     pub signer: SignerSource,
     pub signer_origin: String,
@@ -33,7 +38,7 @@ pub struct Settings {
     pub compute_unit_price: Option<u64>,
     pub limits: Limits,
     /// More RPC URLs for the same cluster (repeated `--url`), tried when the first fails.
-    pub fallback_urls: Vec<String>,
+    pub fallback_urls: Vec<RpcUrl>,
     /// Where `notify` posts alerts (`[notify]`).
     pub notify: NotifyConfig,
     /// Folders runbooks may read files from besides their own and the working directory
@@ -41,6 +46,17 @@ pub struct Settings {
     pub read_roots: Vec<PathBuf>,
     /// The run-down service's base URL (`$RUN_DOWN_URL`, then `[run_down] url`, then Nous's).
     pub run_down_url: String,
+    /// The layers of program IDs and limits, applied again once the cluster is identified.
+    layers: Layers,
+}
+
+/// What program IDs and limits are made of: the project config's tables and the flags.
+#[derive(Debug, Clone, Default)]
+struct Layers {
+    config_name: String,
+    programs: ProgramsTable,
+    limits: LimitsTable,
+    flags: ProgramOverrides,
 }
 
 /// `psyche-runbook.toml`.
@@ -140,7 +156,8 @@ impl Settings {
             .clone()
             .or_else(|| env.var("WS_RPC").map(|v| v.trim().trim_matches('"').to_string()))
             .or_else(|| if cluster_origin.starts_with(&config_name) { solana.websocket_url.clone() } else { None })
-            .or_else(|| cluster.default_ws_url());
+            .map(|text| RpcUrl::websocket(&text))
+            .or_else(|| cluster.url().and_then(RpcUrl::default_ws_url));
 
         let commitment = match (args.commitment, solana.commitment.as_deref()) {
             (Some(c), _) => c,
@@ -152,35 +169,133 @@ impl Settings {
 
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
-        // The embedded chain installs its programs at these IDs too.
-        let Project { programs, limits, notify, read_roots, run_down } = resolve_project(args, &cluster)?;
+        let cache = GenesisCache::in_state_dir(&state_dir_of(&localnet_dir));
+        let identity = Identity::offline(&cluster, &localnet_dir, &cache);
+        let Project { layers, notify, read_roots, run_down } = resolve_project(args)?;
         let run_down_url = match env.var("RUN_DOWN_URL") {
             Some(url) => RunDownConfig::checked_url(url.trim(), "$RUN_DOWN_URL").map_err(Failure::usage)?,
             None => run_down,
         };
 
-        Ok(Settings {
+        let mut settings = Settings {
             cluster,
             cluster_origin,
+            identity,
             ws_url,
             commitment,
             signer,
             signer_origin,
-            programs,
+            programs: ProgramIds::default(),
             localnet_dir,
             yes: args.yes,
             compute_unit_price: args.with_compute_unit_price,
-            limits,
+            limits: Limits::default(),
             fallback_urls: fallback_urls(args)?,
             notify,
             read_roots,
             run_down_url,
-        })
+            layers,
+        };
+        // The embedded chain installs its programs at these IDs too.
+        settings.apply_layers()?;
+        Ok(settings)
+    }
+
+    /// Learns which cluster an RPC URL reaches, when the cache does not know: one
+    /// `getGenesisHash` (counted among the execution's round trips). Then the layers of that
+    /// cluster apply, and a Solana CLI config that leads to mainnet-beta is refused.
+    pub fn identify(&mut self) -> Result<(), Failure> {
+        let Cluster::Rpc { url } = &self.cluster else { return Ok(()) };
+        if self.identity.genesis.is_none() {
+            // The cluster's URL, else the first fallback that answers.
+            let mut failures = Vec::new();
+            let answered = std::iter::once(url).chain(&self.fallback_urls).enumerate().find_map(|(i, u)| {
+                match identity::fetch_genesis(u) {
+                    Ok(genesis) => Some((i, u, genesis)),
+                    Err(e) => {
+                        failures.push(format!("{}: {e}", u.display()));
+                        None
+                    }
+                }
+            });
+            let Some((i, answering, genesis)) = answered else {
+                return Err(Failure::new(
+                    ExitCode::Chain,
+                    format!("cannot reach {}; nothing was sent", failures.join("; ")),
+                ));
+            };
+            // A cache that cannot be written costs a request next time, nothing more.
+            let _ = self.genesis_cache().put(answering.expose(), &genesis);
+            self.identity = Identity::rpc(url, Some(genesis), Some(i));
+            self.apply_layers()?;
+        }
+        if self.identity.is_mainnet() && self.cluster_origin.contains("json_rpc_url") {
+            return Err(Failure::new(
+                ExitCode::Refused,
+                format!(
+                    "{} leads to mainnet-beta (by its genesis hash): mainnet-beta must be chosen explicitly (-u or $RPC); nothing was sent",
+                    self.cluster_origin
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The cluster's name wherever it is shown: never a URL's credentials.
+    pub fn cluster_name(&self) -> &str {
+        &self.identity.name
+    }
+
+    /// True on mainnet-beta, known by its genesis hash (or, before it is known, by the URL).
+    pub fn is_mainnet(&self) -> bool {
+        match (&self.identity.genesis, &self.cluster) {
+            (Some(_), _) => self.identity.is_mainnet(),
+            (None, Cluster::Rpc { url }) => url.names_mainnet(),
+            (None, Cluster::Embedded) => false,
+        }
+    }
+
+    /// The cache of genesis hashes by URL, in the state directory.
+    pub fn genesis_cache(&self) -> GenesisCache {
+        GenesisCache::in_state_dir(&self.state_dir())
+    }
+
+    /// Every RPC URL in use (the cluster's, fallbacks, the websocket), to teach the redactor
+    /// their credentials.
+    pub fn urls(&self) -> Vec<&RpcUrl> {
+        self.cluster.url().into_iter().chain(&self.fallback_urls).chain(&self.ws_url).collect()
+    }
+
+    /// Program IDs and limits: `[programs]`/`[limits]`, then the tables of this cluster (by any
+    /// name it goes by), then the flags.
+    fn apply_layers(&mut self) -> Result<(), Failure> {
+        let layers = &self.layers;
+        let name = &layers.config_name;
+        let names = self.identity.table_names(&self.cluster);
+        let bad = |e: crate::psyche::ids::BadProgramId| Failure::usage(e.to_string());
+        let mut ids = ProgramIds::default();
+        ids.apply(&layers.programs.all, &format!("{name} [programs]")).map_err(bad)?;
+        let mut limits = layers.limits.all.clone();
+        for table in &names {
+            if let Some(layer) = layers.programs.clusters.get(table) {
+                ids.apply(layer, &format!("{name} [programs.{table}]")).map_err(bad)?;
+            }
+            if let Some(cluster_limits) = layers.limits.clusters.get(table) {
+                limits.max_collateral_per_invocation =
+                    cluster_limits.max_collateral_per_invocation.or(limits.max_collateral_per_invocation);
+                limits.allowed_run_ids = cluster_limits.allowed_run_ids.clone().or(limits.allowed_run_ids);
+            }
+        }
+        ids.apply(&layers.flags, "--*-program-id").map_err(bad)?;
+        self.programs = ids;
+        self.limits = limits;
+        Ok(())
     }
 }
 
-/// Every `--url` after the first: fallbacks, which must be RPC URLs of the same kind of cluster.
-fn fallback_urls(args: &GlobalArgs) -> Result<Vec<String>, Failure> {
+/// Every `--url` after the first: fallbacks, which must reach the same cluster (each is checked
+/// when first switched to).
+fn fallback_urls(args: &GlobalArgs) -> Result<Vec<RpcUrl>, Failure> {
     let mut urls = Vec::new();
     for text in args.url.iter().skip(1) {
         match Cluster::parse(text).map_err(|e| Failure::usage(format!("--url: {e}")))? {
@@ -215,10 +330,16 @@ fn resolve_cluster(
     }
     if let Some(url) = &solana.json_rpc_url {
         let cluster = Cluster::parse(url).map_err(|e| Failure::usage(format!("{config_name}: json_rpc_url: {e}")))?;
-        // Mainnet is only ever chosen explicitly.
-        if cluster.is_mainnet() {
+        // Mainnet is only ever chosen explicitly: known by the URL's cached genesis hash, or
+        // by its text (`identify` refuses it later if its genesis hash says so).
+        let cache = GenesisCache::in_state_dir(&state_dir_of(
+            &args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR)),
+        ));
+        let cached = cache.get(url.trim().trim_matches('"')).and_then(|g| identity::moniker(&g));
+        let mainnet = cached == Some("mainnet-beta") || cluster.url().is_some_and(RpcUrl::names_mainnet);
+        if mainnet {
             note(format!(
-                "ignoring json_rpc_url {url} from {config_name}: mainnet-beta must be chosen explicitly (-u mainnet-beta or $RPC); using the embedded localnet"
+                "ignoring json_rpc_url {cluster} from {config_name}: mainnet-beta must be chosen explicitly (-u mainnet-beta or $RPC); using the embedded localnet"
             ));
         } else {
             return Ok((cluster, format!("{config_name} json_rpc_url")));
@@ -259,8 +380,7 @@ fn resolve_signer(
 
 /// What the project config (and flags) resolve to.
 struct Project {
-    programs: ProgramIds,
-    limits: Limits,
+    layers: Layers,
     notify: NotifyConfig,
     read_roots: Vec<PathBuf>,
     /// The run-down service's URL from the config (or Nous's).
@@ -289,43 +409,33 @@ fn read_roots(path: &Path, files: &FilesTable) -> Vec<PathBuf> {
     files.read_roots.iter().map(|root| folder.join(crate::chain::signer::expand_home(root))).collect()
 }
 
-/// Program IDs, limits, notification targets, read roots and the run-down service URL from the
-/// project config and flags.
-fn resolve_project(args: &GlobalArgs, cluster: &Cluster) -> Result<Project, Failure> {
+/// The layers of program IDs and limits, notification targets, read roots and the run-down
+/// service URL from the project config and flags.
+fn resolve_project(args: &GlobalArgs) -> Result<Project, Failure> {
     let (path, project) = project_config(args)?;
-    let mut ids = ProgramIds::default();
-    let name = path.display();
-    let bad = |e: crate::psyche::ids::BadProgramId| Failure::usage(e.to_string());
-    ids.apply(&project.programs.all, &format!("{name} [programs]")).map_err(bad)?;
-    if let Some(layer) = project.programs.clusters.get(cluster.name()) {
-        ids.apply(layer, &format!("{name} [programs.{}]", cluster.name())).map_err(bad)?;
-    }
+    let name = path.display().to_string();
     let flags = ProgramOverrides {
         coordinator: args.coordinator_program_id.clone(),
         authorizer: args.authorizer_program_id.clone(),
         treasurer: args.treasurer_program_id.clone(),
     };
-    ids.apply(&flags, "--*-program-id").map_err(bad)?;
-    let mut limits = project.limits.all.clone();
-    if let Some(cluster_limits) = project.limits.clusters.get(cluster.name()) {
-        limits.max_collateral_per_invocation =
-            cluster_limits.max_collateral_per_invocation.or(limits.max_collateral_per_invocation);
-        limits.allowed_run_ids = cluster_limits.allowed_run_ids.clone().or(limits.allowed_run_ids);
-    }
-    project.notify.check(&name.to_string()).map_err(Failure::usage)?;
+    project.notify.check(&name).map_err(Failure::usage)?;
     let read_roots = read_roots(&path, &project.files);
     let run_down = project.run_down.url(&format!("{name} [run_down] url")).map_err(Failure::usage)?;
-    Ok(Project { programs: ids, limits, notify: project.notify, read_roots, run_down })
+    let layers = Layers { config_name: name, programs: project.programs, limits: project.limits, flags };
+    Ok(Project { layers, notify: project.notify, read_roots, run_down })
+}
+
+/// The state directory of a localnet directory: its parent, `.psyche-runbook` by default.
+fn state_dir_of(localnet_dir: &Path) -> PathBuf {
+    localnet_dir.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 impl Settings {
     /// Where psyche-runbook keeps its local state (journal, locks, logs): the localnet
     /// directory's parent, `.psyche-runbook` by default.
     pub fn state_dir(&self) -> PathBuf {
-        self.localnet_dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        state_dir_of(&self.localnet_dir)
     }
 
     /// Settings for commands that never touch a chain (`check`, `docs`): the embedded cluster
@@ -335,6 +445,7 @@ impl Settings {
         Settings {
             cluster: Cluster::Embedded,
             cluster_origin: "offline".into(),
+            identity: Identity::embedded(&localnet_dir),
             ws_url: None,
             commitment: Commitment::Confirmed,
             signer: SignerSource::LocalnetPayer(localnet_dir.join("payer.json")),
@@ -349,6 +460,7 @@ impl Settings {
             // `check` resolves modules as `run` would, within the same roots.
             read_roots: project_config(args).map(|(path, p)| read_roots(&path, &p.files)).unwrap_or_default(),
             run_down_url: crate::rundown::DEFAULT_URL.to_string(),
+            layers: Layers::default(),
         }
     }
 }

@@ -20,12 +20,25 @@ use clap::CommandFactory;
 
 pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
     let global = &cli.global;
-    let settings = || Settings::resolve(global, &ProcessEnv, &mut |note| log.warn(&note));
+    let settings = || {
+        let settings = Settings::resolve(global, &ProcessEnv, &mut |note| log.warn(&note))?;
+        // Whatever prints from here on knows the credentials of the URLs in use.
+        for url in settings.urls() {
+            log.redactor.learn_url(url);
+        }
+        Ok::<_, Failure>(settings)
+    };
+    // Commands that reach the cluster know which one it is before anything else.
+    let identified = || {
+        let mut settings = settings()?;
+        settings.identify()?;
+        Ok::<_, Failure>(settings)
+    };
     match &cli.command {
         Command::Run(args) => {
             let started = std::time::Instant::now();
             let settings = settings();
-            let cluster = settings.as_ref().map_or("unresolved".to_string(), |s| s.cluster.name().to_string());
+            let cluster = settings.as_ref().map_or("unresolved".to_string(), |s| s.cluster_name().to_string());
             let result = settings.and_then(|s| run::run(global, args, s, log.clone()));
             // Executions that ended before running (bad flags, lock timeout) still report.
             if let (Err(failure), Some(path)) = (&result, &args.metrics_file) {
@@ -42,7 +55,7 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
             result
         }
         Command::Check(args) => check::check(global, args, log),
-        Command::Repl => repl::repl(global, settings()?, log),
+        Command::Repl => repl::repl(global, identified()?, log),
         Command::Docs => docs::docs(global, log),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "psyche-runbook", &mut std::io::stdout());
@@ -72,16 +85,16 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         Command::Localnet(LocalnetCommand::PruneHistory { keep_transactions, keep_slots }) => {
             localnet::prune_history(&settings()?, (*keep_transactions, *keep_slots), log)
         }
-        Command::Watch(args) => watch::watch(args, settings()?, log),
-        Command::UploadData(args) => data::upload(args, settings()?, log),
-        Command::DownloadResults(args) => data::download(args, settings()?, log),
+        Command::Watch(args) => watch::watch(args, identified()?, log),
+        Command::UploadData(args) => data::upload(args, identified()?, log),
+        Command::DownloadResults(args) => data::download(args, identified()?, log),
         Command::Journal(JournalCommand::Show { last }) => {
             let settings = settings()?;
             let dir = settings.state_dir().join("journal");
             // The embedded chain's history, opened only if a journal names it.
             let localnet = std::cell::OnceCell::new();
             let on_chain = |cluster: &str, signature: &str| {
-                if cluster != "embedded" {
+                if cluster != settings.identity.key && cluster != "embedded" {
                     return None;
                 }
                 let net = localnet

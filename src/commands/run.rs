@@ -7,7 +7,7 @@ use crate::chain::settings::Settings;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::engine::errors::Diagnostic;
 use crate::engine::interrupt::Interrupt;
-use crate::engine::values::parse_set;
+use crate::engine::values::{parse_set, refuse_key_material};
 use crate::engine::{Options, Runtime};
 use crate::exit::{ExitCode, Failure};
 use crate::localnet::trainer::{self, Crew, Trainer};
@@ -32,25 +32,30 @@ pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
     Ok(constants)
 }
 
-pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) -> Result<ExitCode, Failure> {
+pub fn run(global: &GlobalArgs, args: &RunArgs, mut settings: Settings, log: Log) -> Result<ExitCode, Failure> {
     let started = std::time::Instant::now();
     let constants = constants(&args.set)?;
+    for (i, arg) in args.args.iter().enumerate() {
+        refuse_key_material(arg, &format!("argument {} after --", i + 1))?;
+    }
     if !args.file.is_file() {
         return Err(Failure::usage(format!("{}: no such runbook", args.file.display())));
     }
     if args.train > 0 && settings.cluster != Cluster::Embedded {
         return Err(Failure::usage(format!(
             "--train runs simulated clients on the embedded chain, not on {}; use `localnet serve --clients N` for a served one",
-            settings.cluster
+            settings.cluster_name()
         )));
     }
+    // Which cluster this is decides the lock, the journal and the guards.
+    settings.identify()?;
     // One execution of this runbook on this cluster at a time (a dry-run sends nothing).
-    let lock_path = exec_lock::path(&settings.state_dir().join("locks"), settings.cluster.name(), &args.file);
+    let lock_path = exec_lock::path(&settings.state_dir().join("locks"), &settings.identity.key, &args.file);
     let waiting = || {
         log.info(&format!(
             "waiting for another run of {} on {} to finish",
             args.file.display(),
-            settings.cluster.name()
+            settings.cluster_name()
         ))
     };
     let _lock = match ExecLock::acquire(&lock_path, Duration::from_secs(global.lock_timeout), waiting) {
@@ -62,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
                 format!(
                     "another run of {} on {} ({}) still holds {} after {} s; nothing was sent",
                     args.file.display(),
-                    settings.cluster.name(),
+                    settings.cluster_name(),
                     holder.unwrap_or_else(|| "unknown process".into()),
                     lock_path.display(),
                     global.lock_timeout
@@ -81,9 +86,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
     };
     let interrupt = Interrupt::default();
     interrupt.bind_to_signals();
-    let mut settings = settings;
     // On mainnet without --yes, a terminal operator sees the plan before anything is signed.
-    if settings.cluster.is_mainnet() && !settings.yes && !args.dry_run && std::io::stdin().is_terminal() {
+    if settings.is_mainnet() && !settings.yes && !args.dry_run && std::io::stdin().is_terminal() {
         let rehearsal = execute(global, args, settings.clone(), &log, &constants, &interrupt, true);
         if let Err(diagnostic) = &rehearsal.result {
             log.error(rehearsal.runtime.render(diagnostic).trim_end());
@@ -165,7 +169,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, settings: Settings, log: Log) ->
         let document = json!({
             "schema_version": SCHEMA_VERSION,
             "runbook": args.file.display().to_string(),
-            "cluster": runtime.host.settings.cluster.name(),
+            "cluster": runtime.host.settings.cluster_name(),
             "ok": result.is_ok(),
             "exit_code": code.code(),
             "outputs": outputs,
@@ -229,10 +233,6 @@ fn execute(
     dry_run: bool,
 ) -> Execution {
     let base_dir = args.file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-    // Key material passed after `--` is as secret as any `--set` value.
-    for arg in &args.args {
-        log.redactor.learn_if_key(arg);
-    }
     let host = Host::new(settings, log.clone(), constants, &args.file);
     if dry_run {
         host.set_dry_run();
@@ -243,9 +243,11 @@ fn execute(
     }
     let runtime = Runtime::new(host, options);
     let mut scope = Runtime::scope(constants, &args.args);
+    let settings = &runtime.host.settings;
+    let genesis = settings.identity.genesis.as_deref().map(|g| format!(", genesis hash {g}")).unwrap_or_default();
     log.debug(&format!(
-        "cluster: {} (from {}); signer: {} (from {})",
-        runtime.host.settings.cluster,
+        "cluster: {} (from {}{genesis}); signer: {} (from {})",
+        settings.cluster_name(),
         runtime.host.settings.cluster_origin,
         runtime.host.settings.signer.describe(),
         runtime.host.settings.signer_origin

@@ -50,7 +50,7 @@ pub fn watch(args: &WatchArgs, settings: Settings, log: Log) -> Result<ExitCode,
         return Err(Failure::usage(format!("--interval {}: must be a positive number of seconds", args.interval)));
     }
     let selection = selection(args)?;
-    let cluster = settings.cluster.name().to_string();
+    let cluster = settings.cluster_name().to_string();
     let source = Source::open(&settings).map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
     let mut reader = Reader::new(settings.programs, selection);
     let mut watch = Watch::default();

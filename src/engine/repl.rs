@@ -296,7 +296,10 @@ pub fn interactive(mut session: Session) -> ExitCode {
         }
         let _ = editor.load_history(path);
     }
-    eprintln!("psyche-runbook REPL on {} — :help for commands, Ctrl-D to quit", session.runtime.host.settings.cluster);
+    eprintln!(
+        "psyche-runbook REPL on {} — :help for commands, Ctrl-D to quit",
+        session.runtime.host.settings.cluster_name()
+    );
     loop {
         match editor.readline("rb> ") {
             Ok(line) => {

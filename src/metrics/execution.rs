@@ -3,7 +3,8 @@
 //! runbook touched, read once more at the end.
 
 use crate::api::host::Host;
-use crate::metrics::{Exposition, write_atomic};
+use crate::files::private::{Readers, write_atomic};
+use crate::metrics::Exposition;
 use crate::ui::Log;
 use crate::watch::read::{Reader, Selection};
 use crate::watch::row::RunRow;
@@ -73,7 +74,7 @@ fn finished_at() -> u64 {
 
 /// Writes the exposition, redacted (its labels hold names a runbook chose: run ids).
 fn write_text(path: &Path, text: &str, log: &Log) {
-    if let Err(e) = write_atomic(path, &log.redactor.text(text)) {
+    if let Err(e) = write_atomic(path, log.redactor.text(text).as_bytes(), Readers::Anyone) {
         log.warn(&format!("metrics: cannot write {}: {e}", path.display()));
     }
 }
@@ -82,7 +83,7 @@ fn write_text(path: &Path, text: &str, log: &Log) {
 pub fn write(path: &Path, host: &Host, exit_code: i32, duration: Duration) {
     // Counted before the runs are read, so the figure is the runbook's own.
     let rpc_round_trips = host.rpc_round_trips();
-    let cluster = host.settings.cluster.name().to_string();
+    let cluster = host.settings.cluster_name().to_string();
     let execution = Execution {
         runbook: &host.runbook,
         cluster: &cluster,

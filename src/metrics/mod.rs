@@ -8,8 +8,6 @@ pub mod server;
 
 use crate::watch::row::{RunRow, state_flags};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
 
 /// Metric names start with this.
 pub const PREFIX: &str = "psyche_runbook_";
@@ -109,26 +107,6 @@ impl Exposition {
     }
 }
 
-/// Writes `text` to `path` atomically: a temp file beside it, fsynced, then renamed over it.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // A leading dot and no .prom suffix: the textfile collector ignores the temp file.
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)?;
-        // The rename itself is durable once the directory is synced.
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,16 +120,5 @@ mod tests {
             e.text(),
             "# HELP psyche_runbook_x An x.\n# TYPE psyche_runbook_x gauge\npsyche_runbook_x{run_id=\"a\\\"b\\\\c\"} 2\npsyche_runbook_x 0.25\n"
         );
-    }
-
-    #[test]
-    fn writes_atomically_over_an_existing_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.prom");
-        std::fs::write(&path, "old").unwrap();
-        write_atomic(&path, "new\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("m.prom")], "no temp file is left behind");
     }
 }

@@ -27,6 +27,8 @@ const WORD_WINDOW: usize = 3;
 /// Raw secret texts (passphrases) shorter than this are not looked for: they would match
 /// ordinary words.
 const MIN_RAW_TEXT: usize = 6;
+/// A URL's user name or password shorter than this is not looked for alone (the URL whole is).
+const MIN_URL_PART: usize = 4;
 
 #[derive(Default)]
 struct Known {
@@ -97,11 +99,39 @@ impl Redactor {
         }
     }
 
+    /// Learns the credentials an RPC or websocket URL may carry: the URL whole, its user info,
+    /// and its path segments and query values of 8 characters or more (as written and decoded).
+    pub fn learn_url(&self, url: &crate::chain::cluster::RpcUrl) {
+        let parts = url.secret_parts();
+        if parts.is_empty() {
+            return;
+        }
+        let mut known = self.known.write().expect("redactor lock");
+        let whole = url.expose().to_string();
+        let parts = parts.into_iter().filter(|p| p.chars().count() >= MIN_URL_PART);
+        for secret in std::iter::once(whole).chain(parts) {
+            if !known.raw.contains(&secret) {
+                known.raw.push(secret);
+            }
+        }
+    }
+
     /// Learns whatever of `text` is key material in a form Solana tools write it.
     pub fn learn_if_key(&self, text: &str) {
         if let Some(bytes) = crate::secrets::key_material::keypair_bytes(text) {
             self.learn_key(&bytes);
         }
+    }
+
+    /// True when `data` (an instruction's bytes, say) holds a known secret: 8 secret bytes of a
+    /// key as they are, or any secret in text form.
+    pub fn holds_secret(&self, data: &[u8]) -> bool {
+        let raw_key = {
+            let known = self.known.read().expect("redactor lock");
+            data.windows(BYTE_WINDOW).any(|w| known.byte_windows.contains(w))
+        };
+        let text = String::from_utf8_lossy(data);
+        raw_key || self.text(&text) != text
     }
 
     /// `text` with every known secret replaced by `[redacted]`.
@@ -301,6 +331,37 @@ mod tests {
         r.learn_key(&key());
         let value = serde_json::json!({"k": key(), "n": [1, 2, 3], "s": bs58::encode(key()).into_string()});
         assert_eq!(r.json(&value), serde_json::json!({"k": REDACTED, "n": [1, 2, 3], "s": REDACTED}));
+    }
+
+    #[test]
+    fn secrets_are_found_in_bytes_raw_or_as_text() {
+        let r = Redactor::default();
+        r.learn_key(&key());
+        let mut data = vec![7u8, 0, 0, 0];
+        assert!(!r.holds_secret(&data));
+        data.extend_from_slice(&key()[3..12]);
+        assert!(r.holds_secret(&data), "raw secret bytes");
+        let mut text = b"desc: ".to_vec();
+        text.extend_from_slice(&bs58::encode(key()).into_string().as_bytes()[5..30]);
+        assert!(r.holds_secret(&text), "a piece of the base58 form");
+        assert!(!r.holds_secret(&key()[32..]), "the public half");
+    }
+
+    #[test]
+    fn rpc_credentials_are_redacted_whole_and_in_part() {
+        let r = Redactor::default();
+        let url = crate::chain::cluster::RpcUrl::parse(
+            "https://bob1:pa55word@h.example/T0KEN-0123456789/?api-key=K3Y%3D0123456789",
+        )
+        .unwrap();
+        r.learn_url(&url);
+        let out = r.text(&format!(
+            "error sending request for url ({}) with K3Y=0123456789 and T0KEN-0123456789",
+            url.expose()
+        ));
+        assert_eq!(out, format!("error sending request for url ({REDACTED}) with {REDACTED} and {REDACTED}"));
+        assert_eq!(r.text("user bob1 said pa55word"), format!("user {REDACTED} said {REDACTED}"));
+        assert_eq!(r.text("https://h.example"), "https://h.example");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! A JSON-RPC proxy on loopback in front of a node (a validator or `localnet serve`): it counts
-//! every method it forwards, and can lose sends as a network does — `sendTransaction` of a
-//! chosen transaction is answered with its signature but never forwarded.
+//! every method it forwards (each request of a batch), and can lose sends as a network does —
+//! `sendTransaction` of a chosen transaction is answered with its signature but never
+//! forwarded —, hold sends (forwarded, never answered: the client's transaction is in flight
+//! for as long as the test likes), and answer `getGenesisHash` with a hash of its choosing (a
+//! provider's URL in front of another cluster).
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -12,6 +15,12 @@ struct State {
     /// Lose every send of the first transaction sent through the proxy.
     lose_first_transaction: bool,
     lost: Option<String>,
+    /// Sends forwarded but never answered.
+    hold_sends: bool,
+    /// What `getGenesisHash` answers instead of the node's hash.
+    genesis: Option<String>,
+    /// Bodies of the HTTP requests received, in order.
+    bodies: Vec<Value>,
 }
 
 pub struct Proxy {
@@ -51,6 +60,21 @@ impl Proxy {
         self.state.lock().unwrap().lost.clone()
     }
 
+    /// From now on, sends are forwarded to the node but never answered.
+    pub fn hold_sends(&self) {
+        self.state.lock().unwrap().hold_sends = true;
+    }
+
+    /// From now on, `getGenesisHash` answers `hash`.
+    pub fn answer_genesis(&self, hash: &str) {
+        self.state.lock().unwrap().genesis = Some(hash.to_string());
+    }
+
+    /// Every HTTP request body received so far (a batch is one).
+    pub fn bodies(&self) -> Vec<Value> {
+        self.state.lock().unwrap().bodies.clone()
+    }
+
     pub fn count(&self, method: &str) -> usize {
         self.state.lock().unwrap().counts.get(method).copied().unwrap_or(0)
     }
@@ -74,26 +98,47 @@ fn signature_of(request: &Value) -> Option<String> {
 
 async fn forward(client: &reqwest::Client, target: &str, state: &Mutex<State>, body: &[u8]) -> Value {
     let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    state.lock().unwrap().bodies.push(request.clone());
+    match request {
+        Value::Array(batch) => {
+            let mut answers = Vec::new();
+            for one in batch {
+                answers.push(Box::pin(forward_one(client, target, state, one)).await);
+            }
+            Value::Array(answers)
+        }
+        one => forward_one(client, target, state, one).await,
+    }
+}
+
+async fn forward_one(client: &reqwest::Client, target: &str, state: &Mutex<State>, request: Value) -> Value {
     let method = request["method"].as_str().unwrap_or("").to_string();
-    let lost = {
+    let (lost, hold, genesis) = {
         let mut state = state.lock().unwrap();
         *state.counts.entry(method.clone()).or_default() += 1;
         let signature = (method == "sendTransaction").then(|| signature_of(&request)).flatten();
-        match (&signature, state.lost.clone()) {
+        let lost = match (&signature, state.lost.clone()) {
             (Some(s), Some(lost)) => *s == lost,
             (Some(s), None) if state.lose_first_transaction => {
                 state.lost = Some(s.clone());
                 true
             }
             _ => false,
-        }
-        .then_some(signature)
-        .flatten()
+        };
+        let genesis = state.genesis.clone().filter(|_| method == "getGenesisHash");
+        (lost.then_some(signature).flatten(), state.hold_sends && method == "sendTransaction", genesis)
     };
     if let Some(signature) = lost {
         return json!({"jsonrpc": "2.0", "id": request["id"], "result": signature});
     }
-    let response = client.post(target).header("content-type", "application/json").body(body.to_vec()).send().await;
+    if let Some(hash) = genesis {
+        return json!({"jsonrpc": "2.0", "id": request["id"], "result": hash});
+    }
+    let response = client.post(target).header("content-type", "application/json").json(&request).send().await;
+    if hold {
+        // Landed on the node; the client never hears of it.
+        std::future::pending::<()>().await;
+    }
     match response {
         Ok(response) => response.json().await.unwrap_or(Value::Null),
         Err(e) => json!({"jsonrpc": "2.0", "id": request["id"], "error": {"code": -32603, "message": e.to_string()}}),

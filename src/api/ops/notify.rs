@@ -59,7 +59,7 @@ fn notification(host: &Host, level: Level, message: String, fields: serde_json::
         message,
         fields,
         runbook: host.runbook.clone(),
-        cluster: host.settings.cluster.name().to_string(),
+        cluster: host.settings.cluster_name().to_string(),
         timestamp: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
     }
 }

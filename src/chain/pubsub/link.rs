@@ -3,6 +3,7 @@
 //! every caller falls back to polling. The operator hears of it (`notes`) when it connects, and
 //! once when it has been down longer than `DOWN_WARNING` and polling has taken over.
 
+use crate::chain::cluster::RpcUrl;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,7 +43,8 @@ struct State {
 }
 
 pub struct Link {
-    url: String,
+    /// A secret: it is connected to, and named in notes by its display only.
+    url: RpcUrl,
     state: Mutex<State>,
     /// Serializes connection attempts (one socket, however many callers).
     connecting: tokio::sync::Mutex<()>,
@@ -56,7 +58,7 @@ fn jitter(base: Duration) -> Duration {
 }
 
 impl Link {
-    pub fn new(url: String, notes: Notes) -> Self {
+    pub fn new(url: RpcUrl, notes: Notes) -> Self {
         let state = State {
             client: None,
             next_attempt: Instant::now(),
@@ -68,7 +70,7 @@ impl Link {
         Self { url, state: Mutex::new(state), connecting: tokio::sync::Mutex::new(()), notes }
     }
 
-    pub fn url(&self) -> &str {
+    pub fn url(&self) -> &RpcUrl {
         &self.url
     }
 
@@ -91,7 +93,7 @@ impl Link {
                 return None;
             }
         }
-        let opened = tokio::time::timeout(CONNECT_TIMEOUT, PubsubClient::new(self.url.as_str())).await;
+        let opened = tokio::time::timeout(CONNECT_TIMEOUT, PubsubClient::new(self.url.expose())).await;
         let mut state = self.state();
         match opened {
             Ok(Ok(client)) => {
@@ -112,7 +114,9 @@ impl Link {
                 Some(client)
             }
             Ok(Err(e)) => {
-                self.failed(&mut state, &e.to_string());
+                // The client's errors may quote the URL it was given.
+                let why = e.to_string().replace(self.url.expose(), &self.url.display());
+                self.failed(&mut state, &why);
                 None
             }
             Err(_) => {

@@ -9,6 +9,7 @@
 
 pub mod link;
 
+use crate::chain::cluster::RpcUrl;
 use crate::localnet::handle::Handle;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
@@ -67,7 +68,7 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn cluster(url: String, runtime: tokio::runtime::Handle, notes: Notes) -> Self {
+    pub fn cluster(url: RpcUrl, runtime: tokio::runtime::Handle, notes: Notes) -> Self {
         let link = Arc::new(Link::new(url, Arc::clone(&notes)));
         Self { endpoint: Endpoint::Url(link), runtime, notes }
     }
@@ -82,7 +83,7 @@ impl Live {
             Endpoint::Loopback { handle, link } => link
                 .get_or_try_init(|| async {
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                    let url = format!("ws://{}", listener.local_addr()?);
+                    let url = RpcUrl::websocket(&format!("ws://{}", listener.local_addr()?));
                     // The one consumer is this client, whose link reports a lost connection.
                     let quiet: crate::localnet::rpc::pubsub::Warn = Arc::new(|_| {});
                     let served = crate::localnet::rpc::pubsub::serve(

@@ -29,7 +29,7 @@ impl MultisigHandle {
 
     pub(super) fn read(&self, host: &Host) -> Result<Multisig, HostError> {
         let account = host.account(&self.address)?.ok_or_else(|| {
-            HostError::input(format!("multisig {} does not exist on {}", self.address, host.settings.cluster))
+            HostError::input(format!("multisig {} does not exist on {}", self.address, host.settings.cluster_name()))
         })?;
         if account.owner != crate::squads::PROGRAM_ID {
             return Err(HostError::input(format!("{} is not a Squads v4 multisig", self.address)));

@@ -89,7 +89,7 @@ impl RunHandle {
             .flatten()
             .map(|problem| format!(" ({problem}: a cluster or program IDs other than intended?)"))
             .unwrap_or_default();
-        Err(HostError::input(format!("run \"{run_id}\" does not exist on {}{hint}", host.settings.cluster)))
+        Err(HostError::input(format!("run \"{run_id}\" does not exist on {}{hint}", host.settings.cluster_name())))
     }
 
     pub fn coordinator(&self, host: &Host) -> Result<CoordinatorAccount, HostError> {
