@@ -23,10 +23,19 @@ pub struct GlobalArgs {
     /// Websocket URL; falls back to $WS_RPC, then one derived from the RPC URL.
     #[arg(long, global = true, value_name = "URL")]
     pub ws_url: Option<String>,
-    /// Signer: a keypair file or prompt://. Falls back to $RAW_WALLET_PRIVATE_KEY,
+    /// Signer: a keypair file, prompt://[?key=ACCOUNT[/CHANGE]|?full-path=m/…] (a seed
+    /// phrase, BIP44), ASK (a seed phrase, legacy derivation), stdin: or
+    /// usb://ledger[/WALLET_PUBKEY][?key=…]. Falls back to $RAW_WALLET_PRIVATE_KEY,
     /// $WALLET_PRIVATE_KEY_PATH, then keypair_path in the Solana CLI config.
     #[arg(short = 'k', long, global = true, value_name = "KEYPAIR")]
     pub keypair: Option<String>,
+    /// Another signer (any source -k takes) pays transaction fees and the rent of accounts bulk
+    /// work creates, so a device (-k usb://ledger) approves only where it is an authority.
+    #[arg(long, global = true, value_name = "KEYPAIR")]
+    pub fee_payer: Option<String>,
+    /// Skip the BIP39 check of typed seed phrases (for phrases that are not BIP39).
+    #[arg(long, global = true)]
+    pub skip_seed_phrase_validation: bool,
     /// Commitment level for reads and confirmations [default: confirmed].
     #[arg(long, global = true, value_enum)]
     pub commitment: Option<Commitment>,

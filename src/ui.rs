@@ -69,6 +69,14 @@ impl Log {
         }
     }
 
+    /// What the operator at the terminal must read to act (approve on a device, check the key
+    /// a seed phrase gave): shown whatever `-q` says.
+    pub fn tell(&self, message: &str) {
+        let message = self.redactor.text(message);
+        self.to_file("INFO", &message);
+        eprintln!("{message}");
+    }
+
     pub fn error(&self, message: &str) {
         let message = self.redactor.text(message);
         self.to_file("ERROR", &message);

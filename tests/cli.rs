@@ -256,7 +256,7 @@ fn a_keypair_file_readable_by_others_gets_a_warning() {
 fn prompt_signer_is_refused_without_a_terminal() {
     let run = Runbook::new().file("rb.rhai", PAYER_RUNBOOK).args(["run", "rb.rhai", "-k", "prompt://"]).run().code(2);
     assert!(
-        run.stderr.contains("prompt:// reads a seed phrase from a terminal, but stdin is not a TTY"),
+        run.stderr.contains("prompt:// and ASK read a seed phrase at a terminal, and this process has none"),
         "{}",
         run.stderr
     );

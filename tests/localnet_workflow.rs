@@ -48,7 +48,8 @@ impl Net {
     }
 
     fn send(&self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
-        self.chain.send(ixs, &self.operator, signers).map(|_| ())
+        let signers: Vec<&dyn solana_sdk::signer::Signer> = signers.iter().map(|k| *k as _).collect();
+        self.chain.send(ixs, &self.operator, &signers).map(|_| ())
     }
 
     fn grant(&self, grantee: &Pubkey) {

@@ -17,7 +17,7 @@ use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
 use crate::chain::recovery::settle_pending;
 use crate::chain::settings::Settings;
-use crate::chain::signer::SignerSource;
+use crate::chain::signer::{Approval, SignerSource};
 use crate::files::boundary::FileBoundary;
 use crate::localnet::handle::Handle;
 use crate::secrets::redact::Redactor;
@@ -28,7 +28,6 @@ use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,6 +51,8 @@ pub struct Host {
     output_texts: Mutex<BTreeMap<String, String>>,
     sent: Mutex<Vec<String>>,
     payer: OnceLock<Result<SignerHandle, String>>,
+    /// `--fee-payer`, when given.
+    fee_payer: OnceLock<Result<SignerHandle, String>>,
     chain: OnceLock<Result<Arc<Chain>, String>>,
     /// The operator's answer to the mainnet confirmation, asked once per execution.
     mainnet_confirmed: OnceLock<bool>,
@@ -87,7 +88,7 @@ pub trait StepSink: Any + Send + Sync {
         host: &Host,
         what: &str,
         instructions: &[Instruction],
-        signers: &[&Keypair],
+        signers: &[&SignerHandle],
     ) -> Option<Result<String, HostError>>;
 
     /// The chain steps read while this sink is installed, when it keeps one of its own (a
@@ -142,6 +143,7 @@ impl Host {
             output_texts: Mutex::default(),
             sent: Mutex::default(),
             payer: OnceLock::new(),
+            fee_payer: OnceLock::new(),
             chain: OnceLock::new(),
             mainnet_confirmed: OnceLock::new(),
             collateral_sent: Mutex::new(0.0),
@@ -163,19 +165,50 @@ impl Host {
             .expect("the engine's tag holds its Host")
     }
 
-    /// The default signer, loaded (and on the embedded chain, generated) on first use.
+    /// The default signer (`-k` and its fallbacks), loaded (and on the embedded chain,
+    /// generated) on first use.
     pub fn payer(&self) -> Result<SignerHandle, HostError> {
         self.payer
             .get_or_init(|| {
                 let source = &self.settings.signer;
-                let keypair = source.load(&mut |warning| self.log.warn(&warning), &self.log.redactor)?;
+                let handle = self.load_signer(source)?;
                 if matches!(source, SignerSource::LocalnetPayer(_)) {
-                    self.fund_localnet_payer(&keypair.pubkey())?;
+                    self.fund_localnet_payer(&handle.pubkey())?;
                 }
-                Ok(SignerHandle::new(keypair, source.describe()))
+                Ok(handle)
             })
             .clone()
             .map_err(HostError::input)
+    }
+
+    /// Who pays transaction fees (and the rent of accounts bulk work creates): `--fee-payer`,
+    /// else the payer.
+    pub fn fee_payer(&self) -> Result<SignerHandle, HostError> {
+        match &self.settings.fee_payer {
+            None => self.payer(),
+            Some(source) => self.fee_payer.get_or_init(|| self.load_signer(source)).clone().map_err(HostError::input),
+        }
+    }
+
+    /// Loads a signer source: findings are warnings, and what the operator must read to act (a
+    /// device's approvals, the key a seed phrase gave) is told whatever `-q` says.
+    pub fn load_signer(&self, source: &SignerSource) -> Result<SignerHandle, String> {
+        let log = self.log.clone();
+        let tell: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |message| log.tell(&message));
+        let held = source.load(self.settings.phrase, &mut |w| self.log.warn(&w), tell, &self.log.redactor)?;
+        Ok(SignerHandle::held(held, source.describe()))
+    }
+
+    /// Loads the signers that must be ready before the runbook starts (a device must be attached
+    /// and unlocked, standard input read), so a missing Ledger is said before anything runs.
+    pub fn load_eager_signers(&self) -> Result<(), HostError> {
+        if self.settings.signer.is_eager() {
+            self.payer()?;
+        }
+        if self.settings.fee_payer.as_ref().is_some_and(SignerSource::is_eager) {
+            self.fee_payer()?;
+        }
+        Ok(())
     }
 
     fn fund_localnet_payer(&self, payer: &Pubkey) -> Result<(), String> {
@@ -366,7 +399,12 @@ impl Host {
     /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records
     /// the signature. `what` names the operation in logs and errors. An installed sink may
     /// take them instead.
-    pub fn send(&self, what: &str, instructions: &[Instruction], signers: &[&Keypair]) -> Result<String, HostError> {
+    pub fn send(
+        &self,
+        what: &str,
+        instructions: &[Instruction],
+        signers: &[&SignerHandle],
+    ) -> Result<String, HostError> {
         // What is written on chain is public forever: a key or an RPC credential never is.
         if instructions.iter().any(|ix| self.log.redactor.holds_secret(&ix.data)) {
             return Err(HostError::refused(format!(
@@ -379,15 +417,30 @@ impl Host {
             }
         }
         self.allow_send(what)?;
-        let payer = self.payer()?;
+        let (payer, fee_payer) = (self.payer()?, self.fee_payer()?);
         let chain = self.chain()?;
-        match crate::chain::landing::send(&chain, what, instructions, payer.keypair(), signers) {
+        // The payer signs where a step needs it (always, unless another key pays the fees).
+        let handles: Vec<&SignerHandle> = std::iter::once(&payer).chain(signers.iter().copied()).collect();
+        let approval = Approval {
+            what: what.to_string(),
+            instructions: instructions.iter().map(crate::localnet::plan::describe).collect(),
+        };
+        for device in std::iter::once(&fee_payer).chain(handles.iter().copied()).filter_map(SignerHandle::device) {
+            device.expect(approval.clone());
+        }
+        let all: Vec<&dyn Signer> = handles.iter().map(|h| h.signer()).collect();
+        match crate::chain::landing::send(&chain, what, instructions, fee_payer.signer(), &all) {
             Ok(signature) => {
                 let signature = signature.to_string();
                 self.record_sent(signature.clone());
                 let prefix = if self.is_dry_run() { "[dry-run] would send " } else { "" };
                 self.log.info(&format!("{prefix}{what}: {signature}"));
                 Ok(signature)
+            }
+            // A signer that would not sign (rejected on a device, locked, unplugged): this
+            // signing was never sent.
+            Err(crate::chain::client::ChainError::Signing(message)) => {
+                Err(HostError::refused(format!("{what}: {message}")))
             }
             Err(err) => {
                 self.record_failed(1);
@@ -456,10 +509,8 @@ impl Host {
     /// The payer's pubkey when it can be had without asking anyone (not `prompt://`), to read
     /// its accounts together with others ahead of need.
     pub fn payer_if_unattended(&self) -> Option<Pubkey> {
-        match self.settings.signer {
-            SignerSource::Prompt => None,
-            _ => self.payer().ok().map(|p| p.pubkey()),
-        }
+        let loaded = self.payer.get().is_some_and(Result::is_ok);
+        (loaded || self.settings.signer.is_unattended()).then(|| self.payer().ok().map(|p| p.pubkey())).flatten()
     }
 
     /// Persists the embedded chain if this execution changed it.
@@ -608,7 +659,13 @@ mod tests {
     }
 
     impl StepSink for Takes {
-        fn take(&self, _: &Host, _: &str, ixs: &[Instruction], _: &[&Keypair]) -> Option<Result<String, HostError>> {
+        fn take(
+            &self,
+            _: &Host,
+            _: &str,
+            ixs: &[Instruction],
+            _: &[&SignerHandle],
+        ) -> Option<Result<String, HostError>> {
             (ixs[0].program_id == self.program).then(|| Ok(self.answer.to_string()))
         }
     }
@@ -622,7 +679,7 @@ mod tests {
             host: &Host,
             what: &str,
             ixs: &[Instruction],
-            s: &[&Keypair],
+            s: &[&SignerHandle],
         ) -> Option<Result<String, HostError>> {
             self.0.take(host, what, ixs, s)
         }

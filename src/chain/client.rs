@@ -44,6 +44,9 @@ pub enum ChainError {
     /// Every signing expired without landing (its blockhash passed) after `sends` sends.
     #[error("{}", not_landed(what, *signings, *sends))]
     NotLanded { what: String, signings: usize, sends: usize },
+    /// A signer could not sign (a device rejected on, locked or gone).
+    #[error("{0}")]
+    Signing(String),
 }
 
 fn not_landed(what: &str, signings: usize, sends: usize) -> String {

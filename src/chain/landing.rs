@@ -26,7 +26,7 @@ use solana_rpc_client_api::response::RpcSimulateTransactionResult;
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signature::Signature;
 use solana_sdk::signer::Signer;
 use solana_sdk::transaction::{Transaction, TransactionError};
 use solana_transaction_status_client_types::TransactionStatus;
@@ -77,8 +77,8 @@ fn is_transient_simulation(err: &TransactionError) -> bool {
 fn compute_budget(
     chain: &Chain,
     instructions: &[Instruction],
-    payer: &Keypair,
-    signers: &[&Keypair],
+    payer: &dyn Signer,
+    signers: &[&dyn Signer],
 ) -> Result<Budget, ChainError> {
     if chain.is_embedded() {
         return Ok(Budget { instructions: Vec::new(), blockhash: None });
@@ -102,8 +102,12 @@ fn compute_budget(
     // Simulate the transaction signed as it will be (nodes differ in how they treat unsigned
     // simulations, and a limit from a failed simulation would starve the real one), letting the
     // node put in its latest blockhash at our commitment, which the real transaction is then
-    // signed with.
-    let probe = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), signers, Hash::default());
+    // signed with. A device is not asked to approve a probe: its message is simulated unsigned
+    // (`sigVerify: false` with `replaceRecentBlockhash`, which agave accepts).
+    let mut probe = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
+    if !signers.iter().any(|s| s.is_interactive()) {
+        probe.try_sign(&required(&probe, signers), Hash::default()).map_err(signing_failed)?;
+    }
     let config = RpcSimulateTransactionConfig {
         sig_verify: false,
         replace_recent_blockhash: true,
@@ -166,8 +170,32 @@ pub fn named_failure(chain: &Chain, instructions: &[Instruction], err: &Transact
     }
 }
 
+/// The signers among `candidates` that `tx` needs (a signer only some steps need, like a main
+/// authority when another key pays the fees, is asked only where it signs).
+pub fn required<'a>(tx: &Transaction, candidates: &[&'a dyn Signer]) -> Vec<&'a dyn Signer> {
+    let needed = &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
+    let mut signers: Vec<&dyn Signer> = Vec::new();
+    for signer in candidates {
+        let key = signer.pubkey();
+        if needed.contains(&key) && !signers.iter().any(|s| s.pubkey() == key) {
+            signers.push(*signer);
+        }
+    }
+    signers
+}
+
+/// A signer that could not sign (a device that was rejected on, unplugged or locked): nothing
+/// was sent.
+pub fn signing_failed(err: solana_sdk::signer::SignerError) -> ChainError {
+    let message = match err {
+        solana_sdk::signer::SignerError::Custom(message) => message,
+        other => other.to_string(),
+    };
+    ChainError::Signing(message)
+}
+
 /// The accounts a transaction of `instructions` may change: the fee payer and every writable one.
-pub fn written(instructions: &[Instruction], payer: &Keypair) -> Vec<Pubkey> {
+pub fn written(instructions: &[Instruction], payer: &dyn Signer) -> Vec<Pubkey> {
     let mut keys = vec![payer.pubkey()];
     keys.extend(instructions.iter().flat_map(|i| i.accounts.iter().filter(|a| a.is_writable).map(|a| a.pubkey)));
     keys.sort_unstable();
@@ -189,8 +217,8 @@ impl Chain {
     pub fn send(
         &self,
         instructions: &[Instruction],
-        payer: &Keypair,
-        signers: &[&Keypair],
+        payer: &dyn Signer,
+        signers: &[&dyn Signer],
     ) -> Result<Signature, ChainError> {
         send(self, "transaction", instructions, payer, signers)
     }
@@ -202,8 +230,8 @@ pub fn send(
     chain: &Chain,
     what: &str,
     instructions: &[Instruction],
-    payer: &Keypair,
-    signers: &[&Keypair],
+    payer: &dyn Signer,
+    signers: &[&dyn Signer],
 ) -> Result<Signature, ChainError> {
     let result = sign_and_land(chain, what, instructions, payer, signers);
     chain.reads().forget(written(instructions, payer));
@@ -214,10 +242,10 @@ fn sign_and_land(
     chain: &Chain,
     what: &str,
     instructions: &[Instruction],
-    payer: &Keypair,
-    signers: &[&Keypair],
+    payer: &dyn Signer,
+    signers: &[&dyn Signer],
 ) -> Result<Signature, ChainError> {
-    let mut all_signers: Vec<&Keypair> = vec![payer];
+    let mut all_signers: Vec<&dyn Signer> = vec![payer];
     all_signers.extend(signers.iter().copied().filter(|s| s.pubkey() != payer.pubkey()));
     chain.verify_programs(instructions)?;
     let budget = compute_budget(chain, instructions, payer, &all_signers)?;
@@ -234,7 +262,9 @@ fn sign_and_land(
             Some(pair) => pair,
             None => newer_blockhash(chain, repeated)?,
         };
-        let tx = Transaction::new_signed_with_payer(&all_instructions, Some(&payer.pubkey()), &all_signers, blockhash);
+        // Signed once per blockhash: a device is asked again only when a signing expired.
+        let mut tx = Transaction::new_with_payer(&all_instructions, Some(&payer.pubkey()));
+        tx.try_sign(&required(&tx, &all_signers), blockhash).map_err(signing_failed)?;
         let signature = tx.signatures[0];
         let id = chain.journal().map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()));
         let settle = |outcome: &dyn Fn(&crate::chain::journal::Journal, u64)| {

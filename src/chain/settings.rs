@@ -6,7 +6,7 @@
 
 use crate::chain::cluster::{Cluster, RpcUrl};
 use crate::chain::identity::{self, GenesisCache, Identity};
-use crate::chain::signer::SignerSource;
+use crate::chain::signer::{PhraseOptions, SignerSource};
 use crate::chain::solana_config::{self, SolanaConfig};
 use crate::cli::{Commitment, GlobalArgs};
 use crate::exit::{ExitCode, Failure};
@@ -31,6 +31,10 @@ pub struct Settings {
     pub commitment: Commitment,
     pub signer: SignerSource,
     pub signer_origin: String,
+    /// `--fee-payer`: pays fees (and bulk work's rent) instead of `signer`.
+    pub fee_payer: Option<SignerSource>,
+    /// How seed phrases are read (`--skip-seed-phrase-validation`).
+    pub phrase: PhraseOptions,
     pub programs: ProgramIds,
     pub localnet_dir: PathBuf,
     pub yes: bool,
@@ -169,6 +173,11 @@ impl Settings {
 
         let localnet_dir = args.localnet_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LOCALNET_DIR));
         let (signer, signer_origin) = resolve_signer(args, env, &solana, &config_name, &cluster, &localnet_dir)?;
+        let fee_payer = args
+            .fee_payer
+            .as_deref()
+            .map(|source| SignerSource::parse(source).map_err(|e| Failure::usage(format!("--fee-payer: {e}"))))
+            .transpose()?;
         let cache = GenesisCache::in_state_dir(&state_dir_of(&localnet_dir));
         let identity = Identity::offline(&cluster, &localnet_dir, &cache);
         let Project { layers, notify, read_roots, run_down } = resolve_project(args)?;
@@ -185,6 +194,8 @@ impl Settings {
             commitment,
             signer,
             signer_origin,
+            fee_payer,
+            phrase: PhraseOptions { skip_validation: args.skip_seed_phrase_validation },
             programs: ProgramIds::default(),
             localnet_dir,
             yes: args.yes,
@@ -450,6 +461,8 @@ impl Settings {
             commitment: Commitment::Confirmed,
             signer: SignerSource::LocalnetPayer(localnet_dir.join("payer.json")),
             signer_origin: "offline".into(),
+            fee_payer: None,
+            phrase: PhraseOptions::default(),
             programs: ProgramIds::default(),
             localnet_dir,
             yes: false,

@@ -4,7 +4,7 @@
 
 use crate::api::host::Host;
 use crate::api::ops::rundata::{download_results, upload_data};
-use crate::api::values::error::{ErrorKind, HostError};
+use crate::api::values::error::HostError;
 use crate::api::values::json::to_json;
 use crate::chain::settings::Settings;
 use crate::cli::{DownloadResultsArgs, UploadDataArgs};
@@ -42,11 +42,7 @@ fn finish(host: &Host, log: &Log, result: Result<Map, HostError>) -> Result<Exit
             Ok(ExitCode::Success)
         }
         Err(e) => {
-            let code = match e.kind {
-                ErrorKind::Input => ExitCode::Usage,
-                ErrorKind::Chain => ExitCode::Chain,
-                ErrorKind::Refused => ExitCode::Refused,
-            };
+            let code = e.exit_code();
             let note = crate::commands::run::sent_note(&[], 0, &host.off_chain());
             Err(Failure::new(code, format!("{}\n{note}", e.message)))
         }

@@ -238,6 +238,11 @@ fn execute(
         host.set_dry_run();
     }
     let options = Options { max_operations: global.max_operations, base_dir, interrupt: interrupt.clone() };
+    // A device must be there (and standard input read) before the runbook starts.
+    if let Err(e) = host.load_eager_signers() {
+        let diagnostic = Diagnostic::plain(e.exit_code(), &args.file.display().to_string(), &e.message);
+        return Execution { runtime: Runtime::new(host, options), result: Err(diagnostic), ast: None };
+    }
     if args.train > 0 && !dry_run {
         start_training(&host, args.train, log);
     }

@@ -2,7 +2,7 @@
 //! `FILE:LINE:COL: message`, the source line with a caret under the column, and the call chain,
 //! innermost first. The error's kind decides the exit code.
 
-use crate::api::values::error::{ErrorKind, host_error};
+use crate::api::values::error::host_error;
 use crate::engine::sources::Sources;
 use crate::exit::ExitCode;
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
@@ -96,11 +96,7 @@ pub fn from_eval_error(err: &EvalAltResult, file: &str) -> Diagnostic {
 
 fn describe(err: &EvalAltResult) -> (String, ExitCode) {
     if let Some(host) = host_error(err) {
-        let code = match host.kind {
-            ErrorKind::Input => ExitCode::Usage,
-            ErrorKind::Chain => ExitCode::Chain,
-            ErrorKind::Refused => ExitCode::Refused,
-        };
+        let code = host.exit_code();
         return (host.message, code);
     }
     match err {

@@ -14,6 +14,8 @@ struct State {
     counts: BTreeMap<String, usize>,
     /// Lose every send of the first transaction sent through the proxy.
     lose_first_transaction: bool,
+    /// Lose the next send only (its resends go through).
+    lose_next_send: bool,
     lost: Option<String>,
     /// Sends forwarded but never answered.
     hold_sends: bool,
@@ -58,6 +60,11 @@ impl Proxy {
     /// The signature whose sends were lost.
     pub fn lost(&self) -> Option<String> {
         self.state.lock().unwrap().lost.clone()
+    }
+
+    /// The next send is lost (answered, not forwarded); resends of the same bytes go through.
+    pub fn lose_next_send(&self) {
+        self.state.lock().unwrap().lose_next_send = true;
     }
 
     /// From now on, sends are forwarded to the node but never answered.
@@ -118,6 +125,10 @@ async fn forward_one(client: &reqwest::Client, target: &str, state: &Mutex<State
         *state.counts.entry(method.clone()).or_default() += 1;
         let signature = (method == "sendTransaction").then(|| signature_of(&request)).flatten();
         let lost = match (&signature, state.lost.clone()) {
+            (Some(_), _) if state.lose_next_send => {
+                state.lose_next_send = false;
+                true
+            }
             (Some(s), Some(lost)) => *s == lost,
             (Some(s), None) if state.lose_first_transaction => {
                 state.lost = Some(s.clone());

@@ -21,7 +21,6 @@ use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, Map};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Keypair;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 
@@ -131,13 +130,13 @@ fn read(host: &Host, join: &Join) -> Result<Option<Authorization>, HostError> {
 }
 
 fn grant_one(host: &Host, join_authority: &SignerHandle, grantee: &Pubkey) -> Result<Map, HostError> {
-    grant_as(host, &join_authority.pubkey(), &[join_authority.keypair()], grantee)
+    grant_as(host, &join_authority.pubkey(), &[join_authority], grantee)
 }
 
 /// Grants `grantee` as `grantor`, which `signers` sign for (none when the grantor is a
 /// multisig vault: the grant is then proposed).
-pub fn grant_as(host: &Host, grantor: &Pubkey, signers: &[&Keypair], grantee: &Pubkey) -> Result<Map, HostError> {
-    let payer = host.payer()?.pubkey();
+pub fn grant_as(host: &Host, grantor: &Pubkey, signers: &[&SignerHandle], grantee: &Pubkey) -> Result<Map, HostError> {
+    let payer = host.fee_payer()?.pubkey();
     let grantor = *grantor;
     let join = Join::new(host, &grantor, grantee);
     let existing = read(host, &join)?;
@@ -169,8 +168,29 @@ struct Tally {
     failed: Array,
 }
 
+/// Transactions a signing device may be asked to approve in one bulk operation; beyond, the
+/// operation is refused before anything is signed.
+pub const MAX_DEVICE_APPROVALS: usize = 10;
+
+/// Users one transaction of a bulk grant holds at most (creating and activating each).
+const USERS_PER_TRANSACTION: usize = 8;
+
 fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Result<Map, HostError> {
     let users = parse_users(host, users)?;
+    // A device would be asked once per transaction: refused up front beyond a few.
+    let fee_payer = host.fee_payer()?;
+    let transactions = users.len().div_ceil(USERS_PER_TRANSACTION);
+    let devices: Vec<String> = [(&fee_payer, "the fee payer"), (join_authority, "the join authority")]
+        .iter()
+        .filter_map(|(handle, role)| handle.device().map(|d| format!("{role} ({})", d.name())))
+        .collect();
+    if !devices.is_empty() && transactions > MAX_DEVICE_APPROVALS {
+        return Err(HostError::refused(format!(
+            "grant_many: granting {} user(s) takes up to {transactions} transactions, and {} would have to approve each (more than {MAX_DEVICE_APPROVALS}); pay fees with a hot key (--fee-payer), grant with a delegate join authority, or govern the join authority with a Squads multisig; nothing was signed",
+            users.len(),
+            devices.join(" and ")
+        )));
+    }
     let progress = (std::io::stderr().is_terminal() && !host.log.quiet && users.len() > 1).then(|| {
         let bar = indicatif::ProgressBar::new(users.len() as u64);
         bar.set_style(
@@ -209,7 +229,8 @@ fn grant_window(
     progress: Option<&indicatif::ProgressBar>,
     tally: &mut Tally,
 ) -> Result<(), HostError> {
-    let payer = host.payer()?;
+    // The fee payer also pays the authorizations' rent: `--fee-payer` pays for bulk work.
+    let payer = host.fee_payer()?;
     let grantor = join_authority.pubkey();
     let chain = host.chain()?;
     let ids = host.settings.programs;
@@ -259,8 +280,8 @@ fn grant_window(
             bar.inc(members[group].len() as u64);
         }
     };
-    let landings =
-        send_all(&chain, &groups, payer.keypair(), &[join_authority.keypair()], BULK_CONCURRENCY, &on_landed);
+    let (payer, join_authority) = (payer.keypair("grant_many")?, join_authority.keypair("grant_many")?);
+    let landings = send_all(&chain, &groups, payer, &[join_authority], BULK_CONCURRENCY, &on_landed);
     for (landing, who) in landings.into_iter().zip(&members) {
         match landing {
             Landing::Landed(signature) => {
@@ -340,7 +361,7 @@ pub mod authz_api {
         match read(&host, &join)? {
             Some(a) if a.active => {
                 let ix = activate_ix(&host, &join, false);
-                Ok(changed(vec![host.send(&format!("revoke join of {user}"), &[ix], &[join_authority.keypair()])?]))
+                Ok(changed(vec![host.send(&format!("revoke join of {user}"), &[ix], &[&join_authority])?]))
             }
             _ => Ok(unchanged()),
         }
@@ -364,11 +385,7 @@ pub mod authz_api {
                     &ix::CloseAccounts { grantor: join.grantor, spill: join.grantor, authorization: join.address },
                     &ix::AuthorizationClose::default(),
                 );
-                Ok(changed(vec![host.send(
-                    &format!("close authorization of {user}"),
-                    &[close],
-                    &[join_authority.keypair()],
-                )?]))
+                Ok(changed(vec![host.send(&format!("close authorization of {user}"), &[close], &[&join_authority])?]))
             }
         }
     }
@@ -401,7 +418,7 @@ pub mod authz_api {
                 params: ix::AuthorizationGranteeUpdateParams { delegates_clear: true, delegates_added: desired },
             },
         );
-        Ok(changed(vec![host.send("set delegates", &[update], &[grantee.keypair()])?]))
+        Ok(changed(vec![host.send("set delegates", &[update], &[&grantee])?]))
     }
 
     /// The authorization of `grantee` under `join_authority` as a map, or `()` if none exists.

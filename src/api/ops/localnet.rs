@@ -115,9 +115,10 @@ pub mod localnet_api {
         let keys = clients
             .into_iter()
             .map(|c| {
-                c.try_cast::<SignerHandle>()
-                    .map(|s| s.keypair().insecure_clone())
-                    .ok_or_else(|| HostError::input("simulate_epoch: clients must be signers (new_keypair())"))
+                let signer = c
+                    .try_cast::<SignerHandle>()
+                    .ok_or_else(|| HostError::input("simulate_epoch: clients must be signers (new_keypair())"))?;
+                Ok::<_, HostError>(signer.keypair("simulate_epoch")?.insecure_clone())
             })
             .collect::<Result<Vec<_>, _>>()?;
         let summary = handle.lock().simulate_epoch(run_id, &keys).map_err(|e| HostError::chain(e.to_string()))?;

@@ -6,6 +6,7 @@
 use crate::api::host::Host;
 use crate::api::values::big_int::to_u64;
 use crate::api::values::error::HostError;
+use crate::api::values::keys::SignerHandle;
 use crate::api::values::runs::check_run_id;
 use crate::rundown::progress::Progress;
 use crate::rundown::service::{Service, http_client};
@@ -13,6 +14,7 @@ use crate::rundown::upload::sources;
 use crate::rundown::{DEFAULT_EXPIRES_IN_SECONDS, Moved, TransferError, download, upload};
 use rhai::plugin::*;
 use rhai::{Array, EvalAltResult, INT, Map};
+use solana_sdk::signature::Keypair;
 use std::path::PathBuf;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -109,13 +111,25 @@ pub fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<
         base: base.clone(),
         run_id: run_id.to_string(),
         expires_in_seconds: opts.expires_in_seconds,
-        signer: payer.keypair(),
+        signer: service_key(&payer, "upload_data", files.len())?,
     };
     host.record_off_chain(SERVICE);
     let progress = Progress::new(&host.log, "upload", files.len(), bytes);
     let moved = upload::upload(&service, &files, &progress)?;
     progress.finish(&moved, &format!("to run \"{run_id}\""));
     Ok(report(&moved))
+}
+
+/// The key that signs the service's requests (one or more a file): a key in memory, since a
+/// device would be asked to approve each of them.
+fn service_key<'a>(payer: &'a SignerHandle, what: &str, files: usize) -> Result<&'a Keypair, HostError> {
+    match payer.device() {
+        Some(device) => Err(HostError::refused(format!(
+            "{what}: the run-down service takes a signed request for each of {files} file(s) and more, and the {} would have to approve every one; run it with a keypair file as -k (a hot key the run's authority trusts); nothing was sent",
+            device.name()
+        ))),
+        None => payer.keypair(what),
+    }
 }
 
 /// `download_results` (the `download-results` command calls it too).
@@ -139,7 +153,7 @@ pub fn download_results(host: &Host, run_id: &str, dir: &str, opts: &Map) -> Res
         base: base.clone(),
         run_id: run_id.to_string(),
         expires_in_seconds: opts.expires_in_seconds,
-        signer: payer.keypair(),
+        signer: service_key(&payer, "download_results", 1)?,
     };
     host.record_off_chain(SERVICE);
     let progress = Progress::new(&host.log, "download", 0, 0);

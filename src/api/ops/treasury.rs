@@ -184,8 +184,7 @@ pub mod treasury_api {
             },
             &treasurer::ParticipantClaim { params: treasurer::ParticipantClaimParams { claim_earned_points: amount } },
         ));
-        let signature =
-            host.send(&format!("run \"{}\": claim for {user_key}", r.run_id), &instructions, &[user.keypair()])?;
+        let signature = host.send(&format!("run \"{}\": claim for {user_key}", r.run_id), &instructions, &[&user])?;
         Ok(with(changed(vec![signature]), "amount", to_ui(amount, t.decimals)))
     }
 

@@ -32,6 +32,16 @@ impl HostError {
         Self { kind: ErrorKind::Chain, message: message.into() }
     }
 
+    /// The exit code an execution that ends with this error has.
+    pub fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode;
+        match self.kind {
+            ErrorKind::Input => ExitCode::Usage,
+            ErrorKind::Chain => ExitCode::Chain,
+            ErrorKind::Refused => ExitCode::Refused,
+        }
+    }
+
     /// The kind as scripts see it (`e.kind`).
     pub fn kind_name(&self) -> &'static str {
         match self.kind {

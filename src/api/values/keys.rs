@@ -3,6 +3,7 @@
 //! (`ops::runbook::signers`).
 
 use crate::api::values::error::HostError;
+use crate::chain::signer::{DeviceSigner, Held};
 use crate::psyche::pdas::PERMISSIONLESS_GRANTEE;
 use rhai::plugin::*;
 use rhai::{Engine, EvalAltResult};
@@ -11,25 +12,46 @@ use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use std::sync::Arc;
 
-/// A loaded signer. Cloning shares the key; printing shows only the public key.
+/// A loaded signer: a key in memory or a device. Cloning shares it; printing shows only the
+/// public key.
 #[derive(Clone)]
 pub struct SignerHandle {
-    keypair: Arc<Keypair>,
+    held: Arc<Held>,
     source: String,
 }
 
 impl SignerHandle {
     pub fn new(keypair: Keypair, source: String) -> Self {
-        Self { keypair: Arc::new(keypair), source }
+        Self::held(Held::Key(keypair), source)
+    }
+
+    pub fn held(held: Held, source: String) -> Self {
+        Self { held: Arc::new(held), source }
     }
 
     pub fn pubkey(&self) -> Pubkey {
-        self.keypair.pubkey()
+        self.held.pubkey()
     }
 
     /// For transaction signing inside host functions; never handed to scripts.
-    pub fn keypair(&self) -> &Keypair {
-        &self.keypair
+    pub fn signer(&self) -> &dyn Signer {
+        self.held.as_ref()
+    }
+
+    /// The key in memory, for what only a key can do (simulated clients, signed requests to
+    /// a service); `what` names it in the refusal a device gets.
+    pub fn keypair(&self, what: &str) -> Result<&Keypair, HostError> {
+        self.held.keypair().ok_or_else(|| {
+            HostError::input(format!(
+                "{what} needs a key in memory, and {} is a signing device: use a keypair file (-k, signer(PATH))",
+                self.source
+            ))
+        })
+    }
+
+    /// The device that holds this signer's key, if one does.
+    pub fn device(&self) -> Option<&DeviceSigner> {
+        self.held.device()
     }
 }
 
@@ -127,10 +149,11 @@ pub mod keys_api {
         signer.source.clone()
     }
 
-    /// Signs a UTF-8 message and returns the base58 ed25519 signature.
-    #[rhai_fn(name = "sign", pure)]
-    pub fn sign(signer: &mut SignerHandle, message: &str) -> String {
-        signer.keypair.sign_message(message.as_bytes()).to_string()
+    /// Signs a UTF-8 message and returns the base58 ed25519 signature. A signing device
+    /// (a Ledger) signs transactions only, and refuses.
+    #[rhai_fn(name = "sign", pure, return_raw)]
+    pub fn sign(signer: &mut SignerHandle, message: &str) -> Result<String, Box<EvalAltResult>> {
+        Ok(signer.keypair("signing a message (signer.sign)")?.sign_message(message.as_bytes()).to_string())
     }
 
     /// Checks a base58 signature of a UTF-8 message against a public key.

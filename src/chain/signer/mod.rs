@@ -1,13 +1,35 @@
-//! Signer sources: a JSON keypair file, a secret in an environment variable (JSON byte array or
-//! base58, as run-manager's `RAW_WALLET_PRIVATE_KEY`), `prompt://` (a seed phrase typed at a
-//! terminal) and the embedded localnet's generated payer. Loading happens on first use, so a
-//! runbook that never signs never prompts. Whatever is loaded is taught to the execution's
-//! redactor, so no output shows it.
+//! Signer sources, as the Solana CLI knows them: a keypair file (`file:` or a path), a secret
+//! in an environment variable (JSON byte array or base58, as run-manager's
+//! `RAW_WALLET_PRIVATE_KEY`), a seed phrase typed at the terminal (`prompt://` with its BIP44
+//! derivation, `ASK` for the legacy one), a keypair on standard input (`stdin:`), a Ledger
+//! (`usb://ledger`), and the embedded localnet's generated payer. Whatever is loaded is taught
+//! to the execution's redactor, so no output shows it.
+//!
+//! A key in memory signs as a `Keypair`; a device signs on a thread of its own (`device`),
+//! asked once per transaction. `Held` is either, behind the `Signer` trait the transaction
+//! code uses.
+
+mod device;
+mod key_files;
+mod ledger;
+mod seed_phrase;
+#[cfg(feature = "test-device")]
+mod test_device;
+
+pub use device::{Approval, DeviceSigner};
+pub use key_files::{expand_home, keypair_from_secret, keypair_json, write_private_file};
+pub use seed_phrase::PhraseOptions;
+
+use key_files::read_keypair_file;
 
 use crate::secrets::redact::Redactor;
-use solana_sdk::signature::Keypair;
-use std::io::IsTerminal;
+use solana_derivation_path::DerivationPath;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::signer::{Signer, SignerError};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use uriparse::URIReference;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum SignerSource {
@@ -15,10 +37,19 @@ pub enum SignerSource {
     File(PathBuf),
     /// A secret held in an environment variable; `var` names it in messages.
     Secret { var: String, secret: String },
-    /// A seed phrase (and optional passphrase) typed at the terminal.
-    Prompt,
+    /// A seed phrase (and passphrase) typed at the terminal: derived along `path` (`prompt://`,
+    /// BIP44 `m/44'/501'` by default), or the legacy way (`ASK`: the seed's first 32 bytes).
+    SeedPhrase { path: Option<DerivationPath>, legacy: bool },
+    /// A keypair (JSON byte array) read from standard input.
+    Stdin,
+    /// A Ledger: the one whose wallet key (at `m/44'/501'`) is `wallet`, or the only one
+    /// attached; its key at `path`.
+    Ledger { wallet: Option<Pubkey>, path: DerivationPath },
     /// The embedded localnet's payer, generated on first use at this path.
     LocalnetPayer(PathBuf),
+    /// Test builds only: a device that approves by itself and counts its approvals.
+    #[cfg(feature = "test-device")]
+    TestDevice(PathBuf),
 }
 
 // Never print secrets, not even in debug output.
@@ -28,22 +59,59 @@ impl std::fmt::Debug for SignerSource {
     }
 }
 
+/// The sources `-k` and `signer()` take, for errors.
+const SOURCES: &str = "a keypair file, prompt://[?key=ACCOUNT[/CHANGE]|?full-path=m/…], ASK, stdin:, usb://ledger[/WALLET_PUBKEY][?key=…]";
+
 impl SignerSource {
-    /// Parses a `-k`/`keypair_path` value: `prompt://`, or a keypair file path.
+    /// Parses a `-k`/`keypair_path`/`signer()` value the way the Solana CLI does.
     pub fn parse(value: &str) -> Result<Self, String> {
         let value = value.trim();
-        if value == "prompt://" || value == "prompt:" || value == "ASK" {
-            return Ok(SignerSource::Prompt);
+        // What an error may quote: never a key pasted where a source belongs.
+        let shown = || {
+            if crate::secrets::key_material::looks_like_key_material(value) {
+                "[redacted]".to_string()
+            } else {
+                format!("{value:?}")
+            }
+        };
+        match value {
+            "ASK" => return Ok(SignerSource::SeedPhrase { path: None, legacy: true }),
+            "-" | "stdin:" | "stdin://" => return Ok(SignerSource::Stdin),
+            _ => {}
         }
-        if let Some((scheme, _)) = value.split_once("://")
-            && scheme != "file"
-        {
-            return Err(format!(
-                "signer source {value:?}: the {scheme}:// scheme is not supported (use a keypair file, prompt:// or RAW_WALLET_PRIVATE_KEY)"
-            ));
+        let scheme = value.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).filter(|s| {
+            // A Windows drive letter or a path with a colon in it is a path.
+            s.len() > 1 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+        });
+        let uri =
+            || URIReference::try_from(value).map_err(|e| format!("signer source {}: not a valid URI ({e})", shown()));
+        let bad_path = |e: solana_derivation_path::DerivationPathError| format!("signer source {}: {e}", shown());
+        match scheme.as_deref() {
+            Some("prompt") => {
+                let path = DerivationPath::from_uri_any_query(&uri()?).map_err(bad_path)?;
+                Ok(SignerSource::SeedPhrase { path: Some(path.unwrap_or_default()), legacy: false })
+            }
+            Some("usb") => {
+                let uri = uri()?;
+                let locator = solana_remote_wallet::locator::Locator::new_from_uri(&uri)
+                    .map_err(|e| format!("signer source {}: {e}", shown()))?;
+                if locator.manufacturer != solana_remote_wallet::locator::Manufacturer::Ledger {
+                    return Err(format!("signer source {}: only usb://ledger devices are supported", shown()));
+                }
+                let path = DerivationPath::from_uri_key_query(&uri).map_err(bad_path)?.unwrap_or_default();
+                Ok(SignerSource::Ledger { wallet: locator.pubkey, path })
+            }
+            Some("file") => {
+                let path = value[5..].trim_start_matches("//");
+                Ok(SignerSource::File(expand_home(if path.is_empty() { value } else { path })))
+            }
+            #[cfg(feature = "test-device")]
+            Some("test-device") => Ok(SignerSource::TestDevice(PathBuf::from(&value["test-device:".len()..]))),
+            Some(other) if value.contains("://") => {
+                Err(format!("signer source {}: the {other}:// scheme is not a key source ({SOURCES})", shown()))
+            }
+            _ => Ok(SignerSource::File(expand_home(value))),
         }
-        let path = value.strip_prefix("file://").unwrap_or(value);
-        Ok(SignerSource::File(expand_home(path)))
     }
 
     /// Where the key comes from, without revealing it.
@@ -51,14 +119,49 @@ impl SignerSource {
         match self {
             SignerSource::File(path) => format!("keypair file {}", path.display()),
             SignerSource::Secret { var, .. } => format!("secret in ${var}"),
-            SignerSource::Prompt => "seed phrase (prompt://)".to_string(),
+            SignerSource::SeedPhrase { legacy: true, .. } => "seed phrase (ASK, legacy derivation)".to_string(),
+            SignerSource::SeedPhrase { path, .. } => {
+                format!("seed phrase (prompt://, {:?})", path.clone().unwrap_or_default())
+            }
+            SignerSource::Stdin => "keypair from standard input".to_string(),
+            SignerSource::Ledger { wallet, path } => {
+                let wallet = wallet.map(|w| format!("/{w}")).unwrap_or_default();
+                format!("Ledger usb://ledger{wallet} ({path:?})")
+            }
             SignerSource::LocalnetPayer(path) => format!("localnet payer {}", path.display()),
+            #[cfg(feature = "test-device")]
+            SignerSource::TestDevice(path) => format!("test device {}", path.display()),
         }
     }
 
-    /// Loads the keypair and teaches its secret to `redactor`. `warn` receives non-fatal
-    /// findings (e.g. loose file permissions).
-    pub fn load(&self, warn: &mut dyn FnMut(String), redactor: &Redactor) -> Result<Keypair, String> {
+    /// True for sources whose key lives on a device that asks its owner to approve each
+    /// signature.
+    pub fn is_device(&self) -> bool {
+        match self {
+            SignerSource::Ledger { .. } => true,
+            #[cfg(feature = "test-device")]
+            SignerSource::TestDevice(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True for sources read when settings are resolved, not first at signing: a device must be
+    /// attached and ready before anything runs, and standard input is read before the runbook
+    /// (or the REPL) could want it.
+    pub fn is_eager(&self) -> bool {
+        self.is_device() || matches!(self, SignerSource::Stdin)
+    }
+
+    /// Loads the signer and teaches its secret to `redactor`. `warn` receives findings such as
+    /// loose file permissions; `tell` what the operator at the terminal must read: the pubkey a
+    /// typed seed phrase derived, what a device is about to ask them to approve.
+    pub fn load(
+        &self,
+        phrase: PhraseOptions,
+        warn: &mut dyn FnMut(String),
+        tell: std::sync::Arc<dyn Fn(String) + Send + Sync>,
+        redactor: &Redactor,
+    ) -> Result<Held, String> {
         let keypair = match self {
             SignerSource::File(path) => read_keypair_file(path, warn)?,
             SignerSource::Secret { var, secret } => {
@@ -66,7 +169,22 @@ impl SignerSource {
                 redactor.learn_if_key(secret);
                 keypair_from_secret(secret).map_err(|e| format!("${var}: {e}"))?
             }
-            SignerSource::Prompt => prompt_seed_phrase(redactor)?,
+            SignerSource::SeedPhrase { path, legacy } => {
+                let keypair = seed_phrase::read(path.clone(), *legacy, phrase, redactor)?;
+                tell(format!("the seed phrase gives {} ({})", keypair.pubkey(), self.describe()));
+                keypair
+            }
+            SignerSource::Stdin => {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(|e| format!("stdin: reading the keypair: {e}"))?;
+                redactor.learn_if_key(&text);
+                keypair_from_secret(&text).map_err(|e| format!("stdin: {e}"))?
+            }
+            SignerSource::Ledger { wallet, path } => {
+                let (wallet, path) = (*wallet, path.clone());
+                let device = DeviceSigner::open(move || ledger::open(wallet, path), tell)?;
+                return Ok(Held::Device(device));
+            }
             SignerSource::LocalnetPayer(path) => {
                 if path.exists() {
                     read_keypair_file(path, warn)?
@@ -76,14 +194,20 @@ impl SignerSource {
                     keypair
                 }
             }
+            #[cfg(feature = "test-device")]
+            SignerSource::TestDevice(path) => {
+                let path = path.clone();
+                let device = DeviceSigner::open(move || test_device::open(&path), tell)?;
+                return Ok(Held::Device(device));
+            }
         };
         redactor.learn_key(&keypair.to_bytes());
-        Ok(keypair)
+        Ok(Held::Key(keypair))
     }
 
     /// Teaches `redactor` the secret this source holds when it can be had without asking or
-    /// creating anything (not `prompt://`, not a payer yet to be generated), so outputs are
-    /// redacted before the signer is first used.
+    /// creating anything (not a prompt, standard input or a device, not a payer yet to be
+    /// generated), so outputs are redacted before the signer is first used.
     pub fn learn_unattended(&self, redactor: &Redactor) {
         match self {
             SignerSource::File(path) | SignerSource::LocalnetPayer(path) => {
@@ -94,100 +218,70 @@ impl SignerSource {
                 }
             }
             SignerSource::Secret { secret, .. } => redactor.learn_if_key(secret),
-            SignerSource::Prompt => {}
+            _ => {}
         }
+    }
+
+    /// True when loading asks no one: the key is in a file or a variable.
+    pub fn is_unattended(&self) -> bool {
+        matches!(self, SignerSource::File(_) | SignerSource::Secret { .. } | SignerSource::LocalnetPayer(_))
     }
 
     /// The file this source reads its key from, if any.
     pub fn key_file(&self) -> Option<&Path> {
         match self {
             SignerSource::File(path) | SignerSource::LocalnetPayer(path) => Some(path),
-            SignerSource::Secret { .. } | SignerSource::Prompt => None,
+            _ => None,
         }
     }
 }
 
-/// Expands a leading `~/` the way shells and the Solana CLI config do.
-pub fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
+/// A loaded signer: a key in memory, or a device that holds it.
+pub enum Held {
+    Key(Keypair),
+    Device(DeviceSigner),
+}
+
+impl Held {
+    /// The key in memory (None for a device).
+    pub fn keypair(&self) -> Option<&Keypair> {
+        match self {
+            Held::Key(keypair) => Some(keypair),
+            Held::Device(_) => None,
+        }
     }
-}
 
-/// A secret as text: a JSON byte array (`[12, 34, …]`) or base58.
-pub fn keypair_from_secret(text: &str) -> Result<Keypair, String> {
-    let text = text.trim();
-    if text.starts_with('[') {
-        // serde's message may quote the text; only where it broke is said.
-        let bytes: Vec<u8> = serde_json::from_str(text)
-            .map_err(|e| format!("not a JSON array of 64 bytes (at line {}, column {})", e.line(), e.column()))?;
-        Keypair::try_from(bytes.as_slice()).map_err(|e| format!("not a valid 64-byte keypair: {e}"))
-    } else {
-        let bytes = bs58::decode(text).into_vec().map_err(|_| "not base58 (nor a JSON byte array)".to_string())?;
-        Keypair::try_from(bytes.as_slice()).map_err(|e| format!("not a valid 64-byte keypair: {e}"))
-    }
-}
-
-fn read_keypair_file(path: &Path, warn: &mut dyn FnMut(String)) -> Result<Keypair, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("keypair file {}: {e}", path.display()))?;
-    warn_if_readable_by_others(path, warn);
-    keypair_from_secret(&text).map_err(|e| format!("keypair file {}: {e}", path.display()))
-}
-
-#[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path, warn: &mut dyn FnMut(String)) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            warn(format!(
-                "keypair file {} is readable by group or others (mode {mode:o}); run: chmod 600 {}",
-                path.display(),
-                path.display()
-            ));
+    pub fn device(&self) -> Option<&DeviceSigner> {
+        match self {
+            Held::Key(_) => None,
+            Held::Device(device) => Some(device),
         }
     }
 }
 
-#[cfg(not(unix))]
-fn warn_if_readable_by_others(_: &Path, _: &mut dyn FnMut(String)) {}
-
-pub fn keypair_json(keypair: &Keypair) -> String {
-    serde_json::to_string(&keypair.to_bytes().to_vec()).expect("a byte array serializes")
-}
-
-/// Writes `contents` to a new file only the owner can read, via a temp file and rename.
-pub fn write_private_file(path: &Path, contents: &str) -> Result<(), String> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::files::private::private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let tmp = path.with_extension("tmp");
-    let mut file = crate::files::private::create_private(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    file.write_all(contents.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn prompt_seed_phrase(redactor: &Redactor) -> Result<Keypair, String> {
-    if !std::io::stdin().is_terminal() {
-        return Err("prompt:// reads a seed phrase from a terminal, but stdin is not a TTY".into());
+impl Signer for Held {
+    fn try_pubkey(&self) -> Result<Pubkey, SignerError> {
+        match self {
+            Held::Key(keypair) => keypair.try_pubkey(),
+            Held::Device(device) => device.try_pubkey(),
+        }
     }
-    let phrase = rpassword::prompt_password("Seed phrase: ").map_err(|e| format!("reading the seed phrase: {e}"))?;
-    let passphrase = rpassword::prompt_password("Passphrase (empty for none): ")
-        .map_err(|e| format!("reading the passphrase: {e}"))?;
-    let words = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
-    redactor.learn_phrase(&words);
-    redactor.learn_text(&passphrase);
-    solana_sdk::signer::keypair::keypair_from_seed_phrase_and_passphrase(&words, &passphrase)
-        .map_err(|e| format!("seed phrase: {e}"))
+
+    fn try_sign_message(&self, message: &[u8]) -> Result<Signature, SignerError> {
+        match self {
+            Held::Key(keypair) => keypair.try_sign_message(message),
+            Held::Device(device) => device.try_sign_message(message),
+        }
+    }
+
+    fn is_interactive(&self) -> bool {
+        matches!(self, Held::Device(_))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use solana_sdk::signer::Signer;
 
     #[test]
     fn json_and_base58_secrets_give_the_same_key() {
@@ -203,5 +297,37 @@ mod tests {
     fn debug_output_hides_the_secret() {
         let source = SignerSource::Secret { var: "RAW_WALLET_PRIVATE_KEY".into(), secret: "supersecret".into() };
         assert!(!format!("{source:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn sources_parse_as_the_solana_cli_reads_them() {
+        let path = |s: &str| match SignerSource::parse(s).unwrap() {
+            SignerSource::SeedPhrase { path, legacy: false } => format!("{:?}", path.unwrap()),
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(path("prompt://"), "m/44'/501'");
+        assert_eq!(path("prompt:"), "m/44'/501'");
+        assert_eq!(path("prompt://?key=0/0"), "m/44'/501'/0'/0'");
+        assert_eq!(path("prompt://?key=1"), "m/44'/501'/1'");
+        assert_eq!(path("prompt://?full-path=m/44'/501'/1'/0'"), "m/44'/501'/1'/0'");
+        assert_eq!(SignerSource::parse("ASK").unwrap(), SignerSource::SeedPhrase { path: None, legacy: true });
+        assert_eq!(SignerSource::parse("stdin:").unwrap(), SignerSource::Stdin);
+        assert_eq!(SignerSource::parse("file:///k/id.json").unwrap(), SignerSource::File("/k/id.json".into()));
+        assert_eq!(SignerSource::parse("keys/id.json").unwrap(), SignerSource::File("keys/id.json".into()));
+        let wallet = Pubkey::new_unique();
+        match SignerSource::parse(&format!("usb://ledger/{wallet}?key=0/1")).unwrap() {
+            SignerSource::Ledger { wallet: w, path } => {
+                assert_eq!((w, format!("{path:?}")), (Some(wallet), "m/44'/501'/0'/1'".to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+        match SignerSource::parse("usb://ledger").unwrap() {
+            SignerSource::Ledger { wallet: None, path } => assert_eq!(format!("{path:?}"), "m/44'/501'"),
+            other => panic!("{other:?}"),
+        }
+        assert!(SignerSource::parse("prompt://?key=0/0/0").is_err());
+        assert!(SignerSource::parse("usb://ledger?full-path=m/44'/501'").is_err());
+        assert!(SignerSource::parse("usb://trezor").is_err());
+        assert!(SignerSource::parse("ftp://x").unwrap_err().contains("ftp:// scheme is not a key source"));
     }
 }

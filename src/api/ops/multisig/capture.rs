@@ -8,13 +8,13 @@ use crate::api::ops::multisig::handle::MultisigHandle;
 use crate::api::ops::multisig::proposals::propose;
 use crate::api::ops::multisig::vaults::{known_vault, register_vault};
 use crate::api::values::error::HostError;
+use crate::api::values::keys::SignerHandle;
 use crate::api::values::outcome::unchanged;
 use crate::chain::client::Chain;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, FnPtr, Map};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Keypair;
 use std::sync::{Arc, Mutex};
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -70,7 +70,7 @@ impl StepSink for Capture {
         _host: &Host,
         what: &str,
         instructions: &[Instruction],
-        signers: &[&Keypair],
+        signers: &[&SignerHandle],
     ) -> Option<Result<String, HostError>> {
         if !signers.is_empty() {
             return Some(Err(HostError::input(format!("{what}: needs a signer of its own, so it cannot be proposed"))));

@@ -12,7 +12,6 @@ use rhai::{Array, Dynamic, INT, Map};
 use solana_program_pack::Pack;
 use solana_sdk::clock::Clock;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Keypair;
 
 /// A multisig as a runbook holds it: its address and who proposes for it (the payer unless
 /// `ms.as_member(signer)` says otherwise).
@@ -49,8 +48,8 @@ pub struct VaultRef {
 
 /// The extra signature a transaction needs from `signer`: none when it is the payer, who
 /// signs every transaction anyway.
-pub(super) fn co_signer<'a>(host: &Host, signer: &'a SignerHandle) -> Result<Vec<&'a Keypair>, HostError> {
-    Ok(if signer.pubkey() == host.payer()?.pubkey() { Vec::new() } else { vec![signer.keypair()] })
+pub(super) fn co_signer<'a>(host: &Host, signer: &'a SignerHandle) -> Result<Vec<&'a SignerHandle>, HostError> {
+    Ok(if signer.pubkey() == host.payer()?.pubkey() { Vec::new() } else { vec![signer] })
 }
 
 /// The chain's clock (time locks and spending-limit periods follow it, not this machine's).

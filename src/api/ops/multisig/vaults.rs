@@ -6,12 +6,12 @@ use crate::api::host::{Host, StepSink};
 use crate::api::ops::multisig::handle::{MultisigHandle, VaultRef};
 use crate::api::ops::multisig::proposals::propose;
 use crate::api::values::error::HostError;
+use crate::api::values::keys::SignerHandle;
 use crate::squads::pdas;
 use rhai::plugin::*;
 use rhai::{EvalAltResult, Map};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::Keypair;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -37,7 +37,7 @@ impl StepSink for Vaults {
         host: &Host,
         what: &str,
         instructions: &[Instruction],
-        signers: &[&Keypair],
+        signers: &[&SignerHandle],
     ) -> Option<Result<String, HostError>> {
         let (vault, reference) = instructions
             .iter()

@@ -19,8 +19,10 @@ pub mod signers_api {
         Ok(Host::of(&ctx).payer()?)
     }
 
-    /// Loads another signer: a keypair file path, `prompt://` (seed phrase at a terminal) or
-    /// `env:NAME` (a JSON byte array or base58 secret in environment variable NAME).
+    /// Loads another signer from any source `-k` takes — a keypair file path,
+    /// `prompt://[?key=…|?full-path=…]` or `ASK` (a seed phrase at the terminal), `stdin:`,
+    /// `usb://ledger[/WALLET_PUBKEY][?key=…]` — or `env:NAME` (a JSON byte array or base58
+    /// secret in environment variable NAME).
     ///
     /// ```rhai
     /// let join_authority = signer("keys/join_authority.json");
@@ -36,7 +38,6 @@ pub mod signers_api {
             }
             None => SignerSource::parse(source).map_err(HostError::input)?,
         };
-        let keypair = source.load(&mut |warning| host.log.warn(&warning), host.redactor()).map_err(HostError::input)?;
-        Ok(SignerHandle::new(keypair, source.describe()))
+        Ok(host.load_signer(&source).map_err(HostError::input)?)
     }
 }

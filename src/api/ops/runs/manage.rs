@@ -6,7 +6,7 @@ use crate::api::values::amounts::to_native;
 use crate::api::values::big_int::to_u64;
 use crate::api::values::error::HostError;
 use crate::api::values::json::{from_json, to_json};
-use crate::api::values::keys::{PubkeyArg, to_pubkey};
+use crate::api::values::keys::{PubkeyArg, SignerHandle, to_pubkey};
 use crate::api::values::outcome::{changed, unchanged, with};
 use crate::api::values::runs::{RunHandle, check_run_id, parse_state};
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
@@ -180,13 +180,15 @@ fn create_run(host: &Host, spec: &Map) -> Result<Map, HostError> {
             )
         }
     };
+    let account = coordinator_account.pubkey();
+    let coordinator_account = SignerHandle::new(coordinator_account, "the run's new coordinator account".into());
     let signature = host.send(&format!("create run \"{run_id}\""), &[create, init], &[&coordinator_account])?;
     host.touch_run(&run_id);
     // What was just created, without reading it back.
     let run = RunHandle {
         run_id,
         instance,
-        account: coordinator_account.pubkey(),
+        account,
         main_authority: run_pda.unwrap_or(main_authority),
         join_authority,
         treasurer: run_pda.zip(mint).map(|(address, mint)| crate::api::values::runs::TreasurerRef {
