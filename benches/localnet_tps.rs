@@ -73,9 +73,15 @@ fn main() {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(psyche_runbook::localnet::server::serve(listener, Arc::clone(&handle), async {
+    let until_stopped = async {
         let _ = stopped.await;
-    }));
+    };
+    let server = runtime.spawn(psyche_runbook::localnet::server::serve(
+        listener,
+        Arc::clone(&handle),
+        until_stopped,
+        Arc::new(|_| {}),
+    ));
     let client = RpcClient::new_with_commitment(url, CommitmentConfig::confirmed());
     let started = Instant::now();
     for _ in 0..count {

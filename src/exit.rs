@@ -7,6 +7,8 @@
 //! | 2 | usage, parse or static-check error; bad input refused before anything was sent |
 //! | 3 | chain or transaction failure |
 //! | 4 | refused by a safety guard (e.g. mainnet without `--yes`) |
+//! | 5 | partial failure the runbook did not handle (transactions failed or expired, users unserved) |
+//! | 74 | a file could not be written (journal, chain database, log, lock, state) |
 //! | 75 | another invocation holds the lock (still running after `--lock-timeout`) |
 //! | 130 | interrupted (SIGINT/SIGTERM) |
 
@@ -17,6 +19,8 @@ pub enum ExitCode {
     Usage = 2,
     Chain = 3,
     Refused = 4,
+    Partial = 5,
+    Storage = 74,
     Locked = 75,
     Interrupted = 130,
 }

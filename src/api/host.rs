@@ -53,7 +53,7 @@ pub struct Host {
     payer: OnceLock<Result<SignerHandle, String>>,
     /// `--fee-payer`, when given.
     fee_payer: OnceLock<Result<SignerHandle, String>>,
-    chain: OnceLock<Result<Arc<Chain>, String>>,
+    chain: OnceLock<Result<Arc<Chain>, HostError>>,
     /// The operator's answer to the mainnet confirmation, asked once per execution.
     mainnet_confirmed: OnceLock<bool>,
     /// Collateral (UI units) sent to treasuries so far, against `max_collateral_per_invocation`.
@@ -75,6 +75,32 @@ pub struct Host {
     /// Services other than the cluster that requests went to (a transfer's service), so an
     /// error does not claim that nothing was sent.
     off_chain: Mutex<BTreeSet<String>>,
+    /// Bulk operations that left work undone, which the runbook has not said it handled.
+    unserved: Mutex<Vec<Unserved>>,
+}
+
+/// A bulk operation's failures (users it could not serve): unhandled until the runbook
+/// accepts them (`res.accept_failures()`), and then no reason for a non-zero exit.
+#[derive(Debug, Clone)]
+pub struct Unserved {
+    /// The operation (`grant_many`).
+    pub what: String,
+    /// Its `failed` entries (`#{user, error}`).
+    pub failed: rhai::Array,
+}
+
+impl Unserved {
+    /// `grant_many: 3 user(s) unserved (KEY, KEY, …: the first error)`.
+    pub fn describe(&self) -> String {
+        let entries: Vec<rhai::Map> = self.failed.iter().filter_map(|f| f.clone().try_cast::<rhai::Map>()).collect();
+        let user = |f: &rhai::Map| f.get("user").and_then(|u| u.clone().try_cast::<Pubkey>()).map(|u| u.to_string());
+        let mut first: Vec<String> = entries.iter().take(3).filter_map(user).collect();
+        if entries.len() > first.len() {
+            first.push("…".into());
+        }
+        let error = entries.first().and_then(|f| f.get("error")).map(ToString::to_string).unwrap_or_default();
+        format!("{}: {} user(s) unserved ({}: {error})", self.what, self.failed.len(), first.join(", "))
+    }
 }
 
 /// Takes a step's instructions before they are sent: a feature built on the host installs one
@@ -155,6 +181,7 @@ impl Host {
             sinks: Mutex::default(),
             handlers: Handlers::default(),
             off_chain: Mutex::default(),
+            unserved: Mutex::default(),
         })
     }
 
@@ -231,28 +258,47 @@ impl Host {
                 let dir = self.settings.localnet_dir.display().to_string();
                 let waiting =
                     || self.log.info(&format!("waiting for another process to release the localnet at {dir}"));
+                let chained = |e: crate::chain::client::ChainError| HostError::from_chain(e, None);
                 if self.is_dry_run() {
-                    let chain = Chain::dry_run(&self.settings).map_err(|e| e.to_string())?;
+                    let chain = Chain::dry_run(&self.settings).map_err(chained)?;
                     chain.set_notes(pubsub_notes(self));
                     return Ok(Arc::new(chain));
                 }
-                let chain = Chain::connect(&self.settings, waiting).map_err(|e| e.to_string())?;
+                let chain = Chain::connect(&self.settings, waiting).map_err(chained)?;
                 chain.set_notes(pubsub_notes(self));
                 let dir = self.settings.state_dir().join("journal");
                 let (identity, cache) = (&self.settings.identity, self.settings.genesis_cache());
                 settle_pending(&chain, &dir, &|key, legacy| identity.owns(key, legacy, &cache), &|line| {
                     self.log.info(&line)
-                })?;
+                })
+                .map_err(chained)?;
                 crate::chain::journal::prune(&dir, "ndjson", KEEP_EXECUTIONS);
                 crate::chain::journal::prune(&self.settings.state_dir().join("logs"), "log", KEEP_EXECUTIONS);
+                // Without a journal nothing may be sent.
                 let journal = Journal::create(&dir, identity, &self.runbook)
-                    .map_err(|e| format!("{}: {e}", dir.display()))?
+                    .map_err(|e| {
+                        HostError::storage(format!("the journal in {} could not be written: {e}", dir.display()))
+                    })?
                     .redacting(self.log.redactor.clone());
                 chain.set_journal(Arc::new(journal));
                 Ok(Arc::new(chain))
             })
             .clone()
-            .map_err(HostError::chain)
+    }
+
+    /// The first file this execution could not write, if one could not: the journal, the
+    /// embedded chain's database, the execution log. It decides the exit code (74).
+    pub fn storage_failure(&self) -> Option<String> {
+        let chain = self.opened_chain();
+        let journal = chain.as_ref().and_then(|c| c.journal().and_then(|j| j.failure()).map(ToString::to_string));
+        let localnet = || {
+            chain
+                .as_ref()
+                .filter(|_| !self.is_dry_run())
+                .and_then(|c| c.localnet()?.storage_failure())
+                .map(|reason| format!("the localnet's storage failed: {reason}"))
+        };
+        journal.or_else(localnet).or_else(|| self.log.write_failure())
     }
 
     /// The embedded chain; localnet services are refused on real clusters.
@@ -447,9 +493,9 @@ impl Host {
                 if let crate::chain::client::ChainError::NotLanded { sends, .. } = &err {
                     self.unlanded_sends.fetch_add(*sends as u64, Ordering::Relaxed);
                     // The error names the operation itself.
-                    return Err(HostError::chain(err.to_string()));
+                    return Err(HostError::from_chain(err, None));
                 }
-                Err(HostError::chain(format!("{what}: {err}")))
+                Err(HostError::from_chain(err, Some(what)))
             }
         }
     }
@@ -613,6 +659,31 @@ impl Host {
     /// The services other than the cluster that requests went to.
     pub fn off_chain(&self) -> Vec<String> {
         self.off_chain.lock().expect("off-chain lock").iter().cloned().collect()
+    }
+
+    /// Notes a bulk operation's failures: the execution exits 5 unless the runbook accepts them.
+    pub fn record_unserved(&self, what: &str, failed: &rhai::Array) {
+        if !failed.is_empty() {
+            let entry = Unserved { what: what.to_string(), failed: failed.clone() };
+            self.unserved.lock().expect("unserved lock").push(entry);
+        }
+    }
+
+    /// The runbook handled these failures (a result's `failed`): they no longer fail the
+    /// execution. True when they were outstanding.
+    pub fn accept_failures(&self, failed: &rhai::Array) -> bool {
+        let same = |a: &rhai::Array| {
+            a.len() == failed.len() && a.iter().zip(failed).all(|(x, y)| x.to_string() == y.to_string())
+        };
+        let mut unserved = self.unserved.lock().expect("unserved lock");
+        let before = unserved.len();
+        unserved.retain(|u| !same(&u.failed));
+        unserved.len() != before
+    }
+
+    /// Bulk failures the runbook did not handle.
+    pub fn unserved(&self) -> Vec<Unserved> {
+        self.unserved.lock().expect("unserved lock").clone()
     }
 
     pub fn record_notification(&self, delivery: Value) {

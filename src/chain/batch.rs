@@ -6,7 +6,7 @@
 //! agree the transaction never landed — so nothing is sent twice. Program failures are final;
 //! transport trouble (timeouts, 429, lost packets) is retried.
 
-use crate::chain::client::{Chain, ChainError, is_transient};
+use crate::chain::client::{Chain, ChainError, is_transient, is_unhealthy};
 use crate::chain::journal::{Journal, Outcome};
 use crate::chain::landing::{confirm_not_landed, has_expired, named_failure, poll_interval, written};
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
@@ -62,6 +62,11 @@ fn send_concurrently(
                 let _permit = permit;
                 let outcome = match rpc.send_transaction_with_config(&tx, config).await {
                     Ok(_) => Sent::Accepted,
+                    // An unhealthy node did not forward the first send of these bytes.
+                    Err(err) if preflight && is_unhealthy(&err) => Sent::Refused(ChainError::Rpc(format!(
+                        "the node refused the transaction: {}",
+                        crate::chain::client::message_of(&err)
+                    ))),
                     // It may or may not have arrived: its status will tell.
                     Err(err) if is_transient(&err) => Sent::Accepted,
                     Err(err) => match ChainError::from_client(err, Some(tx.signatures[0])) {
@@ -207,6 +212,26 @@ fn land_all(
             continue;
         };
         let journal = chain.journal();
+        let txs: Vec<Transaction> = crate::chain::parallel::map(&pending, |&i| {
+            Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash)
+        });
+        // Every intent of the round is on disk before the first send, or none is sent.
+        let ids: Vec<Option<u64>> = match journal {
+            Some(j) => {
+                let entries: Vec<(String, Vec<u8>)> =
+                    txs.iter().map(|tx| (tx.signatures[0].to_string(), tx.message_data())).collect();
+                match j.intents("batch transaction", last_valid, &entries) {
+                    Ok(ids) => ids.into_iter().map(Some).collect(),
+                    Err(e) => {
+                        for &i in &pending {
+                            results[i] = Some(Landing::Failed(format!("{e}; not sent")));
+                        }
+                        break;
+                    }
+                }
+            }
+            None => vec![None; txs.len()],
+        };
         let mut round = Round {
             chain,
             journal,
@@ -216,18 +241,6 @@ fn land_all(
             results: &mut results,
             explained: HashMap::new(),
             outcomes: Vec::new(),
-        };
-        let txs: Vec<Transaction> = crate::chain::parallel::map(&pending, |&i| {
-            Transaction::new_signed_with_payer(&groups[i], Some(&payer.pubkey()), &all_signers, blockhash)
-        });
-        // Every intent of the round is on disk before the first send.
-        let ids: Vec<Option<u64>> = match journal {
-            Some(j) => {
-                let entries: Vec<(String, Vec<u8>)> =
-                    txs.iter().map(|tx| (tx.signatures[0].to_string(), tx.message_data())).collect();
-                j.intents("batch transaction", last_valid, &entries).into_iter().map(Some).collect()
-            }
-            None => vec![None; txs.len()],
         };
         for ((&i, tx), id) in pending.iter().zip(txs).zip(ids) {
             round.signed.insert(i, (tx, id));
@@ -249,11 +262,30 @@ fn land_all(
         round.journal_outcomes();
         let mut polls = 0;
         let mut expired = false;
+        let mut heard = std::time::Instant::now();
         while !unseen.is_empty() || !seen.is_empty() {
+            // A node that answers nothing more: what is pending stays in the journal.
+            if heard.elapsed() > crate::chain::landing::NODE_SILENT_LIMIT {
+                round.journal_outcomes();
+                for result in round.results.iter_mut().filter(|r| r.is_none()) {
+                    *result = Some(Landing::Failed(crate::chain::landing::node_silent().to_string()));
+                }
+                return results.into_iter().map(|r| r.expect("every group has a result")).collect();
+            }
+            // A chain whose store failed answers nothing more: what is pending fails with it.
+            // (Their intents stay unsettled: the next execution finds out what became of them.)
+            if let Err(err) = chain.halted() {
+                round.journal_outcomes();
+                for result in round.results.iter_mut().filter(|r| r.is_none()) {
+                    *result = Some(Landing::Failed(err.to_string()));
+                }
+                return results.into_iter().map(|r| r.expect("every group has a result")).collect();
+            }
             let signatures: Vec<Signature> = unseen.keys().chain(seen.keys()).copied().collect();
             for chunk in signatures.chunks(STATUS_BATCH) {
                 let rpc = chain.rpc();
                 let Ok(statuses) = chain.block_on(rpc.get_signature_statuses(chunk)) else { continue };
+                heard = std::time::Instant::now();
                 for (signature, status) in chunk.iter().zip(statuses.value) {
                     let i = unseen.remove(signature).or_else(|| seen.remove(signature)).expect("polled");
                     match status {

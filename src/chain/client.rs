@@ -15,6 +15,7 @@ use crate::cli::Commitment;
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::sender::{Faults, LocalSender};
+use crate::localnet::store::StoreError;
 use crate::psyche::ids::ProgramIds;
 use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_commitment_config::CommitmentConfig;
@@ -47,6 +48,12 @@ pub enum ChainError {
     /// A signer could not sign (a device rejected on, locked or gone).
     #[error("{0}")]
     Signing(String),
+    /// A file could not be written: the journal, the embedded chain's database.
+    #[error("{0}")]
+    Storage(String),
+    /// Another process holds the embedded chain past `--lock-timeout`.
+    #[error("{0}")]
+    Locked(String),
 }
 
 fn not_landed(what: &str, signings: usize, sends: usize) -> String {
@@ -131,6 +138,7 @@ impl ChainError {
                 error: Some(tx_err.clone()),
                 logs: Vec::new(),
             })),
+            _ if is_storage_failure(&err) => ChainError::Storage(message_of(&err)),
             _ => ChainError::Rpc(message_of(&err)),
         }
     }
@@ -178,6 +186,22 @@ pub fn is_transient(err: &ClientError) -> bool {
                 ..
             })
     ) && !http::is_not_the_cluster(err)
+        && !is_storage_failure(err)
+}
+
+/// True when the embedded chain's store failed: nothing it answers can be trusted again.
+fn is_storage_failure(err: &ClientError) -> bool {
+    matches!(err.kind(), ErrorKind::Middleware(e) if e.is::<crate::localnet::sender::StorageFailed>())
+}
+
+/// True when the node said it is unhealthy (behind, or its storage failed): a transaction it
+/// answers so was not forwarded.
+pub fn is_unhealthy(err: &ClientError) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::RpcError(RpcError::RpcResponseError { code, .. })
+            if *code == solana_rpc_client_api::custom_error::JSON_RPC_SERVER_ERROR_NODE_UNHEALTHY
+    )
 }
 
 /// What a client error says, without the wrapping a transport's own refusals get.
@@ -229,8 +253,17 @@ impl Chain {
         let commitment = commitment_config(settings.commitment);
         match &settings.cluster {
             Cluster::Embedded => {
-                let handle =
-                    Handle::open(&settings.localnet_dir, waiting).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                let handle = Handle::open_within(
+                    &settings.localnet_dir,
+                    settings.lock_timeout,
+                    waiting,
+                    crate::localnet::time::wall_clock(),
+                )
+                .map_err(|e| match e {
+                    StoreError::Locked { .. } => ChainError::Locked(e.to_string()),
+                    StoreError::Io { .. } | StoreError::Database { .. } => ChainError::Storage(e.to_string()),
+                    other => ChainError::Localnet(other.to_string()),
+                })?;
                 handle.lock().use_program_ids(settings.programs);
                 let faults = Faults::from_env().map_err(ChainError::Localnet)?;
                 let sender = LocalSender::new(Arc::clone(&handle)).with_faults(faults);
@@ -461,6 +494,7 @@ impl Chain {
                     delay = delay.mul_f32(1.8).min(Duration::from_secs(10));
                     attempt += 1;
                 }
+                Err(err) if is_storage_failure(&err) => return Err(ChainError::Storage(message_of(&err))),
                 Err(err) => return Err(ChainError::Rpc(message_of(&err))),
             }
         }
@@ -469,6 +503,11 @@ impl Chain {
     /// The RPC endpoint in use.
     pub fn rpc(&self) -> &Arc<RpcClient> {
         &self.rpcs[self.current.load(Ordering::Relaxed) % self.rpcs.len()]
+    }
+
+    /// True when there is another RPC endpoint to fail over to.
+    pub fn has_other_url(&self) -> bool {
+        self.rpcs.len() > 1
     }
 
     /// Moves to the next RPC endpoint after a transport failure (no-op with only one).
@@ -481,6 +520,15 @@ impl Chain {
     /// The embedded chain, when that is what this client talks to.
     pub fn localnet(&self) -> Option<&Arc<Handle>> {
         self.localnet.as_ref()
+    }
+
+    /// Set once the embedded chain's store failed: loops that wait for the chain (statuses,
+    /// expiry) stop with this error instead of waiting for answers that will not come.
+    pub fn halted(&self) -> Result<(), ChainError> {
+        match self.localnet.as_ref().filter(|h| !h.is_fork()).and_then(|h| h.storage_failure()) {
+            Some(reason) => Err(ChainError::Storage(format!("the localnet's storage failed: {reason}"))),
+            None => Ok(()),
+        }
     }
 
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -559,7 +607,7 @@ impl Chain {
     /// Persists the embedded chain if it changed. A no-op on real clusters.
     pub fn finish(&self) -> Result<(), ChainError> {
         if let Some(handle) = &self.localnet {
-            handle.save().map_err(|e| ChainError::Localnet(e.to_string()))?;
+            handle.save().map_err(|e| ChainError::Storage(e.to_string()))?;
         }
         Ok(())
     }

@@ -6,6 +6,9 @@
 //! flight and settles them before sending anything. A journal that ends with nothing left
 //! unsettled says so in its last line, so later executions read only that line of it. Records
 //! pass the execution's redactor and the files are only their owner's.
+//!
+//! A record that cannot be written (a full disk, an I/O error) is an error naming the file: an
+//! intent that is not on disk is never sent, and the execution ends saying so (`failure`).
 
 use crate::chain::identity::Identity;
 use crate::files::private::{private_dir, private_options};
@@ -20,6 +23,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 pub struct Journal {
     file: Mutex<File>,
+    path: PathBuf,
+    /// The first write that failed, kept for the execution's end.
+    failure: std::sync::OnceLock<JournalError>,
     next_id: AtomicU64,
     redactor: Redactor,
     /// Intents without an outcome yet.
@@ -46,6 +52,14 @@ pub fn timestamp(ms: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A journal record that could not be written.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the journal {path} could not be written: {cause}")]
+pub struct JournalError {
+    pub path: PathBuf,
+    pub cause: String,
 }
 
 /// What became of a journaled intent.
@@ -80,15 +94,24 @@ impl Journal {
         let file = private_options().create_new(true).append(true).open(&path)?;
         let journal = Self {
             file: Mutex::new(file),
+            path,
+            failure: std::sync::OnceLock::new(),
             next_id: AtomicU64::new(1),
             redactor: Redactor::default(),
             unsettled: AtomicI64::new(0),
         };
-        journal.write(json!({
-            "event": "start", "cluster": identity.name, "cluster_id": identity.key, "runbook": runbook,
-            "pid": std::process::id(),
-        }));
+        journal
+            .write(json!({
+                "event": "start", "cluster": identity.name, "cluster_id": identity.key, "runbook": runbook,
+                "pid": std::process::id(),
+            }))
+            .map_err(|e| std::io::Error::other(e.cause))?;
         Ok(journal)
+    }
+
+    /// The first record that could not be written, if one could not.
+    pub fn failure(&self) -> Option<&JournalError> {
+        self.failure.get()
     }
 
     /// Redacts what `redactor` knows from every later record.
@@ -97,15 +120,15 @@ impl Journal {
         self
     }
 
-    fn write(&self, record: Value) {
-        self.write_all(vec![record]);
+    fn write(&self, record: Value) -> Result<(), JournalError> {
+        self.write_all(vec![record])
     }
 
     /// Writes `records` with one write and one fsync: bulk sends journal a whole round of
     /// intents (or a poll's outcomes) at the cost of one record.
-    fn write_all(&self, records: Vec<Value>) {
+    fn write_all(&self, records: Vec<Value>) -> Result<(), JournalError> {
         if records.is_empty() {
-            return;
+            return Ok(());
         }
         let ts = json!(now_ms());
         let lines: String = crate::chain::parallel::map(&records, |record| {
@@ -114,20 +137,40 @@ impl Journal {
             record.to_string() + "\n"
         })
         .concat();
-        let mut file = self.file.lock().expect("journal lock");
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         // A journal that cannot be written must not be silently skipped: sending continues only
         // with its record on disk.
-        file.write_all(lines.as_bytes()).and_then(|()| file.sync_data()).expect("the journal is writable");
+        let written = match crate::files::faults::disk_full() {
+            Some(full) => Err(full),
+            None => file.write_all(lines.as_bytes()).and_then(|()| file.sync_data()),
+        };
+        written.map_err(|e| {
+            let error = JournalError { path: self.path.clone(), cause: e.to_string() };
+            let _ = self.failure.set(error.clone());
+            error
+        })
     }
 
-    /// Records what is about to be sent; returns the id later records refer to.
-    pub fn intent(&self, what: &str, signature: &str, last_valid_block_height: u64, message: &[u8]) -> u64 {
-        self.intents(what, last_valid_block_height, &[(signature.to_string(), message.to_vec())])[0]
+    /// Records what is about to be sent; returns the id later records refer to. Nothing may be
+    /// sent when this fails.
+    pub fn intent(
+        &self,
+        what: &str,
+        signature: &str,
+        last_valid_block_height: u64,
+        message: &[u8],
+    ) -> Result<u64, JournalError> {
+        Ok(self.intents(what, last_valid_block_height, &[(signature.to_string(), message.to_vec())])?[0])
     }
 
     /// Records a batch of transactions about to be sent (`(signature, message)` each), all on
-    /// disk before this returns; their ids, in order.
-    pub fn intents(&self, what: &str, last_valid_block_height: u64, txs: &[(String, Vec<u8>)]) -> Vec<u64> {
+    /// disk before this returns; their ids, in order. Nothing may be sent when this fails.
+    pub fn intents(
+        &self,
+        what: &str,
+        last_valid_block_height: u64,
+        txs: &[(String, Vec<u8>)],
+    ) -> Result<Vec<u64>, JournalError> {
         use base64::Engine as _;
         let mut ids = Vec::with_capacity(txs.len());
         let records = txs
@@ -142,22 +185,15 @@ impl Journal {
                 })
             })
             .collect();
+        self.write_all(records)?;
         self.unsettled.fetch_add(txs.len() as i64, Ordering::SeqCst);
-        self.write_all(records);
-        ids
+        Ok(ids)
     }
 
-    pub fn landed(&self, id: u64, signature: &str) {
-        self.settle_all(&[(id, signature.to_string(), Outcome::Landed)]);
-    }
-
-    pub fn failed(&self, id: u64, signature: &str, error: &str) {
-        self.settle_all(&[(id, signature.to_string(), Outcome::Failed(error.to_string()))]);
-    }
-
-    /// The transaction can no longer land (its blockhash expired unlanded).
-    pub fn expired(&self, id: u64, signature: &str) {
-        self.settle_all(&[(id, signature.to_string(), Outcome::Expired)]);
+    /// The outcome of intent `id`. One that cannot be written leaves the intent for the next
+    /// execution to settle (and the failure for this one's end).
+    pub fn settle(&self, id: u64, signature: &str, outcome: Outcome) {
+        self.settle_all(&[(id, signature.to_string(), outcome)]);
     }
 
     /// Records the outcomes of intents `(id, signature, outcome)` with one fsync.
@@ -172,13 +208,14 @@ impl Journal {
                 Outcome::Expired => json!({"event": "expired", "id": id, "signature": signature}),
             })
             .collect();
-        self.unsettled.fetch_sub(outcomes.len() as i64, Ordering::SeqCst);
-        self.write_all(records);
+        if self.write_all(records).is_ok() {
+            self.unsettled.fetch_sub(outcomes.len() as i64, Ordering::SeqCst);
+        }
     }
 
     pub fn end(&self, exit_code: i32, sent: usize) {
         let unsettled = self.unsettled.load(Ordering::SeqCst).max(0);
-        self.write(json!({"event": "end", "exit_code": exit_code, "sent": sent, "unsettled": unsettled}));
+        let _ = self.write(json!({"event": "end", "exit_code": exit_code, "sent": sent, "unsettled": unsettled}));
     }
 }
 
@@ -368,7 +405,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), &embedded(), "r.rhai").unwrap();
         let txs: Vec<(String, Vec<u8>)> = (0..3).map(|i| (format!("sig{i}"), vec![i])).collect();
-        let ids = journal.intents("batch transaction", 10, &txs);
+        let ids = journal.intents("batch transaction", 10, &txs).unwrap();
         assert_eq!(ids, vec![1, 2, 3]);
         let found = pending(dir.path(), &ours);
         assert_eq!(found.iter().map(|p| p.signature.as_str()).collect::<Vec<_>>(), ["sig0", "sig1", "sig2"]);
@@ -390,9 +427,9 @@ mod tests {
     fn unsettled_intents_are_pending() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), &embedded(), "r.rhai").unwrap();
-        let a = journal.intent("a", "sigA", 10, b"m");
-        let b = journal.intent("b", "sigB", 10, b"m");
-        journal.landed(a, "sigA");
+        let a = journal.intent("a", "sigA", 10, b"m").unwrap();
+        let b = journal.intent("b", "sigB", 10, b"m").unwrap();
+        journal.settle(a, "sigA", Outcome::Landed);
         let pending = pending(dir.path(), &ours);
         assert_eq!(pending.len(), 1);
         assert_eq!((pending[0].id, pending[0].signature.as_str()), (b, "sigB"));
@@ -407,7 +444,7 @@ mod tests {
     fn journals_of_other_clusters_and_earlier_releases_are_told_apart() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::create(dir.path(), &embedded(), "r.rhai").unwrap();
-        journal.intent("a", "sigA", 10, b"m");
+        journal.intent("a", "sigA", 10, b"m").unwrap();
         // An earlier release's journal: a name, no key.
         std::fs::write(
             dir.path().join("1-1.ndjson"),

@@ -15,7 +15,8 @@
 //! comes from `--with-compute-unit-price` or recent prioritization fees for the written
 //! accounts (capped). Transport failures (timeouts, 429) back off and retry.
 
-use crate::chain::client::{Chain, ChainError, FailedTransaction, is_transient};
+use crate::chain::client::{Chain, ChainError, FailedTransaction, is_transient, is_unhealthy, message_of};
+use crate::chain::journal::Outcome;
 use crate::chain::pubsub::{Pushed, What};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client_api::config::{
@@ -39,6 +40,17 @@ const MAX_SIGNINGS: usize = 6;
 const MAX_AUTO_COMPUTE_UNIT_PRICE: u64 = 200_000;
 /// Status polls of an unseen transaction between resends of its bytes.
 const POLLS_PER_RESEND: usize = 5;
+/// How long a node may answer nothing before waiting for it stops: what was sent may or may
+/// not have landed, and the journal keeps it for the next execution to settle.
+pub const NODE_SILENT_LIMIT: Duration = Duration::from_secs(120);
+
+/// The error of a node that stopped answering.
+pub fn node_silent() -> ChainError {
+    ChainError::Rpc(format!(
+        "the node has answered nothing for {} s; what was sent may or may not have landed (the journal keeps it, and the next run settles it)",
+        NODE_SILENT_LIMIT.as_secs()
+    ))
+}
 /// Compute units added to the simulated consumption.
 fn with_margin(units: u64) -> u32 {
     (units.saturating_mul(12) / 10 + 1_000).min(1_400_000) as u32
@@ -266,24 +278,29 @@ fn sign_and_land(
         let mut tx = Transaction::new_with_payer(&all_instructions, Some(&payer.pubkey()));
         tx.try_sign(&required(&tx, &all_signers), blockhash).map_err(signing_failed)?;
         let signature = tx.signatures[0];
-        let id = chain.journal().map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()));
-        let settle = |outcome: &dyn Fn(&crate::chain::journal::Journal, u64)| {
+        // The intent is on disk before the send, or nothing is sent.
+        let id = chain
+            .journal()
+            .map(|j| j.intent(what, &signature.to_string(), last_valid, &tx.message_data()))
+            .transpose()
+            .map_err(|e| ChainError::Storage(format!("{e}; {what} was not sent")))?;
+        let settle = |outcome: Outcome| {
             if let (Some(j), Some(id)) = (chain.journal(), id) {
-                outcome(j, id);
+                j.settle(id, &signature.to_string(), outcome);
             }
         };
         match land(chain, &tx, last_valid, &mut sends) {
             Ok(Signing::Repeated) => {
                 // The same operation again within one blockhash signs the same bytes, which a
                 // cluster runs once: this signing never lands as a new transaction.
-                settle(&|j, id| j.expired(id, &signature.to_string()));
+                settle(Outcome::Expired);
                 repeated = Some(blockhash);
             }
             Ok(Signing::Landed) => {
-                settle(&|j, id| j.landed(id, &signature.to_string()));
+                settle(Outcome::Landed);
                 return Ok(signature);
             }
-            Ok(Signing::Expired) => settle(&|j, id| j.expired(id, &signature.to_string())),
+            Ok(Signing::Expired) => settle(Outcome::Expired),
             Err(err) => {
                 let err = match err {
                     ChainError::Transaction(mut failed) => {
@@ -294,7 +311,7 @@ fn sign_and_land(
                     }
                     other => other,
                 };
-                settle(&|j, id| j.failed(id, &signature.to_string(), &err.to_string()));
+                settle(Outcome::Failed(err.to_string()));
                 return Err(err);
             }
         }
@@ -352,10 +369,21 @@ fn land(chain: &Chain, tx: &Transaction, last_valid: u64, sends: &mut usize) -> 
     let commitment = chain.rpc().commitment();
     let interval = poll_interval(chain);
     let mut first = true;
+    let mut heard = std::time::Instant::now();
     loop {
+        chain.halted()?;
         let rpc = chain.rpc();
         match chain.block_on(rpc.send_transaction_with_config(tx, send_config(chain, first))) {
-            Ok(_) => *sends += 1,
+            Ok(_) => {
+                *sends += 1;
+                heard = std::time::Instant::now();
+            }
+            Err(err) if is_transient(&err) && heard.elapsed() > NODE_SILENT_LIMIT => return Err(node_silent()),
+            // An unhealthy node did not forward its first send: nothing can land, so the error
+            // is the verdict (another URL, when there is one, is tried first).
+            Err(err) if first && is_unhealthy(&err) && !chain.has_other_url() => {
+                return Err(ChainError::Rpc(format!("the node refused the transaction: {}", message_of(&err))));
+            }
             Err(err) if is_transient(&err) => {
                 // It may have arrived before the answer was lost.
                 *sends += 1;
@@ -405,6 +433,7 @@ fn wait_for_status(
     }
     let mut unseen = 0;
     while unseen < polls {
+        chain.halted()?;
         match status(chain, signature) {
             Some(s) if s.err.is_some() => return Err(failed_status(signature, s)),
             Some(s) if s.satisfies_commitment(commitment) => {
@@ -470,7 +499,10 @@ fn pushed_status(
 /// After its blockhash expired: found in history (then it landed, once its status reaches the
 /// commitment; a block that then vanishes was on an abandoned fork) or known never to land.
 fn settle_expired(chain: &Chain, signature: Signature, commitment: CommitmentConfig) -> Result<Signing, ChainError> {
-    match confirm_not_landed(chain, &[signature]).pop().flatten() {
+    let found = confirm_not_landed(chain, &[signature]).pop().flatten();
+    // A chain that stopped answering says nothing about whether it landed.
+    chain.halted()?;
+    match found {
         None => Ok(Signing::Expired),
         Some(s) if s.err.is_some() => Err(failed_status(signature, s)),
         Some(_) => Ok(wait_for_status(chain, signature, commitment, POLLS_PER_RESEND)?.unwrap_or(Signing::Expired)),
@@ -499,7 +531,8 @@ pub fn confirm_not_landed(chain: &Chain, signatures: &[Signature]) -> Vec<Option
     const PER_REQUEST: usize = 256;
     let mut found: Vec<Option<TransactionStatus>> = vec![None; signatures.len()];
     let mut misses = vec![0; signatures.len()];
-    while misses.iter().zip(&found).any(|(m, f)| f.is_none() && *m < NOT_LANDED_CONFIRMATIONS) {
+    while misses.iter().zip(&found).any(|(m, f)| f.is_none() && *m < NOT_LANDED_CONFIRMATIONS) && chain.halted().is_ok()
+    {
         for (start, chunk) in (0..signatures.len()).step_by(PER_REQUEST).map(|s| (s, &signatures[s..])) {
             let chunk = &chunk[..chunk.len().min(PER_REQUEST)];
             let rpc = chain.rpc();

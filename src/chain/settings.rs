@@ -38,6 +38,8 @@ pub struct Settings {
     pub programs: ProgramIds,
     pub localnet_dir: PathBuf,
     pub yes: bool,
+    /// `--lock-timeout`: how long to wait for another process's lock.
+    pub lock_timeout: std::time::Duration,
     /// `--with-compute-unit-price` (micro-lamports per compute unit).
     pub compute_unit_price: Option<u64>,
     pub limits: Limits,
@@ -199,6 +201,7 @@ impl Settings {
             programs: ProgramIds::default(),
             localnet_dir,
             yes: args.yes,
+            lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
             compute_unit_price: args.with_compute_unit_price,
             limits: Limits::default(),
             fallback_urls: fallback_urls(args)?,
@@ -466,6 +469,7 @@ impl Settings {
             programs: ProgramIds::default(),
             localnet_dir,
             yes: false,
+            lock_timeout: crate::localnet::handle::DEFAULT_LOCK_TIMEOUT,
             compute_unit_price: None,
             limits: Limits::default(),
             fallback_urls: Vec::new(),

@@ -10,7 +10,13 @@
 //! The last observation handled is kept in the state directory once its handlers returned, so
 //! a follower killed in the middle of a handler calls it again on restart (handlers are
 //! idempotent, and the journal settles what the interrupted one sent), and one restarted later
-//! hears of what happened while it was away.
+//! hears of what happened while it was away. Follow mode reacts to net changes: a pause and a
+//! resume both made between two reads (or while it was away) are one observation, no change.
+//!
+//! A handler that fails is not counted as handled: its run's observation is kept as it was,
+//! so the same change calls it again after a backoff (2 s, doubling to 5 min), and each failure
+//! is reported. A follow state that cannot be written ends following (exit 74): handlers could
+//! otherwise be called again on restart for what they already did.
 
 use crate::api::ops::follow::observe::{Observed, events, observe};
 use crate::api::values::handlers::{Handler, Trigger};
@@ -38,6 +44,9 @@ const TICK: Duration = Duration::from_millis(200);
 const SETTLE: Duration = Duration::from_millis(20);
 /// Milliseconds a slot lasts on a cluster, to size waits for slot timers.
 const SLOT_MS: u64 = 400;
+/// First wait before a failed handler is called again, and the longest.
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_MOST: Duration = Duration::from_secs(300);
 
 pub struct Follow<'a> {
     pub runtime: &'a Runtime,
@@ -68,17 +77,29 @@ fn load(path: &Path) -> Handled {
     std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
 }
 
+/// A run whose handlers failed: when they are called again, and the wait after that.
+struct Retry {
+    at: Instant,
+    next: Duration,
+}
+
 impl Follow<'_> {
-    fn save(&self, handled: &Handled) {
+    /// Keeps what was handled (atomically); false when it cannot be written.
+    fn save(&self, handled: &Handled) -> bool {
         if self.dry_run {
-            return;
+            return true;
         }
         let path = state_path(&self.lock_path);
         let text = serde_json::to_vec_pretty(handled).expect("follow state serializes");
-        let temp = path.with_extension("tmp");
-        let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, &path));
-        if let Err(e) = written {
-            self.log.warn(&format!("follow: cannot save {}: {e}", path.display()));
+        match crate::files::private::write_atomic(&path, &text, crate::files::private::Readers::Owner) {
+            Ok(()) => true,
+            Err(e) => {
+                self.log.error(&format!(
+                    "follow: {} could not be written: {e}; following stops, so that no handler runs twice",
+                    path.display()
+                ));
+                false
+            }
         }
     }
 
@@ -158,6 +179,7 @@ impl Follow<'_> {
         let mut subscriptions: BTreeMap<Pubkey, Stop> = BTreeMap::new();
         let mut failures = 0usize;
         let mut last_problem = None;
+        let mut retries: BTreeMap<String, Retry> = BTreeMap::new();
         self.log.info(&format!("following {} run(s) with {} handler(s)", runs.len(), handlers.len()));
         loop {
             for (run, thresholds) in runs.values() {
@@ -180,26 +202,50 @@ impl Follow<'_> {
                     // First sight: what already is, is not news.
                     self.log.info(&format!("run \"{run_id}\": {} at epoch {}", now.state, now.epoch));
                     handled.runs.insert(run_id.clone(), now);
-                    self.save(&handled);
+                    if !self.save(&handled) {
+                        return ExitCode::Storage;
+                    }
                     continue;
                 };
+                if retries.get(run_id).is_some_and(|r| Instant::now() < r.at) {
+                    continue;
+                }
+                let mut failed = false;
                 for event in events(&before, &now, thresholds) {
                     let label = format!("run \"{run_id}\": {}", event.describe());
                     self.log.info(&label);
                     for handler in handlers.iter().filter(|h| h.run.as_ref().is_some_and(|r| &r.run_id == run_id)) {
                         if event.matches(&handler.trigger) && !self.invoke(handler, &label, event.args()) {
                             failures += 1;
+                            failed = true;
                         }
                     }
                 }
+                if failed {
+                    // Not handled: the same change calls the handlers again after a backoff.
+                    let wait = retries.get(run_id).map_or(RETRY_FIRST, |r| r.next);
+                    self.log.error(&format!(
+                        "run \"{run_id}\": a handler failed; it is called again in {} s",
+                        wait.as_secs()
+                    ));
+                    retries
+                        .insert(run_id.clone(), Retry { at: Instant::now() + wait, next: (wait * 2).min(RETRY_MOST) });
+                    continue;
+                }
+                retries.remove(run_id);
                 handled.runs.insert(run_id.clone(), now);
-                self.save(&handled);
+                if !self.save(&handled) {
+                    return ExitCode::Storage;
+                }
             }
-            self.timers(&handlers, &mut handled, &mut failures);
+            if !self.timers(&handlers, &mut handled, &mut failures) {
+                return ExitCode::Storage;
+            }
             if host.handlers.stopped() || self.interrupt.is_set() {
                 break;
             }
-            let wait = self.wait_for(&handlers, subscriptions.len(), runs.len());
+            let retry = retries.values().map(|r| r.at.saturating_duration_since(Instant::now())).min();
+            let wait = self.wait_for(&handlers, subscriptions.len(), runs.len()).min(retry.unwrap_or(Duration::MAX));
             if self.wait(&pushes, wait) {
                 subscriptions.clear();
             }
@@ -230,8 +276,8 @@ impl Follow<'_> {
         }
     }
 
-    /// Runs the slot timers that are due.
-    fn timers(&self, handlers: &[Handler], handled: &mut Handled, failures: &mut usize) {
+    /// Runs the slot timers that are due; false when what they did cannot be kept.
+    fn timers(&self, handlers: &[Handler], handled: &mut Handled, failures: &mut usize) -> bool {
         let timers: Vec<(usize, &Handler, u64)> = handlers
             .iter()
             .enumerate()
@@ -241,9 +287,9 @@ impl Follow<'_> {
             })
             .collect();
         if timers.is_empty() {
-            return;
+            return true;
         }
-        let Ok(slot) = self.runtime.host.slot() else { return };
+        let Ok(slot) = self.runtime.host.slot() else { return true };
         for (i, handler, every) in timers {
             let last = *handled.timers.entry(i).or_insert(slot);
             if slot >= last + every {
@@ -252,9 +298,12 @@ impl Follow<'_> {
                     *failures += 1;
                 }
                 handled.timers.insert(i, slot);
-                self.save(handled);
+                if !self.save(handled) {
+                    return false;
+                }
             }
         }
+        true
     }
 
     /// How long to wait for a push before reading again.

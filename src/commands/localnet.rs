@@ -19,10 +19,9 @@ use std::sync::Arc;
 
 fn open(settings: &Settings, log: &Log) -> Result<Arc<Handle>, Failure> {
     let dir = &settings.localnet_dir;
-    let handle = Handle::open(dir, || {
-        log.info(&format!("waiting for another process to release the localnet at {}", dir.display()))
-    })
-    .map_err(|e| Failure::new(ExitCode::Chain, e.to_string()))?;
+    let waiting = || log.info(&format!("waiting for another process to release the localnet at {}", dir.display()));
+    let handle = Handle::open_within(dir, settings.lock_timeout, waiting, crate::localnet::time::wall_clock())
+        .map_err(store_failure)?;
     handle.lock().use_program_ids(settings.programs);
     Ok(handle)
 }
@@ -90,12 +89,25 @@ pub fn serve(
             until_stopped(stopped.clone()),
             Arc::new(move |message: &str| warn.warn(message)),
         );
-        let http = crate::localnet::server::serve(listener, Arc::clone(&handle), until_stopped(stopped));
+        let warn = log.clone();
+        let warn: crate::localnet::server::Warn = Arc::new(move |message| warn.warn(&message));
+        let http = crate::localnet::server::serve(listener, Arc::clone(&handle), until_stopped(stopped), warn);
         let (http, _) = tokio::join!(http, pubsub);
         http.map_err(|e| Failure::new(ExitCode::Chain, format!("localnet server: {e}")))
     })?;
     log.info("localnet state saved; server stopped");
     Ok(ExitCode::Success)
+}
+
+/// A localnet that could not be opened: its lock held past `--lock-timeout` (exit 75), a file
+/// that could not be written (74), or one that is not a localnet's (3).
+pub fn store_failure(e: store::StoreError) -> Failure {
+    let code = match &e {
+        store::StoreError::Locked { .. } => ExitCode::Locked,
+        store::StoreError::Io { .. } | store::StoreError::Database { .. } => ExitCode::Storage,
+        _ => ExitCode::Chain,
+    };
+    Failure::new(code, e.to_string())
 }
 
 pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
@@ -161,14 +173,14 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
 pub fn reset(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
     let dir = &settings.localnet_dir;
     // The lock alone: no process uses the chain while its files go.
-    let _lock = crate::localnet::lock::DirLock::acquire(dir, || {
+    let _lock = crate::localnet::lock::DirLock::acquire(dir, settings.lock_timeout, || {
         log.info(&format!("waiting for another process to release the localnet at {}", dir.display()))
     })
-    .map_err(|e| Failure::new(ExitCode::Chain, format!("{}: {e}", dir.display())))?;
+    .map_err(store_failure)?;
     match store::remove(dir) {
         Ok(true) => log.info(&format!("reset the localnet at {}", dir.display())),
         Ok(false) => log.info("the localnet has no state yet"),
-        Err(e) => return Err(Failure::new(ExitCode::Chain, e.to_string())),
+        Err(e) => return Err(store_failure(e)),
     }
     Ok(ExitCode::Success)
 }
@@ -179,7 +191,7 @@ pub fn prune_history(settings: &Settings, keep: (Option<u64>, Option<u64>), log:
     let mut net = handle.lock();
     net.follow_clock();
     // Pruning runs in a database transaction of its own.
-    net.flush();
+    net.flush().map_err(|e| Failure::new(ExitCode::Storage, e.to_string()))?;
     let retention = Retention { max_records: keep.0, max_slots: keep.1, current_slot: net.slot() };
     let removed = net
         .store()

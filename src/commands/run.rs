@@ -21,6 +21,11 @@ use std::time::Duration;
 /// Version of the `--output json` document's shape.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// How long after SIGINT/SIGTERM an execution stuck in an operation (a node that does not
+/// answer, a write the disk holds up) is given before it is ended with what it sent. Its
+/// journal holds every intent, so the next run settles whatever was in flight.
+const STUCK_GRACE: Duration = Duration::from_secs(10);
+
 /// `--set` constants, plus `run_id` from `$RUN_ID` (run-manager's variable) unless set.
 pub fn constants(sets: &[String]) -> Result<Vec<(String, Dynamic)>, Failure> {
     let mut constants = sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
@@ -74,7 +79,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, mut settings: Settings, log: Log
                 ),
             ));
         }
-        Err(Wait::Io(e)) => return Err(Failure::usage(format!("{}: {e}", lock_path.display()))),
+        Err(Wait::Io(e)) => {
+            return Err(Failure::new(ExitCode::Storage, format!("{}: {e}; nothing was sent", lock_path.display())));
+        }
     };
     // Every execution keeps a timestamped log, whatever -q hides from the terminal.
     let log = match log.clone().with_file(&settings.state_dir().join("logs")) {
@@ -85,7 +92,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, mut settings: Settings, log: Log
         }
     };
     let interrupt = Interrupt::default();
-    interrupt.bind_to_signals();
+    interrupt.end_when_stuck(STUCK_GRACE);
     // On mainnet without --yes, a terminal operator sees the plan before anything is signed.
     if settings.is_mainnet() && !settings.yes && !args.dry_run && std::io::stdin().is_terminal() {
         let rehearsal = execute(global, args, settings.clone(), &log, &constants, &interrupt, true);
@@ -151,6 +158,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, mut settings: Settings, log: Log
     } else if !runtime.host.handlers.all().is_empty() && !args.follow {
         log.info("the runbook registers handlers: run it with --follow to have them called");
     }
+    interrupt.ending();
+    ended_early(&runtime.host, &mut result, &args.file.display().to_string());
     let plan = runtime.host.take_plan();
     let deployments = runtime.host.deployments();
     // In a dry-run the fork's signatures are the plan, not transactions sent.
@@ -215,6 +224,31 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, mut settings: Settings, log: Log
     Ok(code)
 }
 
+/// What ends an execution non-zero even when its code ran to the end: work a bulk operation
+/// left undone that the runbook did not accept (exit 5), and a file that could not be written
+/// (exit 74: it outranks every code but an interruption's, since the journal or the chain's
+/// database may not hold what happened).
+fn ended_early(host: &Host, result: &mut Result<Dynamic, Diagnostic>, file: &str) {
+    let unserved = host.unserved();
+    if result.is_ok() && !host.is_dry_run() && !unserved.is_empty() {
+        let lines: Vec<String> = unserved.iter().map(crate::api::host::Unserved::describe).collect();
+        let message =
+            format!("{}\nthe runbook did not handle this (`res.accept_failures()` says it did)", lines.join("\n"));
+        *result = Err(Diagnostic::plain(ExitCode::Partial, file, &message));
+    }
+    let Some(failure) = host.storage_failure() else { return };
+    match result {
+        Err(d) if d.code == ExitCode::Interrupted => {}
+        Err(d) => {
+            if !d.message.contains(&failure) {
+                d.message = format!("{}\n{failure}", d.message);
+            }
+            d.code = ExitCode::Storage;
+        }
+        Ok(_) => *result = Err(Diagnostic::plain(ExitCode::Storage, file, &failure)),
+    }
+}
+
 struct Execution {
     runtime: Runtime,
     result: Result<rhai::Dynamic, Diagnostic>,
@@ -238,6 +272,11 @@ fn execute(
         host.set_dry_run();
     }
     let options = Options { max_operations: global.max_operations, base_dir, interrupt: interrupt.clone() };
+    let (stuck, said) = (Arc::clone(&host), log.clone());
+    interrupt.on_stuck(move || {
+        said.error("interrupted while an operation was still under way; the journal holds what was in flight, and the next run settles it");
+        said.error(&sent_note(&stuck.sent(), stuck.unlanded_sends(), &stuck.off_chain()));
+    });
     // A device must be there (and standard input read) before the runbook starts.
     if let Err(e) = host.load_eager_signers() {
         let diagnostic = Diagnostic::plain(e.exit_code(), &args.file.display().to_string(), &e.message);

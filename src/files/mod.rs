@@ -3,4 +3,5 @@
 //! (logs, journal, plans, state) readable by their owner alone.
 
 pub mod boundary;
+pub mod faults;
 pub mod private;

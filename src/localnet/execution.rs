@@ -43,8 +43,9 @@ impl Localnet {
     /// which only the Squads program can sign, when a fork previews or rehearses them.
     pub fn execute_unverified(&mut self, tx: &VersionedTransaction) -> Executed {
         let executed = self.execute_checked(tx);
-        // Its caller reports it at once.
-        self.flush();
+        // Its caller reports it at once; a store that failed is kept and told by every later
+        // call (and at the end of the execution).
+        let _ = self.flush();
         executed
     }
 

@@ -105,6 +105,9 @@ pub struct Localnet {
     saved_slot: u64,
     /// The slot state changed since the last commit.
     dirty: bool,
+    /// Why the store could not be written (a full disk, an I/O error): from then on this chain
+    /// holds what its database does not, and answers nothing (`Handle` reloads it from disk).
+    storage_failure: Option<String>,
     /// Accounts already pulled from the cluster a dry-run forks (present or known absent).
     fetched: std::collections::HashSet<Pubkey>,
     /// When set, executed transactions are recorded with their account changes (dry-runs).
@@ -154,6 +157,7 @@ impl Localnet {
             grouped: 0,
             saved_slot: 0,
             dirty: true,
+            storage_failure: None,
             fetched: Default::default(),
             plan: None,
         };
@@ -187,6 +191,7 @@ impl Localnet {
             grouped: 0,
             saved_slot: self.saved_slot,
             dirty: false,
+            storage_failure: None,
             fetched: self.fetched.clone(),
             plan: None,
         }
@@ -387,9 +392,10 @@ impl Localnet {
 
 impl Drop for Localnet {
     /// What is pending is committed when the chain goes away (every path that reports a
-    /// transaction commits first; this keeps the rest of the last group).
+    /// transaction commits first; this keeps the rest of the last group). A commit that fails
+    /// here loses only what nothing reported.
     fn drop(&mut self) {
-        self.flush();
+        let _ = self.flush();
     }
 }
 

@@ -34,6 +34,16 @@ const BUILT_IN_OWNERS: [Pubkey; 7] = [
     solana_sdk::pubkey!("Feature111111111111111111111111111111111111"),
 ];
 
+/// The localnet's database could not be written: what failed, naming the file and the cause.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the localnet's storage failed: {0}")]
+pub struct StorageFailure(pub String);
+
+/// A chain's database, for errors.
+fn dir_name(net: &Localnet) -> String {
+    net.store.path().map_or(":memory:".into(), |p| p.display().to_string())
+}
+
 /// Transactions committed together at most. A commit writes every page the group changed,
 /// and a bulk run's inserts land all over the account and history indexes: a group of a few
 /// hundred transactions on a large chain rewrites most of those pages each time. A bulk send
@@ -95,6 +105,15 @@ impl Localnet {
         }
     }
 
+    /// The chain as its database in `dir` holds it, with this one's program IDs, slot length
+    /// and clock: what a restart would find.
+    pub fn reload(&self, dir: &Path) -> Result<Self, StoreError> {
+        let mut stored = Self::load_on(dir, Arc::clone(&self.time))?;
+        stored.use_program_ids(self.ids);
+        stored.slot_ms = self.slot_ms;
+        Ok(stored)
+    }
+
     /// The chain in `dir` for reading, without the lock: it never writes (`watch`,
     /// `localnet status`, dry-runs). A directory without a chain reads as a fresh one.
     pub fn load_read_only(dir: &Path) -> Result<Self, StoreError> {
@@ -145,11 +164,13 @@ impl Localnet {
             grouped: 0,
             saved_slot: saved.state.slot,
             dirty: false,
+            storage_failure: None,
             fetched: Default::default(),
             plan: None,
         };
         if writes && !gained.is_empty() {
             net.persist(&gained, None);
+            net.flush().map_err(|failure| StoreError::Corrupt { path: dir_name(&net), message: failure.0 })?;
         }
         Ok(net)
     }
@@ -252,36 +273,57 @@ impl Localnet {
             state: self.chain_state(),
             blockhashes: (slot != self.saved_slot).then_some(blockhashes.as_slice()),
         };
+        if self.storage_failure.is_some() {
+            return;
+        }
         if let Err(err) = self.store.write(&change) {
-            // The open group is taken back whole: nothing of it was reported.
-            panic!("the localnet could not write: {err}");
+            // The open group is taken back whole: nothing of it was reported, and the chain
+            // answers nothing more (`flush` says why).
+            self.storage_failure = Some(err.to_string());
+            return;
         }
         self.saved_slot = slot;
         self.dirty = true;
         self.grouped += 1;
         if landed.is_empty() || self.grouped >= GROUP_COMMIT {
-            self.flush();
+            // A failure is kept and told by the next `flush`, before anything reports it.
+            let _ = self.flush();
         }
     }
 
-    /// Commits the open group (and the slot state) in one database transaction.
-    pub fn flush(&mut self) {
+    /// Commits the open group (and the slot state) in one database transaction. After a
+    /// failed write or commit, says why whenever asked: what this chain holds in memory is not
+    /// all on disk, so nothing it holds may be reported.
+    pub fn flush(&mut self) -> Result<(), StorageFailure> {
+        if let Some(reason) = &self.storage_failure {
+            return Err(StorageFailure(reason.clone()));
+        }
         if !self.writes || !self.dirty {
-            return;
+            return Ok(());
         }
         if self.grouped == 0 || self.slot() != self.saved_slot {
             // Only the slots moved (a warp, a clock advance): write the state alone.
             self.persist(&[], None);
-            return;
+            return match &self.storage_failure {
+                Some(reason) => Err(StorageFailure(reason.clone())),
+                None => Ok(()),
+            };
         }
         if let Err(err) = self.store.commit() {
-            panic!("the localnet could not commit: {err}");
+            self.storage_failure = Some(err.to_string());
+            return Err(StorageFailure(err.to_string()));
         }
         self.grouped = 0;
         self.dirty = false;
         if self.cached.len() > CACHED_ACCOUNTS {
             self.forget_cached();
         }
+        Ok(())
+    }
+
+    /// Why the store could not be written, once it could not.
+    pub fn storage_failure(&self) -> Option<&str> {
+        self.storage_failure.as_deref()
     }
 
     /// Lets the VM's copies of stored accounts go; the next use reads them again.
@@ -297,9 +339,8 @@ impl Localnet {
     }
 
     /// Commits what is pending and the slot state if it moved (a warp, a clock advance).
-    pub fn save(&mut self) -> Result<(), StoreError> {
-        self.flush();
-        Ok(())
+    pub fn save(&mut self) -> Result<(), StorageFailure> {
+        self.flush()
     }
 
     /// Stops writing: from now on changes stay in memory (dry-run forks).

@@ -16,8 +16,8 @@ mod response;
 mod transactions;
 
 pub use response::{
-    INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PREFLIGHT_FAILURE, RpcFailure,
-    SOLANA_CORE_VERSION, invalid_request,
+    INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, NODE_UNHEALTHY, PREFLIGHT_FAILURE, RpcFailure,
+    SOLANA_CORE_VERSION, invalid_request, storage_failed, unhealthy,
 };
 
 use crate::localnet::Localnet;
@@ -47,10 +47,14 @@ fn context_only(params: &Value) -> Result<CommitmentLevel> {
 
 /// Answers one JSON-RPC call.
 pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Value> {
+    // A chain whose store failed holds what its database does not: it answers nothing.
+    if let Some(reason) = net.storage_failure() {
+        return Err(storage_failed(reason));
+    }
     net.follow_clock();
     // Anything but a send may report a transaction: what landed is committed first.
     if method != "sendTransaction" {
-        net.flush();
+        net.flush().map_err(|failure| storage_failed(&failure.0))?;
     }
     Ok(match method {
         "getVersion" => {

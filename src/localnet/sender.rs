@@ -3,7 +3,7 @@
 //! for the embedded chain and real clusters, errors included.
 
 use crate::localnet::handle::Handle;
-use crate::localnet::rpc::{PREFLIGHT_FAILURE, RpcFailure, dispatch};
+use crate::localnet::rpc::{NODE_UNHEALTHY, PREFLIGHT_FAILURE, RpcFailure};
 use serde_json::Value;
 use solana_rpc_client::rpc_sender::{RpcSender, RpcTransportStats};
 use solana_rpc_client_api::client_error::{Error as ClientError, Result as ClientResult};
@@ -197,8 +197,21 @@ fn signature_of(params: &Value) -> Option<String> {
     transaction_of(params)?.signatures.first().map(ToString::to_string)
 }
 
-/// The error `HttpSender` would build from the same JSON-RPC error object.
+/// The embedded chain's store failed: the client stops, it does not retry.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StorageFailed(pub String);
+
+/// The error `HttpSender` would build from the same JSON-RPC error object; a failed store is
+/// told apart (in process, nothing can be retried against it).
 pub fn client_error(failure: RpcFailure) -> ClientError {
+    if failure.code == NODE_UNHEALTHY && failure.data.as_ref().is_some_and(|d| d.get("storage").is_some()) {
+        let failed = StorageFailed(failure.message);
+        return solana_rpc_client_api::client_error::ErrorKind::Middleware(
+            solana_rpc_client_api::client_error::AnyhowError::new(failed),
+        )
+        .into();
+    }
     let data = match (failure.code, failure.data) {
         (PREFLIGHT_FAILURE, Some(data)) => serde_json::from_value::<RpcSimulateTransactionResult>(data)
             .map_or(RpcResponseErrorData::Empty, RpcResponseErrorData::SendTransactionPreflightFailure),
@@ -230,13 +243,10 @@ impl RpcSender for LocalSender {
         if !is_send && self.hit(self.faults.timeout) {
             return Err(Self::timed_out());
         }
-        let result = {
-            let mut net = self.handle.lock();
-            if is_send && self.hit(self.faults.expire) {
-                net.expire_blockhashes();
-            }
-            dispatch(&mut net, &method, &params)
-        };
+        if is_send && self.hit(self.faults.expire) {
+            self.handle.lock().expire_blockhashes();
+        }
+        let result = self.handle.answer(&method, &params);
         {
             let mut stats = self.stats.lock().expect("stats lock");
             stats.request_count += 1;

@@ -4,7 +4,7 @@
 //! landed within a tenth of a second even when no call reports it, and when it stops.
 
 use crate::localnet::handle::Handle;
-use crate::localnet::rpc::{INTERNAL_ERROR, RpcFailure, dispatch, invalid_request};
+use crate::localnet::rpc::{INTERNAL_ERROR, RpcFailure, invalid_request};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
@@ -18,6 +18,8 @@ const PARSE_ERROR: i64 = -32700;
 /// How long landed transactions may wait in an open group (see `persist`) when no call that
 /// reports them comes: other processes then see them within a fraction of a slot.
 const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Commit ticks between probes of a store that could not be written.
+const PROBES_EVERY: u64 = 10;
 
 fn error_response(id: Value, failure: RpcFailure) -> Value {
     let mut error = json!({"code": failure.code, "message": failure.message});
@@ -33,11 +35,7 @@ fn answer(handle: &Handle, request: &Value) -> Value {
         return error_response(Value::Null, invalid_request());
     };
     let params = request.get("params").cloned().unwrap_or(Value::Null);
-    let result = {
-        let mut net = handle.lock();
-        dispatch(&mut net, method, &params)
-    };
-    match result {
+    match handle.answer(method, &params) {
         Ok(value) => json!({"jsonrpc": "2.0", "id": id, "result": value}),
         Err(failure) => error_response(id, failure),
     }
@@ -64,20 +62,40 @@ async fn rpc(State(handle): State<Arc<Handle>>, body: Bytes) -> Json<Value> {
     Json(response)
 }
 
-async fn commit_forever(handle: Arc<Handle>) {
+/// Commits what landed every tenth of a second; while the store cannot be written, tries it
+/// instead, and says when it fails and when it is writable again.
+async fn commit_forever(handle: Arc<Handle>, warn: Warn) {
     let mut every = tokio::time::interval(COMMIT_EVERY);
-    loop {
+    for tick in 0u64.. {
         every.tick().await;
-        let handle = Arc::clone(&handle);
-        let _ = tokio::task::spawn_blocking(move || handle.lock().flush()).await;
+        let (handle, warn) = (Arc::clone(&handle), Arc::clone(&warn));
+        let _ = tokio::task::spawn_blocking(move || match handle.storage_failure() {
+            // A probe a second while the store cannot be written.
+            Some(_) if tick % PROBES_EVERY != 0 => {}
+            Some(_) => {
+                if handle.probe() {
+                    warn("the localnet's storage can be written again: sends are taken again".into());
+                }
+            }
+            None => {
+                if let Err(failure) = handle.flush() {
+                    warn(format!("{failure}: sends are refused (with that reason) until it can be written; reads are served from what is stored"));
+                }
+            }
+        })
+        .await;
     }
 }
+
+/// Where serve's warnings go (the operator's terminal and log).
+pub type Warn = Arc<dyn Fn(String) + Send + Sync>;
 
 /// Serves until `shutdown` completes, then saves the chain.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     handle: Arc<Handle>,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    warn: Warn,
 ) -> std::io::Result<()> {
     // Any path answers (providers put API keys or cluster names in the path).
     let app = Router::new().route("/", post(rpc)).fallback(post(rpc)).with_state(Arc::clone(&handle));
@@ -85,7 +103,7 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let committer = tokio::spawn(commit_forever(Arc::clone(&handle)));
+    let committer = tokio::spawn(commit_forever(Arc::clone(&handle), warn));
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     committer.abort();
     served?;

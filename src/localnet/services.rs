@@ -52,8 +52,10 @@ impl Localnet {
             tx = sign(self.latest_blockhash());
         }
         let executed = self.execute(&tx);
-        // A service reports its transaction at once.
-        self.flush();
+        // A service reports its transaction at once: only once it is stored.
+        if let Err(failure) = self.flush() {
+            return Err(ServiceError { what: what.to_string(), err: failure.to_string(), logs: Vec::new() });
+        }
         match &executed.err {
             None => Ok(executed),
             Some(err) => Err(ServiceError { what: what.to_string(), err: err.to_string(), logs: executed.logs }),

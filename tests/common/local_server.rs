@@ -31,7 +31,7 @@ impl LocalServer {
                 let stop = async {
                     let _ = stop.await;
                 };
-                psyche_runbook::localnet::server::serve(listener, served, stop).await.unwrap();
+                psyche_runbook::localnet::server::serve(listener, served, stop, Arc::new(|_| {})).await.unwrap();
             });
         });
         let url = format!("http://{}", address_rx.recv().unwrap());

@@ -18,7 +18,7 @@ use crate::psyche::pdas::{self, JOIN_RUN_SCOPE, PERMISSIONLESS_GRANTEE};
 use crate::psyche::sizing::{Step, pack};
 use crate::secrets::key_material::excerpt;
 use rhai::plugin::*;
-use rhai::{Array, EvalAltResult, Map};
+use rhai::{Array, EvalAltResult, INT, Map};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use std::collections::BTreeSet;
@@ -213,6 +213,8 @@ fn grant_many(host: &Host, join_authority: &SignerHandle, users: &Dynamic) -> Re
         signatures.len(),
         failed.len()
     ));
+    // Users left unserved fail the execution unless the runbook says it handled them.
+    host.record_unserved("grant_many", &failed);
     let mut outcome = changed(signatures);
     outcome = with(outcome, "created", created);
     outcome = with(outcome, "activated", activated);
@@ -334,6 +336,21 @@ pub mod authz_api {
     #[rhai_fn(return_raw)]
     pub fn grant(ctx: NativeCallContext, join_authority: SignerHandle, user: PubkeyArg) -> Res<Map> {
         Ok(grant_one(&Host::of(&ctx), &join_authority, &to_pubkey(&user)?)?)
+    }
+
+    /// Says the runbook handled a bulk result's failures (the users `grant_many` left
+    /// unserved, in its `failed`): the execution then does not exit 5 for them. Returns how
+    /// many it accepted.
+    ///
+    /// ```rhai
+    /// let res = grant_many(join, "users.txt");
+    /// if res.failed.len() > 0 { notify(`${res.failed.len()} users left`); res.accept_failures(); }
+    /// ```
+    #[rhai_fn(name = "accept_failures")]
+    pub fn accept_failures(ctx: NativeCallContext, result: &mut Map) -> INT {
+        let failed = result.get("failed").and_then(|f| f.clone().try_cast::<Array>()).unwrap_or_default();
+        Host::of(&ctx).accept_failures(&failed);
+        failed.len() as INT
     }
 
     /// Grants many users at once, from an array or a users file (one pubkey per line, `#`

@@ -11,6 +11,10 @@ pub enum ErrorKind {
     Chain,
     /// A safety guard refused the operation (exit 4).
     Refused,
+    /// A file could not be written: the journal, the chain's database, a lock (exit 74).
+    Storage,
+    /// Another process holds what this one needs past `--lock-timeout` (exit 75).
+    Locked,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +36,25 @@ impl HostError {
         Self { kind: ErrorKind::Chain, message: message.into() }
     }
 
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Storage, message: message.into() }
+    }
+
+    /// A chain error, kept apart when it is a storage failure or a lock held elsewhere.
+    pub fn from_chain(err: crate::chain::client::ChainError, what: Option<&str>) -> Self {
+        use crate::chain::client::ChainError;
+        let message = match what {
+            Some(what) => format!("{what}: {err}"),
+            None => err.to_string(),
+        };
+        let kind = match err {
+            ChainError::Storage(_) => ErrorKind::Storage,
+            ChainError::Locked(_) => ErrorKind::Locked,
+            _ => ErrorKind::Chain,
+        };
+        Self { kind, message }
+    }
+
     /// The exit code an execution that ends with this error has.
     pub fn exit_code(&self) -> crate::exit::ExitCode {
         use crate::exit::ExitCode;
@@ -39,6 +62,8 @@ impl HostError {
             ErrorKind::Input => ExitCode::Usage,
             ErrorKind::Chain => ExitCode::Chain,
             ErrorKind::Refused => ExitCode::Refused,
+            ErrorKind::Storage => ExitCode::Storage,
+            ErrorKind::Locked => ExitCode::Locked,
         }
     }
 
@@ -48,6 +73,8 @@ impl HostError {
             ErrorKind::Input => "input",
             ErrorKind::Chain => "chain",
             ErrorKind::Refused => "refused",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Locked => "locked",
         }
     }
 }

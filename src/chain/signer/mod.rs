@@ -13,7 +13,7 @@ mod device;
 mod key_files;
 mod ledger;
 mod seed_phrase;
-#[cfg(feature = "test-device")]
+#[cfg(feature = "test-seams")]
 mod test_device;
 
 pub use device::{Approval, DeviceSigner};
@@ -48,7 +48,7 @@ pub enum SignerSource {
     /// The embedded localnet's payer, generated on first use at this path.
     LocalnetPayer(PathBuf),
     /// Test builds only: a device that approves by itself and counts its approvals.
-    #[cfg(feature = "test-device")]
+    #[cfg(feature = "test-seams")]
     TestDevice(PathBuf),
 }
 
@@ -105,7 +105,7 @@ impl SignerSource {
                 let path = value[5..].trim_start_matches("//");
                 Ok(SignerSource::File(expand_home(if path.is_empty() { value } else { path })))
             }
-            #[cfg(feature = "test-device")]
+            #[cfg(feature = "test-seams")]
             Some("test-device") => Ok(SignerSource::TestDevice(PathBuf::from(&value["test-device:".len()..]))),
             Some(other) if value.contains("://") => {
                 Err(format!("signer source {}: the {other}:// scheme is not a key source ({SOURCES})", shown()))
@@ -129,7 +129,7 @@ impl SignerSource {
                 format!("Ledger usb://ledger{wallet} ({path:?})")
             }
             SignerSource::LocalnetPayer(path) => format!("localnet payer {}", path.display()),
-            #[cfg(feature = "test-device")]
+            #[cfg(feature = "test-seams")]
             SignerSource::TestDevice(path) => format!("test device {}", path.display()),
         }
     }
@@ -139,7 +139,7 @@ impl SignerSource {
     pub fn is_device(&self) -> bool {
         match self {
             SignerSource::Ledger { .. } => true,
-            #[cfg(feature = "test-device")]
+            #[cfg(feature = "test-seams")]
             SignerSource::TestDevice(_) => true,
             _ => false,
         }
@@ -194,7 +194,7 @@ impl SignerSource {
                     keypair
                 }
             }
-            #[cfg(feature = "test-device")]
+            #[cfg(feature = "test-seams")]
             SignerSource::TestDevice(path) => {
                 let path = path.clone();
                 let device = DeviceSigner::open(move || test_device::open(&path), tell)?;

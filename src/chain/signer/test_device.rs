@@ -1,4 +1,4 @@
-//! Test builds only (feature `test-device`, which the test suite turns on and a release never
+//! Test builds only (feature `test-seams`, which the test suite turns on and a release never
 //! has): `test-device:KEYFILE` is a signing device that approves by itself, behind the same
 //! seam as the Ledger (its own thread, a channel, asked once per signature), and writes one
 //! line per approval to `KEYFILE.approvals`, so tests count what a device owner would have

@@ -27,3 +27,29 @@ pub fn with_context(slot: u64, value: Value) -> Value {
 pub fn invalid_request() -> RpcFailure {
     RpcFailure { code: INVALID_REQUEST, message: "Invalid request".into(), data: None }
 }
+
+/// A validator's code for a node that cannot serve: the localnet's, when its store fails.
+pub const NODE_UNHEALTHY: i64 = -32005;
+
+/// What a call answers when the localnet's store could not be written: the transaction (or
+/// change) was not processed.
+pub fn storage_failed(reason: &str) -> RpcFailure {
+    RpcFailure {
+        code: NODE_UNHEALTHY,
+        message: format!(
+            "Node is unhealthy: the localnet's storage failed ({reason}); nothing of this call was stored"
+        ),
+        data: Some(serde_json::json!({"storage": reason})),
+    }
+}
+
+/// `getHealth` while the store cannot be written.
+pub fn unhealthy(reason: &str) -> RpcFailure {
+    RpcFailure {
+        code: NODE_UNHEALTHY,
+        message: format!(
+            "Node is unhealthy: its storage cannot be written ({reason}); reads are served, writes refused"
+        ),
+        data: Some(serde_json::json!({"storage": reason})),
+    }
+}

@@ -93,6 +93,11 @@ impl Store {
         Self { conn: Mutex::new(conn), open: AtomicBool::new(false), reading: AtomicUsize::new(0), path }
     }
 
+    /// The database file (None in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
     fn name(&self) -> String {
         self.path.as_ref().map_or(":memory:".into(), |p| p.display().to_string())
     }
@@ -206,6 +211,9 @@ impl Store {
     /// that fails takes the whole open transaction back.
     pub fn write(&self, change: &Commit) -> Result<(), StoreError> {
         let conn = self.conn();
+        if let Some(full) = self.injected_full(&conn) {
+            return Err(full);
+        }
         let write = || -> rusqlite::Result<()> {
             if !self.open.swap(true, Ordering::SeqCst) {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -231,12 +239,45 @@ impl Store {
         })
     }
 
-    /// Ends the open database transaction: everything written since is committed at once.
+    /// Ends the open database transaction: everything written since is committed at once. A
+    /// commit that fails (a full disk, an I/O error) takes the whole transaction back: the
+    /// database stays at its last commit, and the next write begins afresh.
     pub fn commit(&self) -> Result<(), StoreError> {
-        if !self.open.swap(false, Ordering::SeqCst) {
+        if !self.open.load(Ordering::SeqCst) {
             return Ok(());
         }
-        self.conn().execute_batch("COMMIT").map_err(|e| self.error(e))
+        let conn = self.conn();
+        if let Some(full) = self.injected_full(&conn) {
+            return Err(full);
+        }
+        let committed = conn.execute_batch("COMMIT");
+        if committed.is_err() && !conn.is_autocommit() {
+            // SQLite may keep the transaction open after SQLITE_FULL or SQLITE_IOERR.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        self.open.store(false, Ordering::SeqCst);
+        committed.map_err(|e| self.error(e))
+    }
+
+    /// Writes and commits a trivial change, once the disk has room for a group of
+    /// transactions again: Ok when the database can be written again (after a full disk was
+    /// freed, say). A trivial write alone could succeed in space the database already has.
+    pub fn probe_write(&self) -> Result<(), StoreError> {
+        let conn = self.conn();
+        if let Some(full) = self.injected_full(&conn) {
+            return Err(full);
+        }
+        if let Some(dir) = self.path.as_deref().and_then(Path::parent)
+            && free_bytes(dir).is_some_and(|free| free < FREE_BEFORE_WRITING)
+        {
+            let source = std::io::Error::from_raw_os_error(28);
+            return Err(StoreError::Io { path: self.name(), source });
+        }
+        let probed = conn.execute_batch("BEGIN IMMEDIATE; UPDATE chain SET id = id WHERE id = 1; COMMIT");
+        if probed.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        probed.map_err(|e| self.error(e))
     }
 
     /// Runs `f`, whose reads of this store share one read transaction (one snapshot, and one
@@ -254,6 +295,16 @@ impl Store {
         let began = outermost && !self.open.load(Ordering::SeqCst) && self.conn().execute_batch("BEGIN").is_ok();
         let _reading = Reading(self, began);
         f()
+    }
+
+    /// A full disk a test asks for (`files::faults`), failing as a real one does: the open
+    /// transaction is taken back.
+    fn injected_full(&self, conn: &Connection) -> Option<StoreError> {
+        let full = crate::files::faults::disk_full()?;
+        if self.open.swap(false, Ordering::SeqCst) || !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        Some(StoreError::Io { path: self.name(), source: full })
     }
 
     /// One account, if the database holds it.
@@ -320,6 +371,26 @@ impl Store {
     fn failed<T>(&self, err: rusqlite::Error) -> T {
         panic!("{}: cannot read the localnet database: {err}", self.name())
     }
+}
+
+/// Room a store that filled its disk wants before it is written again.
+const FREE_BEFORE_WRITING: u64 = 8 << 20;
+
+/// Bytes an unprivileged process may still write on the file system of `dir`.
+#[cfg(unix)]
+#[allow(clippy::useless_conversion)] // The statvfs fields are narrower on some targets.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is a NUL-terminated path and `stat` a buffer statvfs fills on success.
+    let stat = unsafe { (libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) == 0).then(|| stat.assume_init())? };
+    Some(u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize)))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_: &Path) -> Option<u64> {
+    None
 }
 
 fn db_error(path: &Path, source: rusqlite::Error) -> StoreError {

@@ -24,6 +24,9 @@ pub enum StoreError {
     UnknownStateVersion { path: String, found: u8, known: u8 },
     #[error("{path}: corrupt state: {message}")]
     Corrupt { path: String, message: String },
+    /// Another process holds the localnet directory (`localnet serve`, another run).
+    #[error("{path} is held by {holder} (localnet serve, or another run on this localnet) after {seconds} s")]
+    Locked { path: String, holder: String, seconds: u64 },
 }
 
 /// What a chain is born with and never changes.

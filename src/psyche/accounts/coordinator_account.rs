@@ -220,31 +220,39 @@ pub struct CoordinatorAccount {
 }
 
 impl CoordinatorAccount {
-    /// Decodes account data after checking length, discriminator and layout version.
+    /// Decodes account data after checking discriminator, layout version and length. The
+    /// layout before versions (v0) is known by its size, since its offset 8 holds text; after
+    /// it, the version is read first, so a newer layout is named whatever its size.
     pub fn decode(data: &[u8]) -> Result<Self, DecodeError> {
         const NAME: &str = "CoordinatorAccount";
-        if data.len() != SIZE {
-            let hint = if data.len() == V0_SIZE {
-                " (this is the layout before version 1, called v0: before the version field and the 96-byte client_version; it is no longer supported)"
-            } else {
-                ""
-            };
-            return Err(DecodeError::Length {
-                account: NAME,
-                expected: format!("{SIZE} bytes (layout version {VERSION})"),
-                found: data.len(),
-                hint,
-            });
+        let length = |hint| DecodeError::Length {
+            account: NAME,
+            expected: format!("{SIZE} bytes (layout version {VERSION})"),
+            found: data.len(),
+            hint,
+        };
+        if data.len() == V0_SIZE {
+            return Err(length(
+                " (this is the layout before version 1, called v0: before the version field and the 96-byte client_version; it is no longer supported)",
+            ));
+        }
+        if data.len() < off::VERSION + 8 {
+            return Err(length(""));
         }
         if data[..8] != DISCRIMINATOR {
             return Err(DecodeError::discriminator(NAME, &DISCRIMINATOR, &data[..8]));
         }
-        let r = Reader(data);
-        let version = r.u64(off::VERSION);
+        let version = u64::from_le_bytes(data[off::VERSION..off::VERSION + 8].try_into().expect("8 bytes"));
+        if version > VERSION {
+            return Err(DecodeError::Newer { account: "coordinator account", found: version, known: VERSION });
+        }
         if version != VERSION {
             return Err(DecodeError::Version { account: NAME, supported: VERSION, found: version });
         }
-        Self::read(&r, version).map_err(|e| DecodeError::Layout { account: NAME, source: e })
+        if data.len() != SIZE {
+            return Err(length(""));
+        }
+        Self::read(&Reader(data), version).map_err(|e| DecodeError::Layout { account: NAME, source: e })
     }
 
     fn read(r: &Reader, version: u64) -> Result<Self, LayoutError> {

@@ -19,6 +19,10 @@ pub enum DecodeError {
     Discriminator { account: &'static str, expected: String, found: String },
     #[error("{account} layout version {found} is not supported (this build reads version {supported})")]
     Version { account: &'static str, supported: u64, found: u64 },
+    /// A layout upstream released after this build: its size may differ too, so the version
+    /// is read (and named) before the size is checked.
+    #[error("{account} layout version {found} is newer than this release understands ({known})")]
+    Newer { account: &'static str, found: u64, known: u64 },
     #[error("{account}: {source}")]
     Layout { account: &'static str, source: LayoutError },
     #[error("{account}: malformed data: {message}")]

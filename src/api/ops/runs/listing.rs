@@ -102,9 +102,22 @@ fn list_runs(host: &Host, filter: &Filter) -> Result<Array, HostError> {
     for ((key, instance), accounts) in instances.iter().zip(read.chunks(per_run)) {
         let run = RunHandle::from_accounts(host, *key, instance, accounts[0].as_ref())?;
         let Some(account) = &accounts[1] else { continue };
-        let state = CoordinatorAccount::decode(&account.data)
-            .map_err(|e| HostError::chain(format!("run \"{}\": {e}", run.run_id)))?
-            .run_state;
+        let state = match CoordinatorAccount::decode(&account.data) {
+            Ok(decoded) => decoded.run_state,
+            // A run this release cannot read (a newer layout, say) is listed with the reason;
+            // the others are listed as ever. Whether it is joinable cannot be told.
+            Err(e) if filter.joinable_by.is_none() => {
+                let mut map = Map::new();
+                map.insert("run_id".into(), run.run_id.clone().into());
+                map.insert("state".into(), "unreadable".into());
+                map.insert("error".into(), e.to_string().into());
+                map.insert("rewarded".into(), run.treasurer.is_some().into());
+                map.insert("join_authority".into(), Dynamic::from(run.join_authority));
+                rows.push((RunState::Uninitialized, map));
+                continue;
+            }
+            Err(_) => continue,
+        };
         let mut map = Map::new();
         if let Some(user) = filter.joinable_by {
             if state.is_halted() {

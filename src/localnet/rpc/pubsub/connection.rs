@@ -95,8 +95,15 @@ async fn answer(handle: &Arc<Handle>, hub: &Arc<Hub>, connection: u64, text: &st
             let _ = tokio::task::spawn_blocking(move || {
                 let mut net = handle.lock();
                 net.follow_clock();
-                net.flush();
-                hub.subscribe(connection, id, kind, &net);
+                // A subscription starts from stored state; a store that failed is said, so the
+                // subscriber never waits for an answer.
+                match net.flush() {
+                    Ok(()) => hub.subscribe(connection, id, kind, &net),
+                    Err(failure) => {
+                        handle.failed(&mut net, failure.0.clone());
+                        hub.reply(connection, error(id, crate::localnet::rpc::storage_failed(&failure.0)));
+                    }
+                }
             })
             .await;
         }

@@ -67,9 +67,11 @@ async fn poll_forever(handle: Arc<Handle>, hub: Arc<Hub>) {
         let _ = tokio::task::spawn_blocking(move || {
             let mut net = handle.lock();
             net.follow_clock();
-            // What is told must be durable first.
-            net.flush();
-            hub.poll(&net);
+            // What is told must be durable first: nothing is told from a store that failed.
+            match net.flush() {
+                Ok(()) => hub.poll(&net),
+                Err(failure) => handle.failed(&mut net, failure.0),
+            }
         })
         .await;
     }
