@@ -10,6 +10,11 @@
 //! break); and a re-run reaches the intended state with nothing sent twice (every user
 //! authorized by one transaction, the treasury exactly at its target, no failed transaction
 //! anywhere in the history: a grant or top-up sent again would fail or overshoot).
+//!
+//! The kill that usually breaks such promises is the client's alone, while the cluster lives
+//! on: the client is killed with transactions in flight (a proxy holds the answers to its sends
+//! after a chosen number of them, so the kill always finds it alive and mid-send), and the
+//! re-run settles what was in flight before it reads anything, reaching token balances exact.
 
 mod common;
 
@@ -166,7 +171,7 @@ fn check_intended(rb: &Runbook, step: &str, i: usize, target: f64, prefix: &[&st
 /// The quickstart-like setup: a rewarded run "r" and a payer with 1,000 tokens.
 fn setup() -> (Runbook, u128) {
     let rb = Runbook::new();
-    let setup = "let mint = create_mint(6);\nlet r = create_run(#{ run_id: \"r\", mint: mint }).run;\nmint_tokens(mint, payer().pubkey, 1000.0);\n";
+    let setup = "let mint = create_mint(6);\nlet r = create_run(#{ run_id: \"r\", mint: mint }).run;\nmint_tokens(mint, payer().pubkey, 1000.0);\noutput(\"mint\", mint);\n";
     std::fs::write(rb.path("setup.rhai"), setup).unwrap();
     rb.run_args(["run", "setup.rhai"]).success();
     let (total, failed) = lamports_and_fees(&rb);
@@ -228,5 +233,64 @@ fn sigkill_of_localnet_serve_under_a_runbook_at_25_random_moments() {
         assert_eq!(server.stop(), 0);
         check_after_kill(&rb, total, &what);
     }
+    assert_eq!(lamports_and_fees(&rb).1, 0, "no transaction failed: nothing was sent twice");
+}
+
+/// The payer's token balance (UI units), read from the node.
+fn payer_tokens(server: &Server, rb: &Runbook) -> f64 {
+    std::fs::write(rb.path("mint.rhai"), "output(\"mint\", run(\"r\").mint);\n").unwrap();
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    let doc = rb.run_args(["-u", server.url.as_str(), "-k", payer.as_str(), "--output", "json", "run", "mint.rhai"]);
+    let mint: solana_sdk::pubkey::Pubkey = doc.success().json()["outputs"]["mint"].as_str().unwrap().parse().unwrap();
+    let bytes: Vec<u8> = serde_json::from_str(&std::fs::read_to_string(&payer).unwrap()).unwrap();
+    let owner =
+        solana_sdk::signer::Signer::pubkey(&solana_sdk::signature::Keypair::try_from(bytes.as_slice()).unwrap());
+    let account = psyche_runbook::psyche::pdas::associated_token(&owner, &mint);
+    let balance =
+        server.call("getTokenAccountBalance", serde_json::json!([account.to_string(), {"commitment": "confirmed"}]));
+    balance["result"]["value"]["uiAmount"].as_f64().unwrap()
+}
+
+#[test]
+fn sigkill_of_the_client_alone_while_serve_lives_at_moments_chosen_by_landings() {
+    let (rb, total) = setup();
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    let server = Server::start_with(&rb, &["--slot-ms", "20"]);
+    let tokens_at_start = payer_tokens(&server, &rb);
+    let mut moments = Moments(0x5eed_0003);
+    let mut target = 0.0;
+    for i in 0..KILLS_EACH {
+        let step = script(&rb, i, &mut target);
+        // The client's sends are answered until `answered` of them, then held in flight.
+        let answered = moments.next_ms(steps(i) as u64) as usize;
+        let proxy = common::proxy::Proxy::start(&server.url);
+        proxy.hold_sends_after(answered);
+        let mut client = rb
+            .command()
+            .args(["-u", proxy.url.as_str(), "-k", payer.as_str(), "run", step.as_str()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while proxy.count("sendTransaction") <= answered {
+            assert!(client.try_wait().unwrap().is_none(), "kill {i}: the client ended before its held send");
+            assert!(started.elapsed() < Duration::from_secs(120), "kill {i}: no held send");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(client.try_wait().unwrap().is_none(), "kill {i}: the kill hits a live client");
+        kill(&mut client);
+        // Through the node itself: what was in flight is settled before anything is read.
+        let prefix = ["-u", server.url.as_str(), "-k", payer.as_str()];
+        let rerun = rb.run_args(prefix.iter().copied().chain(["run", step.as_str()])).success();
+        let settled = rerun.stderr.find("left in flight");
+        assert!(settled.is_some(), "kill {i}: nothing settled:\n{}", rerun.stderr);
+        let acted = ["top up", "granted"].iter().filter_map(|a| rerun.stderr.find(a)).min();
+        assert!(acted.is_none_or(|at| settled < Some(at)), "kill {i}: settled before acting:\n{}", rerun.stderr);
+        check_intended(&rb, &step, i, target, &prefix);
+        assert_eq!(payer_tokens(&server, &rb), tokens_at_start - target, "kill {i}: the payer's tokens are exact");
+    }
+    assert_eq!(server.stop(), 0);
+    check_after_kill(&rb, total, "client kills");
     assert_eq!(lamports_and_fees(&rb).1, 0, "no transaction failed: nothing was sent twice");
 }

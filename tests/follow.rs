@@ -285,3 +285,69 @@ fn follow_alerts_raises_the_alert_the_moment_a_run_is_paused_behind_the_operator
     assert_eq!(received[0].body["message"], "run \"quickstart\" is Paused");
     assert_eq!(server.stop(), 0);
 }
+
+#[test]
+fn a_follower_killed_between_a_handlers_intent_and_its_landing_settles_it_on_restart() {
+    let (rb, server, client) = training();
+    // The follower's sends reach the node, but their answers never reach the follower.
+    let proxy = common::proxy::Proxy::start(&server.url);
+    proxy.hold_sends();
+    let through = |url: &str| -> Vec<String> {
+        ["follow.rhai", "--set", "run_id=live", "-u", url, "--ws-url", &server.ws_url, "-k", "id.json"]
+            .map(String::from)
+            .to_vec()
+    };
+    let held = through(&proxy.url);
+    let mut first = Follower::start(&rb, &held.iter().map(String::as_str).collect::<Vec<_>>());
+    first.wait_for("ended");
+    let started = std::time::Instant::now();
+    while proxy.count("sendTransaction") == 0 {
+        assert!(started.elapsed() < PATIENCE, "the handler's pause was never sent");
+        assert!(first.child.try_wait().unwrap().is_none(), "the follower ended");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Intent journaled, pause on its way, landing not recorded: killed.
+    let before = first.kill();
+    assert!(!before.contains("pause sent"), "killed before its landing was known: {before}");
+    let direct = through(&server.url);
+    let (code, stderr) = Follower::start(&rb, &direct.iter().map(String::as_str).collect::<Vec<_>>()).finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("left in flight"), "the restart settled the pause first: {stderr}");
+    assert!(stderr.contains("paused seen"), "{stderr}");
+    assert_eq!(state(&client, "live").run_state.display(), "Paused");
+    assert_eq!(pauses_sent(&rb), 1, "the pause was sent once");
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn a_handler_that_fails_is_called_again_and_reported() {
+    let rb = Runbook::new().file(
+        "follow.rhai",
+        r#"
+let tries = 0;
+let r = run(param("run_id"));
+r.on_paused(|| {
+    tries += 1;
+    if tries < 2 { throw "not ready yet"; }
+    print(`handled after ${tries} tries`);
+    stop_following();
+});
+"#,
+    );
+    rb.run_args(["run", &runbook("create-public-run.rhai"), "--set", "run_id=public-run"]).success();
+    let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
+    let server = Server::start(&rb);
+    let args =
+        ["follow.rhai", "--set", "run_id=public-run", "-u", &server.url, "--ws-url", &server.ws_url, "-k", &payer];
+    let mut follower = Follower::start(&rb, &args);
+    follower.wait_for("following 1 run(s)");
+    follower.wait_for("public-run");
+    std::fs::write(rb.path("pause.rhai"), "run(\"public-run\").pause();\n").unwrap();
+    rb.run_args(["-u", &server.url, "-k", &payer, "run", "pause.rhai"]).success();
+    follower.wait_for("not ready yet");
+    follower.wait_for("a handler failed; it is called again in 2 s");
+    let (code, stderr) = follower.finish();
+    assert_eq!(code, 0, "the retried handler succeeded: {stderr}");
+    assert!(stderr.contains("handled after 2 tries"), "{stderr}");
+    assert_eq!(server.stop(), 0);
+}

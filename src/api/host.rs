@@ -50,9 +50,9 @@ pub struct Host {
     /// The outputs as people read them, for text mode.
     output_texts: Mutex<BTreeMap<String, String>>,
     sent: Mutex<Vec<String>>,
-    payer: OnceLock<Result<SignerHandle, String>>,
+    payer: OnceLock<Result<SignerHandle, HostError>>,
     /// `--fee-payer`, when given.
-    fee_payer: OnceLock<Result<SignerHandle, String>>,
+    fee_payer: OnceLock<Result<SignerHandle, HostError>>,
     chain: OnceLock<Result<Arc<Chain>, HostError>>,
     /// The operator's answer to the mainnet confirmation, asked once per execution.
     mainnet_confirmed: OnceLock<bool>,
@@ -198,14 +198,13 @@ impl Host {
         self.payer
             .get_or_init(|| {
                 let source = &self.settings.signer;
-                let handle = self.load_signer(source)?;
+                let handle = self.load_signer(source).map_err(HostError::input)?;
                 if matches!(source, SignerSource::LocalnetPayer(_)) {
                     self.fund_localnet_payer(&handle.pubkey())?;
                 }
                 Ok(handle)
             })
             .clone()
-            .map_err(HostError::input)
     }
 
     /// Who pays transaction fees (and the rent of accounts bulk work creates): `--fee-payer`,
@@ -213,7 +212,7 @@ impl Host {
     pub fn fee_payer(&self) -> Result<SignerHandle, HostError> {
         match &self.settings.fee_payer {
             None => self.payer(),
-            Some(source) => self.fee_payer.get_or_init(|| self.load_signer(source)).clone().map_err(HostError::input),
+            Some(source) => self.fee_payer.get_or_init(|| self.load_signer(source).map_err(HostError::input)).clone(),
         }
     }
 
@@ -238,12 +237,12 @@ impl Host {
         Ok(())
     }
 
-    fn fund_localnet_payer(&self, payer: &Pubkey) -> Result<(), String> {
-        let handle = self.localnet().map_err(|e| e.message)?;
+    fn fund_localnet_payer(&self, payer: &Pubkey) -> Result<(), HostError> {
+        let handle = self.localnet()?;
         let mut net = handle.lock();
         let target = LOCALNET_PAYER_SOL * LAMPORTS_PER_SOL;
         if net.balance(payer) < target / 10 {
-            net.airdrop(payer, target).map_err(|e| e.to_string())?;
+            net.airdrop(payer, target).map_err(|e| HostError::chain(e.to_string()))?;
         }
         Ok(())
     }

@@ -216,7 +216,6 @@ impl Follow<'_> {
                     self.log.info(&label);
                     for handler in handlers.iter().filter(|h| h.run.as_ref().is_some_and(|r| &r.run_id == run_id)) {
                         if event.matches(&handler.trigger) && !self.invoke(handler, &label, event.args()) {
-                            failures += 1;
                             failed = true;
                         }
                     }
@@ -253,7 +252,8 @@ impl Follow<'_> {
                 break;
             }
         }
-        if failures > 0 { ExitCode::Chain } else { ExitCode::Success }
+        // Handlers still failing when following ended (a retried one that succeeded is not).
+        if failures > 0 || !retries.is_empty() { ExitCode::Chain } else { ExitCode::Success }
     }
 
     fn subscribe(

@@ -19,6 +19,8 @@ struct State {
     lost: Option<String>,
     /// Sends forwarded but never answered.
     hold_sends: bool,
+    /// Sends answered before they are held (`hold_sends_after`).
+    answered_sends: Option<usize>,
     /// What `getGenesisHash` answers instead of the node's hash.
     genesis: Option<String>,
     /// Bodies of the HTTP requests received, in order.
@@ -70,6 +72,13 @@ impl Proxy {
     /// From now on, sends are forwarded to the node but never answered.
     pub fn hold_sends(&self) {
         self.state.lock().unwrap().hold_sends = true;
+    }
+
+    /// The next `n` sends are answered; every later one is forwarded but never answered.
+    pub fn hold_sends_after(&self, n: usize) {
+        let mut state = self.state.lock().unwrap();
+        state.answered_sends = Some(n);
+        state.hold_sends = false;
     }
 
     /// From now on, `getGenesisHash` answers `hash`.
@@ -137,6 +146,14 @@ async fn forward_one(client: &reqwest::Client, target: &str, state: &Mutex<State
             _ => false,
         };
         let genesis = state.genesis.clone().filter(|_| method == "getGenesisHash");
+        if method == "sendTransaction"
+            && let Some(left) = state.answered_sends.as_mut()
+        {
+            match left.checked_sub(1) {
+                Some(fewer) => *left = fewer,
+                None => state.hold_sends = true,
+            }
+        }
         (lost.then_some(signature).flatten(), state.hold_sends && method == "sendTransaction", genesis)
     };
     if let Some(signature) = lost {
