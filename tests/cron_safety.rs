@@ -81,44 +81,70 @@ fn bulk_grants_and_top_ups_survive_a_lossy_network() {
     }
 }
 
-fn kill_after(rb: &Runbook, args: &[&str], env: &[(&str, &str)], delay: Duration) {
+/// How many intent and landing records the journal of process `pid` holds so far.
+fn journal_records(rb: &Runbook, pid: u32) -> usize {
+    let Ok(dir) = std::fs::read_dir(rb.path(".psyche-runbook/journal")) else { return 0 };
+    let suffix = format!("-{pid}.ndjson");
+    dir.filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(&suffix))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|text| {
+            // A line still being written does not parse, and is not counted yet.
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|r| r["event"] == "intent" || r["event"] == "landed")
+                .count()
+        })
+        .sum()
+}
+
+/// Runs `args` and SIGKILLs it once its journal holds `records` intent or landing records (a
+/// bulk send writes a round's intents at once); fails unless the kill is what ended it.
+fn kill_after_records(rb: &Runbook, args: &[&str], env: &[(&str, &str)], records: usize) {
+    use std::os::unix::process::ExitStatusExt;
     let mut cmd = rb.command();
     cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
-    std::thread::sleep(delay);
+    let started = std::time::Instant::now();
+    while journal_records(rb, child.id()) < records {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{args:?} ended ({status}) before its journal held {records} record(s)");
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{args:?}: the journal never held {records} record(s)");
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let _ = child.kill(); // SIGKILL
-    child.wait().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{args:?} was still running when killed: {status}");
 }
+
+const KEEP: &str = "let r = run(\"r\");\nr.set_rates(5.0, 0.0);\nimport \"psyche/runway\" as runway;\nrunway::keep_funded(r, 4, 1000.0);\n";
 
 #[test]
 fn killed_top_ups_and_grants_end_in_the_intended_state() {
-    let rb = Runbook::new();
-    rewarded_run(&rb);
-    std::fs::write(rb.path("keep.rhai"), "let r = run(\"r\");\nr.set_rates(5.0, 0.0);\nimport \"psyche/runway\" as runway;\nrunway::keep_funded(r, 4, 1000.0);\n").unwrap();
-    for ms in [50u64, 150, 300, 600, 1200] {
-        kill_after(
-            &rb,
-            &["run", "keep.rhai"],
-            &[("PSYCHE_RUNBOOK_FAULTS", "latency_ms=40")],
-            Duration::from_millis(ms),
-        );
+    // A full run journals four records: the rates' intent and landing, then the top-up's. Each
+    // kill point on a chain of its own, so each is reached: after the rates' intent, after
+    // they landed, after the top-up's intent.
+    for records in [1, 2, 3] {
+        let rb = Runbook::new();
+        rewarded_run(&rb);
+        std::fs::write(rb.path("keep.rhai"), KEEP).unwrap();
+        kill_after_records(&rb, &["run", "keep.rhai"], &[("PSYCHE_RUNBOOK_FAULTS", "latency_ms=40")], records);
+        rb.run_args(["run", "keep.rhai"]).success();
+        // Four epochs at 5 tokens each, whatever moment the earlier run died.
+        assert_eq!(treasury(&rb), 20.0, "killed after {records} journal record(s)");
     }
-    rb.run_args(["run", "keep.rhai"]).success();
-    // Four epochs at 5 tokens each, whatever moment the earlier runs died.
-    assert_eq!(treasury(&rb), 20.0);
 
+    // Each grant run writes its intents in one round; each is killed once they are on disk, and
+    // each grants 16 more users than the one before, so each has something to send.
+    let rb = Runbook::new();
     let list = users(48);
-    grant_script(&rb, &list);
-    for ms in [100u64, 300, 700] {
-        kill_after(
-            &rb,
-            &["run", "grant.rhai"],
-            &[("PSYCHE_RUNBOOK_FAULTS", "latency_ms=30")],
-            Duration::from_millis(ms),
-        );
+    for count in [16, 32, 48] {
+        grant_script(&rb, &list[..count]);
+        kill_after_records(&rb, &["run", "grant.rhai"], &[("PSYCHE_RUNBOOK_FAULTS", "latency_ms=30")], 1);
     }
     let rerun = json(&rb, &["run", "grant.rhai"]);
     assert_eq!(rerun["outputs"]["grant"]["failed"], serde_json::json!([]), "{rerun}");
@@ -129,28 +155,34 @@ fn killed_top_ups_and_grants_end_in_the_intended_state() {
 
 #[test]
 fn overlapping_invocations_do_not_run_twice() {
-    let rb = Runbook::new();
+    // The first invocation's notification goes to a receiver that answers only when released:
+    // the first holds its lock, its top-up landed, until the test lets it finish.
+    let hold = common::webhook::Receiver::holding(&[200]);
+    let rb = Runbook::new().file(
+        "psyche-runbook.toml",
+        &format!("[notify]\nwebhook = \"{}\"\ntimeout_seconds = 120\nretries = 0\n", hold.url("/hook")),
+    );
     rewarded_run(&rb);
-    std::fs::write(rb.path("slow.rhai"), "let r = run(\"r\");\nr.top_up_to(30.0);\nfor i in 0..20 { r.funding(); }\n")
-        .unwrap();
-    let mut first = rb
-        .command()
-        .args(["run", "slow.rhai"])
-        .env("PSYCHE_RUNBOOK_FAULTS", "latency_ms=60")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The first holds the lock once its execution log exists (it is created right after).
-    let logs = rb.path(".psyche-runbook/logs");
-    let before = std::fs::read_dir(&logs).map(|d| d.count()).unwrap_or(0);
+    std::fs::write(rb.path("slow.rhai"), "let r = run(\"r\");\nr.top_up_to(30.0);\nnotify(\"topped up\");\n").unwrap();
+    let mut first =
+        rb.command().args(["run", "slow.rhai"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = std::time::Instant::now();
-    while std::fs::read_dir(&logs).map(|d| d.count()).unwrap_or(0) == before {
-        assert!(started.elapsed() < Duration::from_secs(20), "the first invocation did not start");
-        std::thread::sleep(Duration::from_millis(20));
+    while hold.received().is_empty() {
+        assert!(first.try_wait().unwrap().is_none(), "the first invocation ended before it notified");
+        assert!(started.elapsed() < Duration::from_secs(120), "the first invocation never notified");
+        std::thread::sleep(Duration::from_millis(10));
     }
+    // It wrote its pid into the lock file right after taking the lock.
+    let locks: Vec<String> = std::fs::read_dir(rb.path(".psyche-runbook/locks"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("slow-"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert_eq!(locks, [format!("pid {}\n", first.id())], "the first invocation holds the lock");
     let second = rb.run_args(["run", "slow.rhai", "--lock-timeout", "0"]).code(75);
     assert!(second.stderr.contains("still holds") && second.stderr.contains("nothing was sent"), "{}", second.stderr);
+    hold.release();
     assert!(first.wait().unwrap().success());
     // A waiting invocation runs after the first and finds nothing to do.
     let third = json(&rb, &["run", "slow.rhai", "--lock-timeout", "30"]);

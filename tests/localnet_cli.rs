@@ -46,17 +46,21 @@ fn localnet_services_are_refused_on_real_clusters() {
 
 #[test]
 fn a_process_killed_while_saving_leaves_a_readable_state() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
     let rb = Runbook::new();
+    // Each airdrop shows a result line, printed after the statement's state is saved.
     let mut statements = String::from("let k = new_keypair();\noutput(\"k\", k.pubkey);\n");
-    for _ in 0..400 {
-        statements += "airdrop(k.pubkey, 0.001);\n";
+    for n in 1..=400 {
+        statements += &format!("airdrop(k.pubkey, 0.001); {n}\n");
     }
-    for delay_ms in [150u64, 300, 450, 600, 900] {
+    // Killed after the k-th save: while the next statement runs and saves.
+    for saved in [1usize, 25, 75, 150, 300] {
         let mut child = rb
             .command()
             .args(["repl"])
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -66,9 +70,14 @@ fn a_process_killed_while_saving_leaves_a_readable_state() {
             use std::io::Write;
             let _ = stdin.write_all(input.as_bytes());
         });
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        child.kill().unwrap(); // SIGKILL: no chance to clean up
-        child.wait().unwrap();
+        let mut results = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        for n in 1..=saved {
+            let line = results.next().unwrap_or_else(|| panic!("the REPL ended after {} result(s)", n - 1)).unwrap();
+            assert_eq!(line, n.to_string());
+        }
+        let _ = child.kill(); // SIGKILL: no chance to clean up
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "the REPL was still running when killed: {status}");
         let _ = writer.join();
         // Whatever moment the kill hit, the last complete state loads.
         rb.run_args(["localnet", "status", "--output", "json"]).success();

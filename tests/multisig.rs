@@ -279,24 +279,54 @@ fn sigkill_between_proposal_and_approval_then_a_re_run_finishes_once() {
     );
     let rb = Runbook::new().file("flow.rhai", &script(0, &body)).file("setup.rhai", &script(0, ""));
     run_json(&rb, "setup.rhai", &[]);
-    for delay in [150u64, 400, 800] {
-        let mut child = rb
-            .command()
-            .args(["run", "flow.rhai"])
-            .env("PSYCHE_RUNBOOK_FAULTS", "latency_ms=60")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay));
-        let _ = child.kill(); // SIGKILL
-        child.wait().unwrap();
+    // Each run is killed after its k-th journal record (an intent or a landing, on disk): the
+    // first once the proposal landed, the second mid-way through the approvals (an approval's
+    // intent, or the execution's), the third at whatever intent it writes first.
+    for records in [2, 3, 1] {
+        let mut cmd = rb.command();
+        cmd.args(["run", "flow.rhai"]).env("PSYCHE_RUNBOOK_FAULTS", "latency_ms=60");
+        kill_after_records(&rb, cmd, records);
     }
     let doc = run_json(&rb, "flow.rhai", &[]);
     // One proposal, executed once, whatever moment the earlier runs died.
     assert_eq!(doc["outputs"]["info"]["transaction_index"], 1, "{doc}");
     assert_eq!(doc["outputs"]["proposals"][0]["status"], "Executed");
     assert_eq!(signatures(&run_json(&rb, "flow.rhai", &[])), 0);
+}
+
+/// How many intent and landing records the journal of process `pid` holds so far.
+fn journal_records(rb: &Runbook, pid: u32) -> usize {
+    let Ok(dir) = std::fs::read_dir(rb.path(".psyche-runbook/journal")) else { return 0 };
+    let suffix = format!("-{pid}.ndjson");
+    dir.filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(&suffix))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|text| {
+            // A line still being written does not parse, and is not counted yet.
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|r| r["event"] == "intent" || r["event"] == "landed")
+                .count()
+        })
+        .sum()
+}
+
+/// Spawns `cmd` and SIGKILLs it once its journal holds `records` intent or landing records;
+/// fails unless the kill is what ended it.
+fn kill_after_records(rb: &Runbook, mut cmd: std::process::Command, records: usize) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while journal_records(rb, child.id()) < records {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before its journal held {records} record(s)");
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the journal never held {records} record(s)");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "the run was still running when killed: {status}");
 }
 
 /// True once the journal records that the transaction proposing #1 landed.
@@ -399,13 +429,9 @@ fn a_member_approves_and_executes_over_json_rpc_against_localnet_serve() {
 
     let server = common::Server::start(&rb);
     // Confirmed: at the default, finalized, the root has not seen the execution yet.
+    // Serve prints its URL once it listens, so the client's requests wait in the backlog.
     let client =
         RpcClient::new_with_commitment(server.url.clone(), solana_commitment_config::CommitmentConfig::confirmed());
-    let started = std::time::Instant::now();
-    while client.get_health().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let args = [
         "-u",
         &server.url,

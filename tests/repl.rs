@@ -47,10 +47,12 @@ fn ctrl_c_cancels_a_long_loop_without_leaving_the_repl() {
     let rb = Runbook::new();
     let mut repl = start(&rb);
     eval(&mut repl, "let kept = 5;", "");
-    repl.send_line("let i = 0; loop { i += 1; }").unwrap();
-    // The editor leaves raw mode (bracketed paste off) once the line is submitted: the loop runs.
+    // The marker is built at run time, so the echoed input cannot match it.
+    repl.send_line("let i = 0; print(\"spin\" + \"ning\"); loop { i += 1; }").unwrap();
+    // The editor leaves raw mode (bracketed paste off) once the line is submitted; the marker
+    // shows the statement is running, so ^C is a SIGINT, not input for the next prompt.
     repl.exp_string("\x1b[?2004l").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    repl.exp_string("spinning").unwrap();
     repl.send_control('c').unwrap();
     repl.exp_string("error: interrupted").unwrap();
     repl.exp_string(FRESH_PROMPT).unwrap();
