@@ -217,11 +217,11 @@ fn serve_on_a_full_disk_refuses_writes_serves_reads_and_recovers() {
     // Space is back: serve takes writes again, and the grant completes, once.
     disk.free();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while server.call("getHealth", serde_json::json!([]))["result"] != "ok" {
+    while server.logged("can be written again").is_none() {
         assert!(Instant::now() < deadline, "serve did not recover");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(server.logged("can be written again").is_some());
+    assert_eq!(server.call("getHealth", serde_json::json!([]))["result"], "ok");
     let rerun = grant(&[]);
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     let again = grant(&[]).json();

@@ -65,6 +65,7 @@ pub fn serve(
         let ws_port = ws_port.unwrap_or(if port == 0 { 0 } else { address.port().wrapping_add(1) });
         let ws_listener = listen(ws_port).await?;
         let ws_address = ws_listener.local_addr().map_err(|e| Failure::usage(e.to_string()))?;
+        handle.lock().set_addresses(crate::localnet::node::Addresses { rpc: Some(address), pubsub: Some(ws_address) });
         // Always printed (even with -q): scripts and tests read the addresses from here.
         eprintln!("serving the localnet at {} on http://{address}", settings.localnet_dir.display());
         eprintln!("PubSub websocket on ws://{ws_address}");

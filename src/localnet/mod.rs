@@ -15,6 +15,7 @@ pub mod genesis;
 pub mod handle;
 pub mod lock;
 pub mod multisig;
+pub mod node;
 pub mod persist;
 pub mod plan;
 pub mod programs;
@@ -105,6 +106,8 @@ pub struct Localnet {
     saved_slot: u64,
     /// The slot state changed since the last commit.
     dirty: bool,
+    /// Where `localnet serve` answers (cluster queries name them).
+    addresses: node::Addresses,
     /// Why the store could not be written (a full disk, an I/O error): from then on this chain
     /// holds what its database does not, and answers nothing (`Handle` reloads it from disk).
     storage_failure: Option<String>,
@@ -158,6 +161,7 @@ impl Localnet {
             saved_slot: 0,
             dirty: true,
             storage_failure: None,
+            addresses: node::Addresses::default(),
             fetched: Default::default(),
             plan: None,
         };
@@ -192,6 +196,7 @@ impl Localnet {
             saved_slot: self.saved_slot,
             dirty: false,
             storage_failure: None,
+            addresses: self.addresses,
             fetched: self.fetched.clone(),
             plan: None,
         }
@@ -199,6 +204,15 @@ impl Localnet {
 
     pub fn ids(&self) -> ProgramIds {
         self.ids
+    }
+
+    /// Where this chain is served (`localnet serve` says so once it listens).
+    pub fn set_addresses(&mut self, addresses: node::Addresses) {
+        self.addresses = addresses;
+    }
+
+    pub fn addresses(&self) -> node::Addresses {
+        self.addresses
     }
 
     /// Installs the Psyche programs at `ids` (the IDs a runbook will use on its cluster), so

@@ -111,6 +111,7 @@ impl Localnet {
         let mut stored = Self::load_on(dir, Arc::clone(&self.time))?;
         stored.use_program_ids(self.ids);
         stored.slot_ms = self.slot_ms;
+        stored.addresses = self.addresses;
         Ok(stored)
     }
 
@@ -165,6 +166,7 @@ impl Localnet {
             saved_slot: saved.state.slot,
             dirty: false,
             storage_failure: None,
+            addresses: crate::localnet::node::Addresses::default(),
             fetched: Default::default(),
             plan: None,
         };

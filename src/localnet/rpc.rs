@@ -9,10 +9,12 @@
 //! see `commitment`).
 
 pub mod accounts;
+mod cluster;
 mod history;
 pub mod params;
 pub mod pubsub;
 mod response;
+mod tokens;
 mod transactions;
 
 pub use response::{
@@ -139,6 +141,29 @@ pub fn dispatch(net: &mut Localnet, method: &str, params: &Value) -> Result<Valu
             json!(net.transaction_count())
         }
         "getTransaction" => transactions::get_transaction(net, params)?,
+        "getClusterNodes" => cluster::get_cluster_nodes(net, params)?,
+        "getEpochSchedule" => cluster::get_epoch_schedule(params)?,
+        "getIdentity" => cluster::get_identity(net, params)?,
+        "getHighestSnapshotSlot" => cluster::get_highest_snapshot_slot(net, params)?,
+        "getMaxRetransmitSlot" | "getMaxShredInsertSlot" => cluster::get_max_shred_slot(params)?,
+        "minimumLedgerSlot" => cluster::minimum_ledger_slot(net, params)?,
+        "getInflationGovernor" => cluster::get_inflation_governor(params)?,
+        "getInflationRate" => cluster::get_inflation_rate(net, params)?,
+        "getInflationReward" => cluster::get_inflation_reward(net, params)?,
+        "getSupply" => cluster::get_supply(net, params)?,
+        "getLargestAccounts" => cluster::get_largest_accounts(net, params)?,
+        "getSlotLeader" => cluster::get_slot_leader(net, params)?,
+        "getSlotLeaders" => cluster::get_slot_leaders(net, params)?,
+        "getLeaderSchedule" => cluster::get_leader_schedule(net, params)?,
+        "getVoteAccounts" => cluster::get_vote_accounts(net, params)?,
+        "getBlockCommitment" => cluster::get_block_commitment(net, params)?,
+        "getBlockProduction" => cluster::get_block_production(net, params)?,
+        "getRecentPerformanceSamples" => cluster::get_recent_performance_samples(net, params)?,
+        "getStakeMinimumDelegation" => cluster::get_stake_minimum_delegation(net, params)?,
+        "getTokenSupply" => tokens::get_token_supply(net, params)?,
+        "getTokenLargestAccounts" => tokens::get_token_largest_accounts(net, params)?,
+        "getTokenAccountsByOwner" => tokens::get_token_accounts_by_owner(net, params)?,
+        "getTokenAccountsByDelegate" => tokens::get_token_accounts_by_delegate(net, params)?,
         "simulateTransaction" => transactions::simulate_transaction(net, params)?,
         "sendTransaction" => transactions::send_transaction(net, params)?,
         "requestAirdrop" => {

@@ -112,11 +112,9 @@ impl Localnet {
         Ok((ata, executed.signature))
     }
 
-    /// Decimals of an SPL mint, if `mint` is one.
+    /// Decimals of a mint (SPL Token or Token-2022), if `mint` is one.
     pub fn mint_decimals(&self, mint: &Pubkey) -> Option<u8> {
-        let account = self.account(mint)?;
-        (account.owner == TOKEN).then_some(())?;
-        spl_token_interface::state::Mint::unpack(&account.data).ok().map(|m| m.decimals)
+        crate::localnet::store::tokens::mint(&self.account(mint)?).map(|m| m.decimals)
     }
 
     /// Balance of an SPL token account, if `account` is one.
@@ -124,9 +122,8 @@ impl Localnet {
         self.token_balance_of(&self.account(account)?)
     }
 
-    /// Balance and mint of `account` if it is an SPL token account.
+    /// Balance and mint of `account` if it is a token account (SPL Token or Token-2022).
     pub fn token_balance_of(&self, account: &Account) -> Option<(u64, Pubkey)> {
-        (account.owner == TOKEN).then_some(())?;
-        spl_token_interface::state::Account::unpack(&account.data).ok().map(|a| (a.amount, a.mint))
+        crate::localnet::store::tokens::token_account(account).map(|a| (a.amount, a.mint))
     }
 }

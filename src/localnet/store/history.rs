@@ -114,6 +114,14 @@ impl<'a> History<'a> {
             .map(|s| s.map(rows::unsigned))
     }
 
+    /// How many transactions landed in slots `first..=last`.
+    pub fn count_between(&self, first: u64, last: u64) -> rusqlite::Result<u64> {
+        self.conn
+            .prepare_cached("SELECT count(*) FROM transactions WHERE slot >= ?1 AND slot <= ?2")?
+            .query_row(params![first as i64, last as i64], |r| r.get::<_, i64>(0))
+            .map(rows::unsigned)
+    }
+
     /// How many records the history holds.
     pub fn record_count(&self) -> rusqlite::Result<u64> {
         self.conn.query_row("SELECT count(*) FROM transactions", [], |r| r.get::<_, i64>(0)).map(rows::unsigned)

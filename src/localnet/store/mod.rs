@@ -12,6 +12,7 @@ pub mod history;
 pub mod legacy;
 mod rows;
 pub mod schema;
+pub mod tokens;
 mod types;
 
 use crate::localnet::tx_record::TxRecord;
@@ -54,6 +55,7 @@ impl Store {
         let conn = Connection::open(&path).map_err(|source| db_error(&path, source))?;
         let store = Self::on(conn, Some(path));
         store.prepare(true)?;
+        store.upgrade()?;
         let saved = match store.saved()? {
             Some(saved) => Some(saved),
             None => store.migrate(dir)?,
@@ -133,6 +135,36 @@ impl Store {
         Ok(())
     }
 
+    /// Brings a database of an earlier schema to this build's (an empty one is created later).
+    fn upgrade(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let (version, _) = schema::version(&conn).map_err(|e| self.error(e))?;
+        if version == 1 {
+            schema::upgrade_from_1(&mut conn).map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    /// The token accounts of `holder` narrowed by `narrow` (see `tokens`).
+    pub fn token_accounts(&self, holder: tokens::Holder, narrow: tokens::Narrow) -> Vec<Pubkey> {
+        tokens::held(&self.conn(), holder, narrow).unwrap_or_else(|e| self.failed(e))
+    }
+
+    /// The `limit` token accounts of `mint` holding the most.
+    pub fn largest_token_accounts(&self, mint: &Pubkey, limit: usize) -> Vec<Pubkey> {
+        tokens::largest_of_mint(&self.conn(), mint, limit).unwrap_or_else(|e| self.failed(e))
+    }
+
+    /// The `limit` accounts holding the most lamports.
+    pub fn largest_accounts(&self, limit: usize) -> Vec<(Pubkey, u64)> {
+        tokens::largest(&self.conn(), limit).unwrap_or_else(|e| self.failed(e))
+    }
+
+    /// Every lamport the chain holds.
+    pub fn total_lamports(&self) -> u64 {
+        tokens::total_lamports(&self.conn()).unwrap_or_else(|e| self.failed(e))
+    }
+
     /// The chain in the database, if one was ever committed.
     fn saved(&self) -> Result<Option<Saved>, StoreError> {
         let conn = self.conn();
@@ -178,7 +210,7 @@ impl Store {
         schema::create(&tx).map_err(|e| self.error(e))?;
         rows::insert_chain(&tx, saved).map_err(|e| self.error(e))?;
         for (key, account) in accounts {
-            rows::put_account(&tx, key, Some(account)).map_err(|e| self.error(e))?;
+            put_account(&tx, key, Some(account)).map_err(|e| self.error(e))?;
         }
         tx.commit().map_err(|e| self.error(e))
     }
@@ -193,7 +225,7 @@ impl Store {
             schema::create(&tx)?;
             rows::insert_chain(&tx, &saved)?;
             for (key, account) in &old.accounts {
-                rows::put_account(&tx, key, Some(account))?;
+                put_account(&tx, key, Some(account))?;
             }
             for (signature, record) in &old.history {
                 let mentions = history::static_keys(record);
@@ -219,7 +251,7 @@ impl Store {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
             }
             for (key, account) in change.accounts {
-                rows::put_account(&conn, key, account.as_ref())?;
+                put_account(&conn, key, account.as_ref())?;
             }
             for landed in change.landed {
                 rows::insert_record(&conn, landed)?;
@@ -371,6 +403,12 @@ impl Store {
     fn failed<T>(&self, err: rusqlite::Error) -> T {
         panic!("{}: cannot read the localnet database: {err}", self.name())
     }
+}
+
+/// Writes `key` as `account` (or removes it) with its token index row, in the same transaction.
+fn put_account(conn: &rusqlite::Connection, key: &Pubkey, account: Option<&Account>) -> rusqlite::Result<()> {
+    rows::put_account(conn, key, account)?;
+    tokens::put(conn, key, account)
 }
 
 /// Room a store that filled its disk wants before it is written again.

@@ -6,8 +6,9 @@
 
 use rusqlite::Connection;
 
-/// The schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes and the newest it reads. Version 2 added the token and lamport
+/// indexes (`tokens`); a database of version 1 gains them when it is first opened for writing.
+pub const SCHEMA_VERSION: i64 = 2;
 /// "PSYR" as a big-endian integer: marks the file as a psyche-runbook localnet.
 pub const APPLICATION_ID: i64 = 0x5053_5952;
 
@@ -79,7 +80,18 @@ pub fn version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 /// Creates the tables and stamps the version (inside the caller's transaction).
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(TABLES)?;
+    conn.execute_batch(crate::localnet::store::tokens::TABLES)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     Ok(())
+}
+
+/// Brings a database of version 1 to this one, in one transaction: the token and lamport
+/// indexes, filled from the accounts it holds.
+pub fn upgrade_from_1(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(crate::localnet::store::tokens::TABLES)?;
+    crate::localnet::store::tokens::fill(&tx)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()
 }

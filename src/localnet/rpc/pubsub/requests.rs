@@ -40,7 +40,7 @@ pub enum LogsFilter {
 pub enum Kind {
     Account { key: Pubkey, encoding: Encoding, level: CommitmentLevel },
     Program { owner: Pubkey, filters: Vec<RpcFilterType>, encoding: Encoding, level: CommitmentLevel },
-    Signature { signature: Signature, level: CommitmentLevel, received: bool },
+    Signature { signature: Signature, level: CommitmentLevel },
     Slot,
     Root,
     Logs { filter: LogsFilter, level: CommitmentLevel },
@@ -101,13 +101,10 @@ pub fn parse(method: &str, params: &Value) -> Result<Request, RpcFailure> {
         "signatureSubscribe" => {
             let (text, config): (String, Option<RpcSignatureSubscribeConfig>) = args(params, 1, 2)?;
             let signature = text.parse().map_err(|_| invalid("Invalid Request: Invalid signature provided"))?;
-            let config =
-                config.unwrap_or(RpcSignatureSubscribeConfig { commitment: None, enable_received_notification: None });
-            Kind::Signature {
-                signature,
-                level: level(config.commitment),
-                received: config.enable_received_notification.unwrap_or(false),
-            }
+            // `enableReceivedNotification` is taken and, as on a validator fed over RPC (whose
+            // received notices come only from shreds it assembles), never sent.
+            let commitment = config.and_then(|c| c.commitment);
+            Kind::Signature { signature, level: level(commitment) }
         }
         "logsSubscribe" => {
             let (filter, config): (RpcTransactionLogsFilter, Option<RpcTransactionLogsConfig>) = args(params, 1, 2)?;

@@ -22,7 +22,7 @@ const MAX_SLOTS_PER_POLL: u64 = 32;
 enum Seen {
     Account(u64),
     Program(HashMap<Pubkey, u64>),
-    Signature { received_sent: bool },
+    Signature,
     Slot(u64),
     Root(u64),
     Logs(u64),
@@ -96,7 +96,7 @@ impl Watch {
                     .map(|(key, account)| (*key, fingerprint(Some(account))))
                     .collect(),
             ),
-            Kind::Signature { signature, .. } => Seen::Signature { received_sent: net.record(signature).is_some() },
+            Kind::Signature { .. } => Seen::Signature,
             Kind::Slot => Seen::Slot(net.slot()),
             Kind::Root => Seen::Root(net.root_slot()),
             Kind::Logs { .. } => Seen::Logs(net.transaction_count()),
@@ -141,16 +141,12 @@ impl Watch {
                 }
                 *last = now;
             }
-            (Kind::Signature { signature, level, received }, Seen::Signature { received_sent }) => {
-                if let Some(record) = net.record(signature) {
-                    if *received && !*received_sent {
-                        due.results.push(context(record.slot, json!("receivedSignature")));
-                    }
-                    *received_sent = true;
-                    if record.slot <= net.slot_at(*level) {
-                        due.results.push(context(record.slot, json!({"err": record.err})));
-                        due.done = true;
-                    }
+            (Kind::Signature { signature, level }, Seen::Signature) => {
+                if let Some(record) = net.record(signature)
+                    && record.slot <= net.slot_at(*level)
+                {
+                    due.results.push(context(record.slot, json!({"err": record.err})));
+                    due.done = true;
                 }
             }
             (Kind::Slot, Seen::Slot(last)) => {

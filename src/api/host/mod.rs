@@ -17,7 +17,7 @@ use crate::chain::cluster::Cluster;
 use crate::chain::journal::Journal;
 use crate::chain::recovery::settle_pending;
 use crate::chain::settings::Settings;
-use crate::chain::signer::{Approval, SignerSource};
+use crate::chain::signer::Approval;
 use crate::files::boundary::FileBoundary;
 use crate::localnet::handle::Handle;
 use crate::secrets::redact::Redactor;
@@ -26,7 +26,6 @@ use rhai::{Dynamic, NativeCallContext};
 use serde_json::Value;
 use solana_sdk::account::Account;
 use solana_sdk::instruction::Instruction;
-use solana_sdk::native_token::LAMPORTS_PER_SOL;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signer::Signer;
 use std::any::Any;
@@ -35,6 +34,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+
+mod signers;
+mod sinks;
 
 pub struct Host {
     pub settings: Settings,
@@ -103,44 +105,8 @@ impl Unserved {
     }
 }
 
-/// Takes a step's instructions before they are sent: a feature built on the host installs one
-/// (one that proposes what steps would send, for example). `Host::send` asks every installed sink, the
-/// last installed first; the first that takes the step answers for it.
-pub trait StepSink: Any + Send + Sync {
-    /// The step `what`, signed by the payer and `signers`: `Some(result)` when this sink takes
-    /// it (the result stands for the send's signature), `None` to let it go on.
-    fn take(
-        &self,
-        host: &Host,
-        what: &str,
-        instructions: &[Instruction],
-        signers: &[&SignerHandle],
-    ) -> Option<Result<String, HostError>>;
-
-    /// The chain steps read while this sink is installed, when it keeps one of its own (a
-    /// scratch chain where what it took already ran, so each step sees the last).
-    fn chain(&self) -> Option<Arc<Chain>> {
-        None
-    }
-
-    /// True when the runbook may act as `authority` because this sink takes its steps.
-    fn acts_as(&self, _authority: &Pubkey) -> bool {
-        false
-    }
-}
-
-/// `sink` as the sink type `S`, when it is one.
-fn as_sink<S: StepSink>(sink: &Arc<dyn StepSink>) -> Option<Arc<S>> {
-    let any: Arc<dyn Any + Send + Sync> = Arc::<dyn StepSink>::clone(sink);
-    any.downcast::<S>().ok()
-}
-
 /// Journals and execution logs kept (the oldest beyond this are removed).
 const KEEP_EXECUTIONS: usize = 1_000;
-
-/// The embedded chain's generated payer is topped up by this when it falls below a tenth of it:
-/// a tenth still pays the rent of some 600,000 join authorizations in one invocation.
-const LOCALNET_PAYER_SOL: u64 = 10_000;
 
 impl Host {
     /// `script` is the runbook file (or, for the REPL, the working directory).
@@ -190,61 +156,6 @@ impl Host {
         ctx.tag()
             .and_then(|tag| tag.read_lock::<Arc<Host>>().map(|host| Arc::clone(&host)))
             .expect("the engine's tag holds its Host")
-    }
-
-    /// The default signer (`-k` and its fallbacks), loaded (and on the embedded chain,
-    /// generated) on first use.
-    pub fn payer(&self) -> Result<SignerHandle, HostError> {
-        self.payer
-            .get_or_init(|| {
-                let source = &self.settings.signer;
-                let handle = self.load_signer(source).map_err(HostError::input)?;
-                if matches!(source, SignerSource::LocalnetPayer(_)) {
-                    self.fund_localnet_payer(&handle.pubkey())?;
-                }
-                Ok(handle)
-            })
-            .clone()
-    }
-
-    /// Who pays transaction fees (and the rent of accounts bulk work creates): `--fee-payer`,
-    /// else the payer.
-    pub fn fee_payer(&self) -> Result<SignerHandle, HostError> {
-        match &self.settings.fee_payer {
-            None => self.payer(),
-            Some(source) => self.fee_payer.get_or_init(|| self.load_signer(source).map_err(HostError::input)).clone(),
-        }
-    }
-
-    /// Loads a signer source: findings are warnings, and what the operator must read to act (a
-    /// device's approvals, the key a seed phrase gave) is told whatever `-q` says.
-    pub fn load_signer(&self, source: &SignerSource) -> Result<SignerHandle, String> {
-        let log = self.log.clone();
-        let tell: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |message| log.tell(&message));
-        let held = source.load(self.settings.phrase, &mut |w| self.log.warn(&w), tell, &self.log.redactor)?;
-        Ok(SignerHandle::held(held, source.describe()))
-    }
-
-    /// Loads the signers that must be ready before the runbook starts (a device must be attached
-    /// and unlocked, standard input read), so a missing Ledger is said before anything runs.
-    pub fn load_eager_signers(&self) -> Result<(), HostError> {
-        if self.settings.signer.is_eager() {
-            self.payer()?;
-        }
-        if self.settings.fee_payer.as_ref().is_some_and(SignerSource::is_eager) {
-            self.fee_payer()?;
-        }
-        Ok(())
-    }
-
-    fn fund_localnet_payer(&self, payer: &Pubkey) -> Result<(), HostError> {
-        let handle = self.localnet()?;
-        let mut net = handle.lock();
-        let target = LOCALNET_PAYER_SOL * LAMPORTS_PER_SOL;
-        if net.balance(payer) < target / 10 {
-            net.airdrop(payer, target).map_err(|e| HostError::chain(e.to_string()))?;
-        }
-        Ok(())
     }
 
     /// The chain client, connected on first use (opening and locking the embedded chain).
@@ -401,46 +312,6 @@ impl Host {
         Ok(())
     }
 
-    /// True when the runbook may act as `authority`: it is the payer, or an installed sink
-    /// takes its steps (an account whose operations become proposals).
-    pub fn can_act_as(&self, authority: &Pubkey) -> Result<bool, HostError> {
-        Ok(self.payer()?.pubkey() == *authority || self.installed_sinks().iter().any(|sink| sink.acts_as(authority)))
-    }
-
-    /// Installs `sink` above those already installed: it sees every step first until removed.
-    pub fn install_sink(&self, sink: Arc<dyn StepSink>) {
-        self.sinks.lock().expect("sinks lock").push(sink);
-    }
-
-    /// Removes `sink` (installed with `install_sink`).
-    pub fn remove_sink<S: StepSink>(&self, sink: &Arc<S>) {
-        self.sinks
-            .lock()
-            .expect("sinks lock")
-            .retain(|installed| !std::ptr::addr_eq(Arc::as_ptr(installed), Arc::as_ptr(sink)));
-    }
-
-    /// The installed sink of type `S`, if there is one.
-    pub fn sink<S: StepSink>(&self) -> Option<Arc<S>> {
-        self.installed_sinks().iter().find_map(as_sink::<S>)
-    }
-
-    /// The installed sink of type `S`, or `make()` installed beneath the others (a lasting
-    /// sink: one installed for a while above it still sees steps first).
-    pub fn sink_or_install<S: StepSink>(&self, make: impl FnOnce() -> S) -> Arc<S> {
-        let mut sinks = self.sinks.lock().expect("sinks lock");
-        sinks.iter().find_map(as_sink::<S>).unwrap_or_else(|| {
-            let sink = Arc::new(make());
-            sinks.insert(0, Arc::clone(&sink) as Arc<dyn StepSink>);
-            sink
-        })
-    }
-
-    /// The installed sinks, the last installed first (a copy: sinks may send steps themselves).
-    fn installed_sinks(&self) -> Vec<Arc<dyn StepSink>> {
-        self.sinks.lock().expect("sinks lock").iter().rev().cloned().collect()
-    }
-
     /// Signs `instructions` with the payer (and `signers`), sends and confirms them, and records
     /// the signature. `what` names the operation in logs and errors. An installed sink may
     /// take them instead.
@@ -549,13 +420,6 @@ impl Host {
     /// Reads an account from the cluster now (for polling: `wait_for`).
     pub fn fresh_account(&self, key: &Pubkey) -> Result<Option<Account>, HostError> {
         self.chain()?.fresh_account(key).map_err(|e| HostError::chain(e.to_string()))
-    }
-
-    /// The payer's pubkey when it can be had without asking anyone (not `prompt://`), to read
-    /// its accounts together with others ahead of need.
-    pub fn payer_if_unattended(&self) -> Option<Pubkey> {
-        let loaded = self.payer.get().is_some_and(Result::is_ok);
-        (loaded || self.settings.signer.is_unattended()).then(|| self.payer().ok().map(|p| p.pubkey())).flatten()
     }
 
     /// Persists the embedded chain if this execution changed it.
@@ -716,60 +580,34 @@ fn pubsub_notes(host: &Host) -> crate::chain::pubsub::link::Notes {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::{Cli, OutputMode};
-    use clap::Parser;
+/// Takes a step's instructions before they are sent: a feature built on the host installs one
+/// (one that proposes what steps would send, for example). `Host::send` asks every installed sink, the
+/// last installed first; the first that takes the step answers for it.
+pub trait StepSink: Any + Send + Sync {
+    /// The step `what`, signed by the payer and `signers`: `Some(result)` when this sink takes
+    /// it (the result stands for the send's signature), `None` to let it go on.
+    fn take(
+        &self,
+        host: &Host,
+        what: &str,
+        instructions: &[Instruction],
+        signers: &[&SignerHandle],
+    ) -> Option<Result<String, HostError>>;
 
-    /// Takes every step of `program`, answering `answer` for it.
-    struct Takes {
-        program: Pubkey,
-        answer: &'static str,
+    /// The chain steps read while this sink is installed, when it keeps one of its own (a
+    /// scratch chain where what it took already ran, so each step sees the last).
+    fn chain(&self) -> Option<Arc<Chain>> {
+        None
     }
 
-    impl StepSink for Takes {
-        fn take(
-            &self,
-            _: &Host,
-            _: &str,
-            ixs: &[Instruction],
-            _: &[&SignerHandle],
-        ) -> Option<Result<String, HostError>> {
-            (ixs[0].program_id == self.program).then(|| Ok(self.answer.to_string()))
-        }
+    /// True when the runbook may act as `authority` because this sink takes its steps.
+    fn acts_as(&self, _authority: &Pubkey) -> bool {
+        false
     }
+}
 
-    /// Another sink type, lasting like a feature's registry.
-    struct Lasting(Takes);
-
-    impl StepSink for Lasting {
-        fn take(
-            &self,
-            host: &Host,
-            what: &str,
-            ixs: &[Instruction],
-            s: &[&SignerHandle],
-        ) -> Option<Result<String, HostError>> {
-            self.0.take(host, what, ixs, s)
-        }
-    }
-
-    #[test]
-    fn installed_sinks_take_steps_the_last_installed_first_and_lasting_ones_beneath() {
-        let cli = Cli::try_parse_from(["psyche-runbook", "docs"]).unwrap();
-        let host = Host::new(Settings::offline(&cli.global), Log::new(true, 0, OutputMode::Text), &[], Path::new("."));
-        let program = Pubkey::new_unique();
-        let step = [Instruction::new_with_bytes(program, &[], vec![])];
-        let above = Arc::new(Takes { program, answer: "above" });
-        host.install_sink(Arc::clone(&above) as Arc<dyn StepSink>);
-        // Installed later, but lasting: beneath the one installed for a while.
-        let lasting = host.sink_or_install(|| Lasting(Takes { program, answer: "lasting" }));
-        assert_eq!(host.send("step", &step, &[]).unwrap(), "above");
-        assert!(Arc::ptr_eq(&host.sink_or_install(|| unreachable!("installed once")), &lasting));
-        assert!(Arc::ptr_eq(&host.sink::<Takes>().unwrap(), &above));
-        host.remove_sink(&above);
-        assert!(host.sink::<Takes>().is_none());
-        assert_eq!(host.send("step", &step, &[]).unwrap(), "lasting");
-    }
+/// `sink` as the sink type `S`, when it is one.
+pub(super) fn as_sink<S: StepSink>(sink: &Arc<dyn StepSink>) -> Option<Arc<S>> {
+    let any: Arc<dyn Any + Send + Sync> = Arc::<dyn StepSink>::clone(sink);
+    any.downcast::<S>().ok()
 }
