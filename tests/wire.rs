@@ -95,7 +95,7 @@ fn wrong_discriminator_and_version_are_named() {
     let mut v2 = bytes;
     v2[8] = 2;
     let err = CoordinatorAccount::decode(&v2).unwrap_err().to_string();
-    assert_eq!(err, "CoordinatorAccount layout version 2 is not supported (this build reads version 1)");
+    assert_eq!(err, "coordinator account layout version 2 is newer than this release understands (1)");
 }
 
 #[test]

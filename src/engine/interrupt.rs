@@ -87,9 +87,11 @@ impl Interrupt {
         *self.last_words.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(last_words));
     }
 
-    /// The execution is ending on its own: a signal from now on waits for it.
+    /// The execution is ending on its own: a signal from now on waits for it. The last words
+    /// are let go (they hold the execution's chain, which closes its database when dropped).
     pub fn ending(&self) {
         self.ending.store(true, Ordering::SeqCst);
+        self.last_words.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     fn end_now(&self) {

@@ -4,12 +4,14 @@
 
 use crate::localnet::chain_params::BLOCKHASH_VALIDITY_SLOTS;
 use crate::localnet::commitment::{FINALIZED_DEPTH, slot_at};
+use crate::localnet::store::tokens::{self, Holder, Narrow};
 use crate::localnet::{Localnet, TxRecord};
 use solana_commitment_config::CommitmentLevel;
 use solana_sdk::account::{Account, AccountSharedData, ReadableAccount};
 use solana_sdk::hash::Hash;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signature;
+use std::collections::BTreeSet;
 
 impl Localnet {
     /// The highest rooted (finalized) slot.
@@ -71,6 +73,45 @@ impl Localnet {
         }));
         found.sort_by_key(|(k, _)| *k);
         found
+    }
+
+    /// The token accounts of `holder` narrowed by `narrow` as `level` sees them, by address:
+    /// the store's index of the latest state, with the accounts written since the root read
+    /// again at `finalized`.
+    pub fn token_accounts_at(&self, holder: Holder, narrow: Narrow, level: CommitmentLevel) -> Vec<(Pubkey, Account)> {
+        let wanted =
+            |a: &Account| tokens::token_account(a).is_some_and(|t| holder.holds(&t) && narrow.admits(&a.owner, &t));
+        self.indexed_at(self.store().token_accounts(holder, narrow), level, wanted)
+    }
+
+    /// The `limit` token accounts of `mint` holding the most as `level` sees them, most first.
+    pub fn largest_token_accounts_at(&self, mint: &Pubkey, limit: usize, level: CommitmentLevel) -> Vec<(Pubkey, u64)> {
+        let of_mint = |a: &Account| tokens::token_account(a).is_some_and(|t| t.mint == *mint);
+        let mut found: Vec<(Pubkey, u64)> = self
+            .indexed_at(self.store().largest_token_accounts(mint, limit), level, of_mint)
+            .into_iter()
+            .filter_map(|(key, account)| Some((key, tokens::token_account(&account)?.amount)))
+            .collect();
+        found.sort_by(|(ka, a), (kb, b)| b.cmp(a).then(ka.cmp(kb)));
+        found.truncate(limit);
+        found
+    }
+
+    /// `keys` from an index of the latest state, as `level` sees them: at `finalized` the
+    /// accounts written since the root join them, and only those `wanted` there are kept.
+    fn indexed_at(
+        &self,
+        keys: Vec<Pubkey>,
+        level: CommitmentLevel,
+        wanted: impl Fn(&Account) -> bool,
+    ) -> Vec<(Pubkey, Account)> {
+        let mut keys: BTreeSet<Pubkey> = keys.into_iter().collect();
+        if level == CommitmentLevel::Finalized {
+            keys.extend(self.prior.changed_after(self.root_slot()).map(|(key, _)| *key));
+        }
+        keys.into_iter()
+            .filter_map(|key| self.account_at(&key, level).filter(|a| wanted(a)).map(|a| (key, a)))
+            .collect()
     }
 
     /// Runs `f` on the chain as `level` sees it: at `finalized`, the writes the root does not

@@ -47,9 +47,8 @@ pub fn get_token_largest_accounts(net: &Localnet, params: &Value) -> Result<Valu
     let level = level(config);
     let (_, decimals) = mint_decimals(net, &mint, level)?;
     let mut largest = Vec::new();
-    for key in net.store().largest_token_accounts(&mint, LARGEST) {
-        let Some(account) = net.account_at(&key, level).and_then(|a| tokens::token_account(&a)) else { continue };
-        let mut entry = ui_amount(account.amount, decimals);
+    for (key, amount) in net.largest_token_accounts_at(&mint, LARGEST, level) {
+        let mut entry = ui_amount(amount, decimals);
         entry["address"] = json!(key.to_string());
         largest.push(entry);
     }
@@ -88,8 +87,7 @@ fn token_accounts_by(net: &Localnet, params: &Value, holder: fn(Pubkey) -> Holde
     };
     let encoding = config.encoding.unwrap_or(UiAccountEncoding::Binary);
     let mut keyed = Vec::new();
-    for found in net.store().token_accounts(holder(key), narrow) {
-        let Some(account) = net.account_at(&found, level) else { continue };
+    for (found, account) in net.token_accounts_at(holder(key), narrow, level) {
         let encoded = encode(net, &found, &account, encoding, config.data_slice)?;
         keyed.push(RpcKeyedAccount { pubkey: found.to_string(), account: encoded });
     }

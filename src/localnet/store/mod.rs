@@ -405,6 +405,21 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    /// The writer leaves the log empty: a log left full (a bulk run's groups leave tens of
+    /// megabytes) is read whole by the next process that opens the database, before its
+    /// first query, and a no-op cron then pays for the last grant.
+    fn drop(&mut self) {
+        let conn = self.conn.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let writer = self.path.is_some() && !conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true);
+        if writer && conn.is_autocommit() {
+            // Best effort: a reader in the middle of a query makes it give up, and the log is
+            // then read as before.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+}
+
 /// Writes `key` as `account` (or removes it) with its token index row, in the same transaction.
 fn put_account(conn: &rusqlite::Connection, key: &Pubkey, account: Option<&Account>) -> rusqlite::Result<()> {
     rows::put_account(conn, key, account)?;

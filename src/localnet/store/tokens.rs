@@ -128,11 +128,30 @@ pub enum Holder {
     Delegate(Pubkey),
 }
 
+impl Holder {
+    pub fn holds(&self, account: &TokenAccount) -> bool {
+        match self {
+            Holder::Owner(key) => account.owner == *key,
+            Holder::Delegate(key) => account.delegate == Some(*key),
+        }
+    }
+}
+
 /// Which token accounts of a holder (`getTokenAccountsBy*`'s filter).
 #[derive(Debug, Clone, Copy)]
 pub enum Narrow {
     Mint(Pubkey),
     Program(Pubkey),
+}
+
+impl Narrow {
+    /// True when `account`, a token account owned by `program`, passes the filter.
+    pub fn admits(&self, program: &Pubkey, account: &TokenAccount) -> bool {
+        match self {
+            Narrow::Mint(mint) => account.mint == *mint,
+            Narrow::Program(wanted) => program == wanted,
+        }
+    }
 }
 
 /// The token accounts of `holder` narrowed by `narrow`, by address.
