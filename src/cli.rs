@@ -110,10 +110,18 @@ pub enum Command {
     Run(RunArgs),
     /// Parse and statically check runbooks without running them.
     Check(CheckArgs),
+    /// Run the `test_*` functions of `*.test.rhai` files, each on a fresh embedded chain of its
+    /// own (never a real cluster).
+    Test(TestArgs),
     /// Start the interactive REPL (reads statements from stdin when it is not a terminal).
     Repl,
     /// List every host function and type runbooks can use.
-    Docs,
+    Docs {
+        /// Write Rhai definition files (.d.rhai) of the host API and the standard library to
+        /// DIR, for editors with Rhai support, instead of listing.
+        #[arg(long, value_name = "DIR")]
+        definitions: Option<PathBuf>,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -289,6 +297,21 @@ pub struct RunArgs {
     /// Arguments visible to the runbook as the ARGS array.
     #[arg(last = true)]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Files or directories to search for `*.test.rhai` files (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Keep only tests whose `FILE::NAME` contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Tests run at once (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Also write a JUnit XML report to FILE (one testcase per test).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

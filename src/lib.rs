@@ -17,6 +17,7 @@ pub mod psyche;
 pub mod rundown;
 pub mod secrets;
 pub mod squads;
+pub mod testing;
 pub mod ui;
 pub mod watch;
 

@@ -323,6 +323,17 @@ impl Chain {
         }
     }
 
+    /// A fresh embedded chain in memory, for one runbook test: no directory, lock or journal.
+    pub fn in_memory(settings: &Settings) -> Self {
+        let handle = Handle::in_memory(&settings.localnet_dir);
+        handle.lock().use_program_ids(settings.programs);
+        Self::embedded_with_sender(
+            LocalSender::new(Arc::clone(&handle)),
+            handle,
+            commitment_config(settings.commitment),
+        )
+    }
+
     /// A scratch copy of this chain to try transactions on: the embedded chain (or dry-run
     /// fork) copied in memory, a real cluster forked lazily. Never saved, never sent from.
     pub fn scratch(&self, settings: &Settings) -> Result<Self, ChainError> {

@@ -19,7 +19,12 @@ pub fn check(global: &GlobalArgs, args: &CheckArgs, log: Log) -> Result<ExitCode
     for file in &args.files {
         let base_dir = file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
         let host = Host::new(Settings::offline(global), log.clone(), &constants, file);
-        let runtime = Runtime::new(host, Options { max_operations: 0, base_dir, interrupt: Interrupt::default() });
+        let mut runtime = Runtime::new(host, Options { max_operations: 0, base_dir, interrupt: Interrupt::default() });
+        // A test file also knows what tests use (`assert_eq`, `run_runbook`, ...).
+        if file.to_string_lossy().ends_with(crate::testing::discover::SUFFIX) {
+            crate::testing::asserts::register(&mut runtime.engine);
+            crate::testing::drive::register(&mut runtime.engine);
+        }
         let scope = Runtime::scope(&constants, &[]);
         let name = file.display().to_string();
         let problems = match runtime.compile_file(file, &scope) {

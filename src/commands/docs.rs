@@ -36,3 +36,34 @@ pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
     }
     Ok(ExitCode::Success)
 }
+
+/// `docs --definitions DIR`: Rhai definition files of the host API (`__static__.d.rhai` and
+/// the type methods with it, and what tests use), the language's own packages
+/// (`__builtin__*.d.rhai`) and one file per standard library module, so an editor with Rhai support completes and checks runbooks.
+pub fn definitions(global: &GlobalArgs, dir: &std::path::Path, log: Log) -> Result<ExitCode, Failure> {
+    let host = Host::new(Settings::offline(global), log.clone(), &[], std::path::Path::new("."));
+    let mut runtime = Runtime::new(
+        host,
+        Options { max_operations: 0, base_dir: Default::default(), interrupt: Interrupt::default() },
+    );
+    for (path, source) in crate::engine::modules::STDLIB {
+        let ast = runtime.engine.compile(*source).expect("the standard library compiles");
+        let module = rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, &runtime.engine)
+            .expect("the standard library's modules evaluate");
+        runtime.engine.register_static_module(*path, module.into());
+    }
+    // What `*.test.rhai` files use besides the host API.
+    crate::testing::asserts::register(&mut runtime.engine);
+    crate::testing::drive::register(&mut runtime.engine);
+    let written = |e: std::io::Error| Failure::new(ExitCode::Storage, format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(written)?;
+    let mut files = 0;
+    for (name, text) in runtime.engine.definitions().with_headers(true).iter_files() {
+        // A standard library module's name is its import path (`psyche/checks`).
+        let path = dir.join(name.replace('/', "__"));
+        std::fs::write(&path, text).map_err(written)?;
+        files += 1;
+    }
+    log.info(&format!("{files} definition files written to {}", dir.display()));
+    Ok(ExitCode::Success)
+}

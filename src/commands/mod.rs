@@ -10,6 +10,7 @@ pub mod follow;
 pub mod localnet;
 pub mod repl;
 pub mod run;
+pub mod test;
 pub mod watch;
 
 use crate::chain::settings::{ProcessEnv, Settings};
@@ -56,7 +57,9 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
         }
         Command::Check(args) => check::check(global, args, log),
         Command::Repl => repl::repl(global, identified()?, log),
-        Command::Docs => docs::docs(global, log),
+        Command::Test(args) => test::test(global, args, log),
+        Command::Docs { definitions: None } => docs::docs(global, log),
+        Command::Docs { definitions: Some(dir) } => docs::definitions(global, dir, log),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "psyche-runbook", &mut std::io::stdout());
             Ok(ExitCode::Success)

@@ -73,6 +73,14 @@ impl Handle {
         Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: None, unwritable: Mutex::new(None) })
     }
 
+    /// A fresh chain on a database in memory (a runbook test's): never locked, gone with the
+    /// handle. Unlike a fork it records no plan: what it executes is what was sent.
+    pub fn in_memory(dir: &Path) -> Arc<Self> {
+        let net = Localnet::new();
+        Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: None, unwritable: Mutex::new(None) })
+    }
+
+    /// True for a chain that never writes to its directory (a dry-run's fork, a test's chain).
     pub fn is_fork(&self) -> bool {
         self.lock.is_none()
     }

@@ -196,6 +196,12 @@ impl Host {
             .clone()
     }
 
+    /// Runs this execution on `chain` (before anything used one): a runbook test's chain, shared
+    /// by the runbooks the test runs. No journal: nothing on it outlives the test.
+    pub fn use_chain(&self, chain: Arc<Chain>) {
+        let _ = self.chain.set(Ok(chain));
+    }
+
     /// The first file this execution could not write, if one could not: the journal, the
     /// embedded chain's database, the execution log. It decides the exit code (74).
     pub fn storage_failure(&self) -> Option<String> {

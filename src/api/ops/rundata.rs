@@ -92,7 +92,7 @@ pub fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<
         }
     }
     let bytes = files.iter().map(|s| s.bytes).sum();
-    let base = &host.settings.run_down_url;
+    let base = service_url(host, "upload_data")?;
     if host.is_dry_run() {
         for file in &files {
             host.log.info(&format!("[dry-run] would upload {} ({} bytes) to run \"{run_id}\"", file.name, file.bytes));
@@ -120,6 +120,16 @@ pub fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<
     Ok(report(&moved))
 }
 
+/// The run-down service's URL; runbook tests have none, so a transfer never leaves a test.
+fn service_url<'a>(host: &'a Host, what: &str) -> Result<&'a String, HostError> {
+    match &host.settings.run_down_url {
+        url if url.is_empty() => {
+            Err(HostError::input(format!("{what}: no run-down service here (runbook tests reach none); nothing was sent")))
+        }
+        url => Ok(url),
+    }
+}
+
 /// The key that signs the service's requests (one or more a file): a key in memory, since a
 /// device would be asked to approve each of them.
 fn service_key<'a>(payer: &'a SignerHandle, what: &str, files: usize) -> Result<&'a Keypair, HostError> {
@@ -140,7 +150,7 @@ pub fn download_results(host: &Host, run_id: &str, dir: &str, opts: &Map) -> Res
     if root.exists() && !root.is_dir() {
         return Err(HostError::input(format!("download_results: {dir} is not a directory")));
     }
-    let base = &host.settings.run_down_url;
+    let base = service_url(host, "download_results")?;
     if host.is_dry_run() {
         host.log.info(&format!(
             "[dry-run] would ask {base}/download/{run_id} for the results of run \"{run_id}\" and download them into {dir}; nothing was sent"
