@@ -8,6 +8,10 @@ use crate::exit::{ExitCode, Failure};
 use crate::testing::{discover, report, runner};
 use crate::ui::Log;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long after SIGINT/SIGTERM a test stuck in an operation is given before the process ends.
+const STUCK_GRACE: Duration = Duration::from_secs(10);
 
 pub fn test(global: &GlobalArgs, args: &TestArgs, log: Log) -> Result<ExitCode, Failure> {
     if !global.url.is_empty() {
@@ -30,6 +34,8 @@ pub fn test(global: &GlobalArgs, args: &TestArgs, log: Log) -> Result<ExitCode, 
     let mut test_log = log.clone();
     test_log.quiet = global.verbose == 0;
     let interrupt = Interrupt::default();
+    // Ctrl-C stops the tests under way at their next operation and starts no other.
+    interrupt.end_when_stuck(STUCK_GRACE);
     let scratch = std::env::temp_dir().join(format!(
         "psyche-runbook-test-{}-{}",
         std::process::id(),
@@ -81,6 +87,10 @@ pub fn test(global: &GlobalArgs, args: &TestArgs, log: Log) -> Result<ExitCode, 
         log.result(&report::summary(&outcomes, filtered_out));
     } else {
         log.document(&report::document(&outcomes, filtered_out));
+    }
+    if interrupt.is_set() {
+        log.error(&format!("interrupted: {} of {} test(s) ran", outcomes.len(), cases.len()));
+        return Ok(ExitCode::Interrupted);
     }
     let failed = outcomes.iter().any(|o| o.failure.is_some());
     Ok(if failed { ExitCode::RunbookError } else { ExitCode::Success })

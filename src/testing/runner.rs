@@ -44,7 +44,8 @@ pub fn runtime(base: &Settings, file: &Path, scratch: &Path, log: &Log, interrup
     runtime
 }
 
-/// Runs `cases` on `jobs` threads, calling `done` as each ends; the outcomes in `cases`' order.
+/// Runs `cases` on `jobs` threads, calling `done` as each ends; the outcomes in `cases`' order
+/// (only those that ran, when interrupted).
 pub fn run_all(
     cases: &[Case],
     jobs: usize,
@@ -61,7 +62,8 @@ pub fn run_all(
             std::thread::Builder::new()
                 .stack_size(STACK)
                 .spawn_scoped(threads, || {
-                    loop {
+                    // After SIGINT/SIGTERM no other test starts.
+                    while !interrupt.is_set() {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(case) = cases.get(i) else { break };
                         let outcome = run_one(case, base, &scratch.join(i.to_string()), log, interrupt);

@@ -123,9 +123,9 @@ pub fn upload_data(host: &Host, run_id: &str, path: &str, opts: &Map) -> Result<
 /// The run-down service's URL; runbook tests have none, so a transfer never leaves a test.
 fn service_url<'a>(host: &'a Host, what: &str) -> Result<&'a String, HostError> {
     match &host.settings.run_down_url {
-        url if url.is_empty() => {
-            Err(HostError::input(format!("{what}: no run-down service here (runbook tests reach none); nothing was sent")))
-        }
+        url if url.is_empty() => Err(HostError::input(format!(
+            "{what}: no run-down service here (runbook tests reach none); nothing was sent"
+        ))),
         url => Ok(url),
     }
 }
