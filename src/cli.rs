@@ -249,6 +249,21 @@ pub enum LocalnetCommand {
         #[arg(long, default_value_t = 0, requires = "clients")]
         unhealthy_clients: usize,
     },
+    /// Make the localnet a fork of the cluster at URL: accounts are read from the cluster the
+    /// first time anything asks for them, then kept (the URL is kept in the fork's database only).
+    #[command(group = clap::ArgGroup::new("what").required(true))]
+    Fork {
+        /// The cluster to fork: an http(s) URL or mainnet-beta, devnet, testnet, localhost.
+        #[arg(group = "what", value_name = "URL")]
+        url: Option<String>,
+        /// Read every account the fork holds from its cluster again, keeping the fork's own
+        /// writes.
+        #[arg(long, group = "what")]
+        refresh: bool,
+        /// With --refresh: drop the fork's own writes too (the fork is made anew from its cluster).
+        #[arg(long, requires = "refresh")]
+        drop_writes: bool,
+    },
     /// Show the localnet's slot, clock, runs and payer.
     Status,
     /// Delete the localnet's chain state (the generated payer key is kept).

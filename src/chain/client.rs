@@ -16,6 +16,7 @@ use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::sender::{Faults, LocalSender};
 use crate::localnet::store::StoreError;
+use crate::localnet::upstream::Upstream;
 use crate::psyche::ids::ProgramIds;
 use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_commitment_config::CommitmentConfig;
@@ -307,15 +308,21 @@ impl Chain {
                 let mut net = Localnet::load_read_only(&settings.localnet_dir)
                     .map_err(|e| ChainError::Localnet(e.to_string()))?;
                 net.use_program_ids(settings.programs);
-                let handle = Handle::fork(net, &settings.localnet_dir);
+                // A rehearsal on a `localnet fork` reads what it lacks from the fork's cluster.
+                let upstream = match net.origin() {
+                    Some(origin) => Some(Upstream::to(&origin.url, &origin.genesis).map_err(ChainError::Localnet)?),
+                    None => None,
+                };
+                let handle = Handle::fork_of(net, &settings.localnet_dir, upstream);
                 Ok(Self::embedded_with_sender(LocalSender::new(Arc::clone(&handle)), handle, commitment))
             }
             Cluster::Rpc { url } => {
                 let mut net = Localnet::new();
                 net.use_program_ids(settings.programs);
-                let handle = Handle::fork(net, &settings.localnet_dir);
                 let upstream = http_client(url, expected(settings, 0), commitment, &Arc::default());
-                let sender = LocalSender::new(Arc::clone(&handle)).with_upstream(Arc::clone(&upstream));
+                let reads = Upstream::new(Arc::clone(&upstream));
+                let handle = Handle::fork_of(net, &settings.localnet_dir, Some(reads));
+                let sender = LocalSender::new(Arc::clone(&handle));
                 let mut chain = Self::embedded_with_sender(sender, handle, commitment);
                 chain.upstream = Some(upstream);
                 Ok(chain)
@@ -340,7 +347,8 @@ impl Chain {
         match &self.localnet {
             Some(handle) => {
                 let net = handle.lock().fork();
-                Ok(Self::embedded(Handle::fork(net, handle.dir()), commitment_config(settings.commitment)))
+                let forked = Handle::fork_of(net, handle.dir(), handle.upstream().cloned());
+                Ok(Self::embedded(forked, commitment_config(settings.commitment)))
             }
             None => Self::dry_run(settings),
         }

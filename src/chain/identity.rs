@@ -49,18 +49,24 @@ pub struct Identity {
     pub read_from: Option<usize>,
     /// The names earlier releases keyed journals on for this cluster.
     legacy: Vec<String>,
+    /// For a localnet forked from a cluster, that cluster's name and genesis hash: its
+    /// `[programs.*]`/`[limits.*]` tables apply to the fork.
+    pub origin: Option<(String, String)>,
 }
 
 impl Identity {
-    /// The embedded chain in `localnet_dir`: each localnet directory is a cluster of its own.
+    /// The embedded chain in `localnet_dir`: each localnet directory is a cluster of its own,
+    /// a fork of a cluster too (it is named after the cluster it forks).
     pub fn embedded(localnet_dir: &Path) -> Self {
         let dir = std::path::absolute(localnet_dir).unwrap_or_else(|_| localnet_dir.to_path_buf());
+        let fork = crate::localnet::fork_file::ForkFile::read(localnet_dir);
         Self {
             key: format!("embedded:{}", dir.display()),
             genesis: None,
-            name: "embedded".into(),
+            name: fork.as_ref().map_or_else(|| "embedded".into(), |f| format!("fork of {}", f.name)),
             read_from: None,
             legacy: vec!["embedded".into()],
+            origin: fork.map(|f| (f.name, f.genesis)),
         }
     }
 
@@ -76,7 +82,7 @@ impl Identity {
         // Earlier releases named the well-known URLs by moniker: any URL of that cluster now is.
         legacy.extend(genesis.as_deref().and_then(moniker).map(str::to_string));
         legacy.dedup();
-        Self { key, genesis, name, read_from, legacy }
+        Self { key, genesis, name, read_from, legacy, origin: None }
     }
 
     /// The identity `settings` can know without a network call: the embedded directory, a
@@ -109,6 +115,11 @@ impl Identity {
             Cluster::Embedded => vec!["embedded".to_string()],
             Cluster::Rpc { url } => vec![url.display(), url.legacy_name().to_string()],
         };
+        // A fork takes its cluster's tables, most specific of all.
+        if let Some((name, genesis)) = &self.origin {
+            names.push(name.clone());
+            names.extend(moniker(genesis).map(str::to_string));
+        }
         names.extend(self.moniker().map(str::to_string));
         names.dedup();
         names

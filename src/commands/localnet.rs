@@ -141,6 +141,7 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
         });
     let (bytes, accounts) = net.stored();
     let state_bytes = (bytes > 0).then_some(bytes);
+    let fork = net.origin().map(|origin| fork_status(&net, origin));
     let doc = json!({
         "dir": settings.localnet_dir.display().to_string(),
         "slot": clock.slot,
@@ -150,6 +151,7 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
         "accounts": accounts,
         "runs": runs,
         "payer": payer,
+        "fork": fork,
     });
     if log.json() {
         println!("{}", serde_json::to_string_pretty(&doc).expect("JSON serializes"));
@@ -160,6 +162,21 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
             state_bytes.map_or("none yet".into(), |b| format!("{b} bytes, {accounts} accounts"))
         );
         println!("slot {}, clock {}", clock.slot, clock.unix_timestamp);
+        if let Some(fork) = &fork {
+            println!(
+                "fork of {} from its slot {}; {} account(s) read from it, each as it was when first read",
+                fork["cluster"].as_str().unwrap_or_default(),
+                fork["slot"],
+                fork["accounts_read"]
+            );
+            for program in fork["programs"].as_array().into_iter().flatten() {
+                println!(
+                    "  {:<14} {}",
+                    program["name"].as_str().unwrap_or_default(),
+                    program["runs"].as_str().unwrap_or_default()
+                );
+            }
+        }
         if let Some(p) = &payer {
             println!("payer {} ({} SOL)", p["pubkey"].as_str().unwrap_or_default(), p["sol"]);
         }
@@ -171,6 +188,24 @@ pub fn status(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
     Ok(ExitCode::Success)
 }
 
+/// What a fork is of, and which code runs for each program it knows by name.
+fn fork_status(net: &Localnet, origin: &store::Origin) -> serde_json::Value {
+    let named = crate::localnet::forked::known_programs(&net.ids());
+    let keys: Vec<_> = named.iter().map(|(_, key)| *key).collect();
+    let programs: Vec<_> = named
+        .iter()
+        .zip(net.program_sources(&keys))
+        .map(|((name, key), (_, source))| json!({"name": name, "program": key.to_string(), "runs": source.describe()}))
+        .collect();
+    json!({
+        "cluster": origin.name,
+        "genesis_hash": origin.genesis,
+        "slot": origin.slot,
+        "accounts_read": net.read_count(),
+        "programs": programs,
+    })
+}
+
 pub fn reset(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
     let dir = &settings.localnet_dir;
     // The lock alone: no process uses the chain while its files go.
@@ -178,6 +213,8 @@ pub fn reset(settings: &Settings, log: Log) -> Result<ExitCode, Failure> {
         log.info(&format!("waiting for another process to release the localnet at {}", dir.display()))
     })
     .map_err(store_failure)?;
+    crate::localnet::fork_file::ForkFile::remove(dir)
+        .map_err(|e| Failure::new(ExitCode::Storage, format!("{}: {e}", dir.display())))?;
     match store::remove(dir) {
         Ok(true) => log.info(&format!("reset the localnet at {}", dir.display())),
         Ok(false) => log.info("the localnet has no state yet"),

@@ -7,6 +7,7 @@ pub mod data;
 pub mod decode;
 pub mod docs;
 pub mod follow;
+pub mod fork;
 pub mod localnet;
 pub mod repl;
 pub mod run;
@@ -82,6 +83,10 @@ pub fn dispatch(cli: Cli, log: Log) -> Result<ExitCode, Failure> {
                 unhealthy: *unhealthy_clients,
             };
             localnet::serve(&settings()?, *bind, (*port, *ws_port), *slot_ms, (runs.clone(), crew), log)
+        }
+        Command::Localnet(LocalnetCommand::Fork { url: Some(url), .. }) => fork::make(&settings()?, url, log),
+        Command::Localnet(LocalnetCommand::Fork { url: None, drop_writes, .. }) => {
+            fork::refresh(&settings()?, *drop_writes, log)
         }
         Command::Localnet(LocalnetCommand::Status) => localnet::status(&settings()?, log),
         Command::Localnet(LocalnetCommand::Reset) => localnet::reset(&settings()?, log),

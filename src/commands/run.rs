@@ -206,6 +206,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs, mut settings: Settings, log: Log
         if !programs.is_empty() {
             log.error(&programs);
         }
+        if let Some(header) = fork_header(&runtime.host) {
+            log.error(&header);
+        }
         log.error(&crate::localnet::plan::render(&plan));
     }
     if let Some(round_trips) = runtime.host.round_trips() {
@@ -328,6 +331,22 @@ fn programs_header(deployments: &[crate::chain::programs::Deployment]) -> String
         .map(|d| format!("  {}", d.describe()))
         .collect();
     if lines.is_empty() { String::new() } else { format!("programs on the cluster:\n{}", lines.join("\n")) }
+}
+
+/// On a rehearsal of a fork made by `localnet fork`, which code runs for each program it knows
+/// by name (the cluster's bytecode, with the slot it was deployed at, or the embedded model).
+fn fork_header(host: &Host) -> Option<String> {
+    let handle = host.localnet_fork()?;
+    let net = handle.lock();
+    let origin = net.origin()?;
+    let named = crate::localnet::forked::known_programs(&net.ids());
+    let keys: Vec<_> = named.iter().map(|(_, key)| *key).collect();
+    let lines: Vec<String> = named
+        .iter()
+        .zip(net.program_sources(&keys))
+        .map(|((name, key), (_, source))| format!("  {name} {key}: {}", source.describe()))
+        .collect();
+    Some(format!("programs on this fork of {}:\n{}", origin.name, lines.join("\n")))
 }
 
 /// Signatures listed in full when an error leaves this many or fewer; beyond, a count and the

@@ -30,7 +30,7 @@ impl Localnet {
     /// verified and a repeat of a processed signature is refused, as a validator's front door
     /// does (neither lands nor is recorded).
     pub fn execute(&mut self, tx: &VersionedTransaction) -> Executed {
-        if !tx.verify_with_results().iter().all(|ok| *ok) {
+        if !self.signatures_hold(tx) {
             return Executed::refused(tx.signatures[0], TransactionError::SignatureFailure);
         }
         if self.record(&tx.signatures[0]).is_some() {
@@ -192,7 +192,7 @@ impl Localnet {
         let pre_token_balances = status_meta::token_balances(keys, before);
         let loaded = status_meta::loaded_accounts_data_size(keys, before);
         let installed = programs::context::InstalledIds::set(self.ids);
-        let refused = if sig_verify && !tx.verify_with_results().iter().all(|ok| *ok) {
+        let refused = if sig_verify && !self.signatures_hold(tx) {
             Some(TransactionError::SignatureFailure)
         } else {
             self.missing_program(tx)

@@ -13,6 +13,7 @@ use crate::localnet::persist::StorageFailure;
 use crate::localnet::rpc::{self, RpcFailure};
 use crate::localnet::store::StoreError;
 use crate::localnet::time::{self, TimeSource};
+use crate::localnet::upstream::{Forked, Upstream};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,6 +26,9 @@ pub struct Handle {
     lock: Option<DirLock>,
     /// Why writes are refused: the store failed and has not been written since.
     unwritable: Mutex<Option<String>>,
+    /// The cluster this chain forks (a dry-run of a cluster, or a `localnet fork`): what a
+    /// call needs is read from it first.
+    upstream: Option<Upstream>,
 }
 
 /// How long `open` waits for another process to release the directory (`--lock-timeout`'s
@@ -57,27 +61,68 @@ impl Handle {
     ) -> Result<Arc<Self>, StoreError> {
         let lock = DirLock::acquire(dir, timeout, waiting)?;
         let net = Localnet::load_on(dir, time)?;
+        let upstream = match net.origin() {
+            Some(origin) => {
+                Some(Upstream::to(&origin.url, &origin.genesis).map_err(|message| StoreError::Corrupt {
+                    path: dir.display().to_string(),
+                    message: format!("the forked cluster: {message}"),
+                })?)
+            }
+            None => None,
+        };
         Ok(Arc::new(Self {
             net: Mutex::new(net),
             dir: dir.to_path_buf(),
             lock: Some(lock),
             unwritable: Mutex::new(None),
+            upstream,
         }))
     }
 
     /// A copy-on-write fork of `net` for a dry-run: never locked, never saved, and recording
     /// the plan of what it executes.
-    pub fn fork(mut net: Localnet, dir: &Path) -> Arc<Self> {
+    pub fn fork(net: Localnet, dir: &Path) -> Arc<Self> {
+        Self::fork_of(net, dir, None)
+    }
+
+    /// `fork`, reading what it lacks from `upstream` (a dry-run of a cluster).
+    pub fn fork_of(mut net: Localnet, dir: &Path, upstream: Option<Upstream>) -> Arc<Self> {
         net.stop_writing();
         net.record_plan();
-        Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: None, unwritable: Mutex::new(None) })
+        Arc::new(Self {
+            net: Mutex::new(net),
+            dir: dir.to_path_buf(),
+            lock: None,
+            unwritable: Mutex::new(None),
+            upstream,
+        })
+    }
+
+    /// Reads `keys` from the forked cluster when this chain forks one and lacks them (a
+    /// service about to touch them, outside any call that would have read them).
+    pub fn read_from_cluster(&self, keys: &[solana_sdk::pubkey::Pubkey]) -> Result<(), String> {
+        match &self.upstream {
+            Some(upstream) => upstream.fetch_now(self, keys.to_vec()),
+            None => Ok(()),
+        }
+    }
+
+    /// The cluster this chain reads what it lacks from, when it forks one.
+    pub fn upstream(&self) -> Option<&Upstream> {
+        self.upstream.as_ref()
     }
 
     /// A fresh chain on a database in memory (a runbook test's): never locked, gone with the
     /// handle. Unlike a fork it records no plan: what it executes is what was sent.
     pub fn in_memory(dir: &Path) -> Arc<Self> {
         let net = Localnet::new();
-        Arc::new(Self { net: Mutex::new(net), dir: dir.to_path_buf(), lock: None, unwritable: Mutex::new(None) })
+        Arc::new(Self {
+            net: Mutex::new(net),
+            dir: dir.to_path_buf(),
+            lock: None,
+            unwritable: Mutex::new(None),
+            upstream: None,
+        })
     }
 
     /// True for a chain that never writes to its directory (a dry-run's fork, a test's chain).
@@ -185,5 +230,11 @@ impl Handle {
         }
         self.flush()?;
         Ok(true)
+    }
+}
+
+impl Forked for Handle {
+    fn lock(&self) -> MutexGuard<'_, Localnet> {
+        Handle::lock(self)
     }
 }

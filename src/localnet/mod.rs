@@ -11,6 +11,8 @@ pub mod chain_params;
 pub mod commitment;
 pub mod executed;
 mod execution;
+pub mod fork_file;
+pub mod forked;
 pub mod genesis;
 pub mod handle;
 pub mod lock;
@@ -30,6 +32,7 @@ pub mod store;
 pub mod time;
 pub mod trainer;
 pub mod tx_record;
+pub mod upstream;
 pub mod views;
 
 pub use crate::localnet::chain_params::{BLOCKHASH_VALIDITY_SLOTS, KEPT_BLOCKHASHES};
@@ -40,7 +43,6 @@ use crate::localnet::store::{Store, StoreError};
 use crate::localnet::time::TimeSource;
 pub use crate::localnet::tx_record::TxRecord;
 use crate::psyche::ids::ProgramIds;
-use crate::squads;
 use litesvm::LiteSVM;
 use solana_commitment_config::CommitmentLevel;
 use solana_sdk::account::{Account, AccountSharedData};
@@ -111,8 +113,18 @@ pub struct Localnet {
     /// Why the store could not be written (a full disk, an I/O error): from then on this chain
     /// holds what its database does not, and answers nothing (`Handle` reloads it from disk).
     storage_failure: Option<String>,
-    /// Accounts already pulled from the cluster a dry-run forks (present or known absent).
+    /// Accounts already pulled from the cluster a fork follows (present or known absent).
     fetched: std::collections::HashSet<Pubkey>,
+    /// Program-account query shapes the forked cluster already answered.
+    asked: HashSet<String>,
+    /// The cluster this chain was forked from (`localnet fork`); None for a plain localnet and
+    /// for a dry-run's fork, which keeps nothing.
+    origin: Option<store::Origin>,
+    /// Programs whose bytecode was loaded from the forked cluster.
+    from_cluster: HashSet<Pubkey>,
+    /// Pubkeys whose signatures are not checked: the stand-ins a rehearsal on a fork signs as
+    /// (never set on any other chain).
+    stand_ins: HashSet<Pubkey>,
     /// When set, executed transactions are recorded with their account changes (dry-runs).
     plan: Option<Vec<plan::PlannedTransaction>>,
 }
@@ -163,6 +175,10 @@ impl Localnet {
             storage_failure: None,
             addresses: node::Addresses::default(),
             fetched: Default::default(),
+            asked: Default::default(),
+            origin: None,
+            from_cluster: Default::default(),
+            stand_ins: Default::default(),
             plan: None,
         };
         // Genesis (slot 0) has a blockhash too: the root's until slot 31.
@@ -198,6 +214,10 @@ impl Localnet {
             storage_failure: None,
             addresses: self.addresses,
             fetched: self.fetched.clone(),
+            asked: self.asked.clone(),
+            origin: self.origin.clone(),
+            from_cluster: self.from_cluster.clone(),
+            stand_ins: self.stand_ins.clone(),
             plan: None,
         }
     }
@@ -364,28 +384,6 @@ impl Localnet {
         self.plan.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    /// True when `key` was neither fetched from the forked cluster nor written here. The
-    /// genesis Squads program config stands in until the cluster's own is fetched.
-    pub fn needs_fetch(&self, key: &Pubkey) -> bool {
-        !self.fetched.contains(key) && (self.account(key).is_none() || *key == squads::pdas::program_config())
-    }
-
-    /// Adds an account pulled from the forked cluster (or records that it does not exist,
-    /// removing a genesis account the cluster lacks).
-    pub fn insert_fetched(&mut self, key: Pubkey, account: Option<Account>) {
-        self.fetched.insert(key);
-        self.cached.insert(key);
-        match account {
-            Some(account) => {
-                let _ = self.svm.set_account(key, account);
-            }
-            None if key == squads::pdas::program_config() => {
-                let _ = self.svm.set_account(key, Account::default());
-            }
-            None => {}
-        }
-    }
-
     /// Writes an account directly (localnet services: airdrops, fixtures).
     pub fn set_account(&mut self, key: Pubkey, account: Account) {
         self.keep_prior_state(key);
@@ -431,7 +429,28 @@ const FAUCET_LAMPORTS: u64 = 900_000 * solana_sdk::native_token::LAMPORTS_PER_SO
 /// single-blockhash check, the Psyche-compatible programs installed and the Squads program config in place (a
 /// chain opened from its store puts its own in its place, when it has one).
 fn new_svm() -> LiteSVM {
-    let mut svm = LiteSVM::new().with_sigverify(false).with_blockhash_check(false).with_transaction_history(0);
+    new_svm_with(&[])
+}
+
+/// A new VM with the cluster features `features` active (a fork's); with none, the VM's own
+/// set (mainnet-beta's, as LiteSVM captured it).
+fn new_svm_with(features: &[(Pubkey, u64)]) -> LiteSVM {
+    let svm = if features.is_empty() {
+        LiteSVM::new()
+    } else {
+        let mut set = agave_feature_set::FeatureSet::default();
+        for (feature, slot) in features {
+            set.activate(feature, *slot);
+        }
+        LiteSVM::default()
+            .with_feature_set(set)
+            .with_builtins()
+            .with_lamports(1_000_000 * solana_sdk::native_token::LAMPORTS_PER_SOL)
+            .with_sysvars()
+            .with_feature_accounts()
+            .with_default_programs()
+    };
+    let mut svm = svm.with_sigverify(false).with_blockhash_check(false).with_transaction_history(0);
     install_programs(&mut svm, ProgramIds::default());
     let rent_exempt = svm.minimum_balance_for_rent_exemption(crate::squads::accounts::ProgramConfig::SIZE);
     let (address, account) = genesis::program_config(rent_exempt);

@@ -10,7 +10,7 @@ use crate::localnet::chain_params::DEFAULT_SLOT_MS;
 use crate::localnet::commitment::PriorStates;
 use crate::localnet::store::{ChainState, Commit, Genesis, Landed, Saved, Store, StoreError};
 use crate::localnet::time::{self, TimeSource};
-use crate::localnet::{Localnet, TxRecord, new_svm};
+use crate::localnet::{Localnet, TxRecord, new_svm, new_svm_with};
 use crate::psyche::ids::ProgramIds;
 use litesvm::LiteSVM;
 use solana_address_lookup_table_interface::state::AddressLookupTable;
@@ -54,7 +54,7 @@ const GROUP_COMMIT: usize = 4096;
 /// long-lived server would otherwise hold the whole chain again).
 const CACHED_ACCOUNTS: usize = 4_096;
 
-fn is_stored(account: &impl ReadableAccount) -> bool {
+pub(super) fn is_stored(account: &impl ReadableAccount) -> bool {
     !BUILT_IN_OWNERS.contains(account.owner()) && !account.executable()
 }
 
@@ -129,7 +129,9 @@ impl Localnet {
 
     fn resume(store: Arc<Store>, saved: Saved, time: Arc<dyn TimeSource>, writes: bool) -> Result<Self, StoreError> {
         let corrupt = |message: &str| StoreError::Corrupt { path: "localnet database".into(), message: message.into() };
-        let mut svm = new_svm();
+        // A fork runs with its cluster's features, and the programs read from it.
+        let origin = store.origin()?;
+        let mut svm = if origin.is_some() { new_svm_with(&store.fork_features()?) } else { new_svm() };
         let faucet =
             Keypair::try_from(saved.genesis.faucet.as_slice()).map_err(|_| corrupt("faucet key is not a keypair"))?;
         let mut clock: Clock = svm.get_sysvar();
@@ -168,8 +170,15 @@ impl Localnet {
             storage_failure: None,
             addresses: crate::localnet::node::Addresses::default(),
             fetched: Default::default(),
+            asked: Default::default(),
+            origin,
+            from_cluster: Default::default(),
+            stand_ins: Default::default(),
             plan: None,
         };
+        if net.origin.is_some() {
+            net.resume_fork()?;
+        }
         if writes && !gained.is_empty() {
             net.persist(&gained, None);
             net.flush().map_err(|failure| StoreError::Corrupt { path: dir_name(&net), message: failure.0 })?;
@@ -255,6 +264,22 @@ impl Localnet {
     /// transactions (`flush`: every RPC call but a send, the end of a service, of an
     /// invocation, of `serve`), or when it is full.
     pub(super) fn persist(
+        &mut self,
+        accounts: &[(Pubkey, Option<Account>)],
+        landed: Option<(Signature, &TxRecord, &[Pubkey])>,
+    ) {
+        if self.origin.is_some() && self.writes && self.storage_failure.is_none() {
+            // What the fork wrote itself is kept by a refresh that keeps its writes.
+            let keys: Vec<Pubkey> = accounts.iter().map(|(key, _)| *key).collect();
+            if let Err(err) = self.store.put_written(&keys) {
+                self.storage_failure = Some(err.to_string());
+            }
+        }
+        self.persist_read(accounts, landed);
+    }
+
+    /// `persist`, for accounts read from a forked cluster (not the fork's own writes).
+    pub(super) fn persist_read(
         &mut self,
         accounts: &[(Pubkey, Option<Account>)],
         landed: Option<(Signature, &TxRecord, &[Pubkey])>,

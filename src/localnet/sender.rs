@@ -4,12 +4,12 @@
 
 use crate::localnet::handle::Handle;
 use crate::localnet::rpc::{NODE_UNHEALTHY, PREFLIGHT_FAILURE, RpcFailure};
+use crate::localnet::upstream::transaction_of;
 use serde_json::Value;
 use solana_rpc_client::rpc_sender::{RpcSender, RpcTransportStats};
 use solana_rpc_client_api::client_error::{Error as ClientError, Result as ClientResult};
 use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData};
 use solana_rpc_client_api::response::RpcSimulateTransactionResult;
-use solana_sdk::pubkey::Pubkey;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,6 @@ pub struct LocalSender {
     latency: Duration,
     faults: Faults,
     rng: Mutex<u64>,
-    /// The cluster a dry-run forks: accounts missing here are pulled from it on first use.
-    upstream: Option<Arc<solana_rpc_client::nonblocking::rpc_client::RpcClient>>,
 }
 
 /// Fault injection for the embedded transport, to test how sending copes with a lossy network:
@@ -76,78 +74,7 @@ impl Faults {
 
 impl LocalSender {
     pub fn new(handle: Arc<Handle>) -> Self {
-        Self {
-            handle,
-            stats: Mutex::default(),
-            latency: Duration::ZERO,
-            faults: Faults::default(),
-            rng: Mutex::new(1),
-            upstream: None,
-        }
-    }
-
-    /// Pulls accounts from `upstream` the first time they are needed (dry-runs of a cluster).
-    pub fn with_upstream(mut self, upstream: Arc<solana_rpc_client::nonblocking::rpc_client::RpcClient>) -> Self {
-        self.upstream = Some(upstream);
-        self
-    }
-
-    /// Fetches from upstream the accounts `method` will read or write that the fork lacks.
-    async fn prefetch(&self, method: &str, params: &Value) -> ClientResult<()> {
-        let Some(upstream) = &self.upstream else { return Ok(()) };
-        let mut keys: Vec<Pubkey> = match method {
-            "getAccountInfo" | "getBalance" | "getTokenAccountBalance" => {
-                params.get(0).and_then(Value::as_str).and_then(|k| k.parse().ok()).into_iter().collect()
-            }
-            "getMultipleAccounts" => params
-                .get(0)
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|k| k.as_str()?.parse().ok()).collect())
-                .unwrap_or_default(),
-            "sendTransaction" | "simulateTransaction" => {
-                transaction_of(params).map(|tx| tx.message.static_account_keys().to_vec()).unwrap_or_default()
-            }
-            "getProgramAccounts" => {
-                let owner: Option<Pubkey> = params.get(0).and_then(Value::as_str).and_then(|k| k.parse().ok());
-                match owner {
-                    Some(owner) => {
-                        let config = params
-                            .get(1)
-                            .cloned()
-                            .map(serde_json::from_value)
-                            .transpose()
-                            .ok()
-                            .flatten()
-                            .unwrap_or_default();
-                        upstream
-                            .get_program_ui_accounts_with_config(&owner, config)
-                            .await?
-                            .into_iter()
-                            .map(|(k, _)| k)
-                            .collect()
-                    }
-                    None => Vec::new(),
-                }
-            }
-            _ => Vec::new(),
-        };
-        keys.retain(|k| self.handle.lock().needs_fetch(k));
-        for chunk in keys.chunks(100) {
-            let accounts = upstream.get_multiple_accounts(chunk).await?;
-            let mut net = self.handle.lock();
-            for (key, account) in chunk.iter().zip(accounts) {
-                net.insert_fetched(*key, account);
-            }
-        }
-        // Token balances need their mint too.
-        if method == "getTokenAccountBalance" {
-            let mint = keys.first().and_then(|k| self.handle.lock().token_balance(k)).map(|(_, mint)| mint);
-            if let Some(mint) = mint.filter(|m| self.handle.lock().needs_fetch(m)) {
-                let account = upstream.get_account_with_commitment(&mint, upstream.commitment()).await?.value;
-                self.handle.lock().insert_fetched(mint, account);
-            }
-        }
-        Ok(())
+        Self { handle, stats: Mutex::default(), latency: Duration::ZERO, faults: Faults::default(), rng: Mutex::new(1) }
     }
 
     pub fn with_faults(mut self, faults: Faults) -> Self {
@@ -178,19 +105,6 @@ impl LocalSender {
         self.latency = latency;
         self
     }
-}
-
-/// The transaction in `sendTransaction`/`simulateTransaction` params.
-fn transaction_of(params: &Value) -> Option<solana_sdk::transaction::VersionedTransaction> {
-    use base64::Engine as _;
-    let text = params.get(0)?.as_str()?;
-    let base64 = params.get(1).and_then(|c| c.get("encoding")).and_then(Value::as_str) == Some("base64");
-    let bytes = if base64 {
-        base64::engine::general_purpose::STANDARD.decode(text).ok()?
-    } else {
-        bs58::decode(text).into_vec().ok()?
-    };
-    bincode::deserialize(&bytes).ok()
 }
 
 fn signature_of(params: &Value) -> Option<String> {
@@ -228,7 +142,10 @@ impl RpcSender for LocalSender {
             tokio::time::sleep(self.latency).await;
         }
         let method = request.to_string();
-        self.prefetch(&method, &params).await?;
+        // A fork reads what the call needs from its cluster first.
+        if let Some(upstream) = self.handle.upstream() {
+            upstream.prefetch(self.handle.as_ref(), &method, &params).await?;
+        }
         if self.hit(self.faults.rate_limit) {
             return Err(RpcError::RpcRequestError(
                 "HTTP status client error (429 Too Many Requests) (injected)".into(),

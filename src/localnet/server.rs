@@ -53,8 +53,32 @@ fn respond(handle: &Handle, body: &[u8]) -> Value {
     }
 }
 
+/// On a fork, reads from its cluster what the body's calls need (nothing is answered from a
+/// fork that could not read it).
+async fn read_upstream(handle: &Handle, body: &[u8]) -> Result<(), RpcFailure> {
+    let Some(upstream) = handle.upstream() else { return Ok(()) };
+    let Ok(request) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
+    let calls = match &request {
+        Value::Array(batch) => batch.iter().collect(),
+        single => vec![single],
+    };
+    for call in calls {
+        let Some(method) = call.get("method").and_then(Value::as_str) else { continue };
+        let params = call.get("params").cloned().unwrap_or(Value::Null);
+        upstream.prefetch(handle, method, &params).await.map_err(|e| RpcFailure {
+            code: INTERNAL_ERROR,
+            message: format!("the fork could not read its cluster: {e}"),
+            data: None,
+        })?;
+    }
+    Ok(())
+}
+
 async fn rpc(State(handle): State<Arc<Handle>>, body: Bytes) -> Json<Value> {
     let handle = Arc::clone(&handle);
+    if let Err(failure) = read_upstream(&handle, &body).await {
+        return Json(error_response(Value::Null, failure));
+    }
     // Execution is CPU work on the chain; keep it off the async workers.
     let response = tokio::task::spawn_blocking(move || respond(&handle, &body)).await.unwrap_or_else(|e| {
         error_response(Value::Null, RpcFailure { code: INTERNAL_ERROR, message: e.to_string(), data: None })

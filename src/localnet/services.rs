@@ -106,10 +106,41 @@ impl Localnet {
         let faucet = self.faucet().pubkey();
         let ata = associated_token(owner, mint);
         let create = create_ata_idempotent(&faucet, owner, mint);
+        let authority =
+            self.account(mint).and_then(|a| crate::localnet::store::tokens::mint(&a)).map(|m| m.mint_authority);
+        if self.origin().is_some() && authority != Some(Some(faucet).into()) {
+            // A fork sets the balances of a mint it holds no authority of (a cluster's): the
+            // token account is created by a transaction, its balance and the supply are set.
+            let executed = self.execute_signed("create token account", &[create], &[])?;
+            self.add_tokens(mint, &ata, amount).map_err(|err| ServiceError {
+                what: "mint tokens".into(),
+                err,
+                logs: Vec::new(),
+            })?;
+            return Ok((ata, executed.signature));
+        }
         let mint_ix = spl_token_interface::instruction::mint_to(&TOKEN, mint, &ata, &faucet, &[], amount)
             .expect("a valid mint_to instruction");
         let executed = self.execute_signed("mint tokens", &[create, mint_ix], &[])?;
         Ok((ata, executed.signature))
+    }
+
+    /// Adds `amount` to token account `account` of `mint`, and to the mint's supply, directly.
+    fn add_tokens(&mut self, mint: &Pubkey, account: &Pubkey, amount: u64) -> Result<(), String> {
+        use spl_token_interface::state::{Account as TokenAccount, Mint};
+        let (mut held, mut minted) = match (self.account(account), self.account(mint)) {
+            (Some(held), Some(minted)) => (held, minted),
+            _ => return Err(format!("{account} or its mint {mint} is not on the fork")),
+        };
+        let mut state = TokenAccount::unpack(&held.data[..TokenAccount::LEN]).map_err(|e| e.to_string())?;
+        state.amount = state.amount.checked_add(amount).ok_or("the balance would overflow")?;
+        state.pack_into_slice(&mut held.data[..TokenAccount::LEN]);
+        let mut supply = Mint::unpack(&minted.data[..Mint::LEN]).map_err(|e| e.to_string())?;
+        supply.supply = supply.supply.checked_add(amount).ok_or("the supply would overflow")?;
+        supply.pack_into_slice(&mut minted.data[..Mint::LEN]);
+        self.set_account(*account, held);
+        self.set_account(*mint, minted);
+        Ok(())
     }
 
     /// Decimals of a mint (SPL Token or Token-2022), if `mint` is one.

@@ -10,11 +10,15 @@ use crate::chain::settings::Settings;
 use crate::cli::Commitment;
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
+use crate::localnet::upstream::Upstream;
 use crate::watch::mirror::Mirror;
 use crate::watch::read::{Reader, Snapshot};
 use solana_commitment_config::CommitmentConfig;
+use solana_sdk::account::Account;
+use solana_sdk::pubkey::Pubkey;
 use std::fs::{OpenOptions, TryLockError};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,6 +29,9 @@ pub enum Source {
     Embedded {
         dir: PathBuf,
         commitment: CommitmentConfig,
+        /// On a fork: what this view read from the cluster (a reader cannot keep it in the
+        /// fork's database), so no refresh asks it again.
+        read: std::sync::Mutex<ForkReads>,
     },
     /// Boxed: a client is much larger than a directory name.
     Cluster(Box<Chain>, Mirror),
@@ -39,7 +46,7 @@ impl Source {
                     Commitment::Confirmed => CommitmentConfig::confirmed(),
                     Commitment::Finalized => CommitmentConfig::finalized(),
                 };
-                Source::Embedded { dir: settings.localnet_dir.clone(), commitment }
+                Source::Embedded { dir: settings.localnet_dir.clone(), commitment, read: Default::default() }
             }
             Cluster::Rpc { .. } => Source::Cluster(Box::new(Chain::connect(settings, || {})?), Mirror::default()),
         })
@@ -48,11 +55,20 @@ impl Source {
     /// One refresh: the snapshot and the RPC round trips it took.
     pub fn refresh(&self, reader: &mut Reader) -> Result<(Snapshot, u64), ChainError> {
         match self {
-            Source::Embedded { dir, commitment } => {
-                let net = Localnet::load_read_only(dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+            Source::Embedded { dir, commitment, read } => {
+                let mut net = Localnet::load_read_only(dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
+                // A fork reads what it lacks from its cluster: once for this view.
+                let upstream = match net.origin() {
+                    Some(origin) => Some(Upstream::to(&origin.url, &origin.genesis).map_err(ChainError::Localnet)?),
+                    None => None,
+                };
+                let mut kept = read.lock().unwrap_or_else(|p| p.into_inner());
+                kept.restore(&mut net);
                 // A private copy: never locked, never saved.
-                let chain = Chain::embedded(Handle::fork(net, dir), *commitment);
+                let handle = Handle::fork_of(net, dir, upstream);
+                let chain = Chain::embedded(Arc::clone(&handle), *commitment);
                 let snapshot = reader.read(&chain)?;
+                kept.keep(&handle.lock());
                 Ok((snapshot, round_trips(&chain)))
             }
             Source::Cluster(chain, mirror) => {
@@ -95,4 +111,29 @@ impl Source {
 /// Requests the client has made so far.
 fn round_trips(chain: &Chain) -> u64 {
     chain.round_trips().total()
+}
+
+/// What a view of a fork read from the cluster: the accounts and the query shapes.
+#[derive(Default)]
+pub struct ForkReads {
+    accounts: Vec<(Pubkey, Option<Account>)>,
+    shapes: Vec<String>,
+}
+
+impl ForkReads {
+    /// Gives a fresh read of the fork what this view read before (the fork's own, stored
+    /// since, wins).
+    fn restore(&self, net: &mut Localnet) {
+        let missing: Vec<_> = self.accounts.iter().filter(|(key, _)| net.needs_fetch(key)).cloned().collect();
+        net.insert_fetched(missing);
+        for shape in &self.shapes {
+            net.asked(shape);
+        }
+    }
+
+    fn keep(&mut self, net: &Localnet) {
+        let (accounts, shapes) = net.read_this_session();
+        self.accounts = accounts;
+        self.shapes = shapes;
+    }
 }

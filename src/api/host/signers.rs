@@ -42,10 +42,30 @@ impl Host {
     /// Loads a signer source: findings are warnings, and what the operator must read to act (a
     /// device's approvals, the key a seed phrase gave) is told whatever `-q` says.
     pub fn load_signer(&self, source: &SignerSource) -> Result<SignerHandle, String> {
+        if let SignerSource::PubkeyOnly(key) = source {
+            self.stand_in(key)?;
+        }
         let log = self.log.clone();
         let tell: Arc<dyn Fn(String) + Send + Sync> = Arc::new(move |message| log.tell(&message));
         let held = source.load(self.settings.phrase, &mut |w| self.log.warn(&w), tell, &self.log.redactor)?;
         Ok(SignerHandle::held(held, source.describe()))
+    }
+
+    /// Lets the fork this execution runs on accept `key`'s signatures unchecked; refused
+    /// anywhere else (a real cluster, a dry-run of one, a plain localnet), before anything signs.
+    fn stand_in(&self, key: &Pubkey) -> Result<(), String> {
+        let refused = || {
+            format!(
+                "signer pubkey:{key}: a pubkey-only signer is taken by a fork made with `localnet fork` only; on {} a transaction needs {key}'s real signature; nothing was sent",
+                self.settings.cluster_name()
+            )
+        };
+        if self.settings.cluster != crate::chain::cluster::Cluster::Embedded {
+            return Err(refused());
+        }
+        let chain = self.chain().map_err(|e| e.message)?;
+        let handle = chain.localnet().ok_or_else(refused)?;
+        handle.lock().stand_in(*key).map_err(|_| refused())
     }
 
     /// Loads the signers that must be ready before the runbook starts (a device must be attached

@@ -48,6 +48,7 @@ pub mod localnet_api {
         let host = Host::of(&ctx);
         let lamports = to_native(&sol, 9, "airdrop amount")?;
         let handle = host.localnet()?;
+        handle.read_from_cluster(&[to]).map_err(HostError::chain)?;
         let signature = handle.lock().airdrop(&to, lamports).map_err(|e| HostError::chain(e.to_string()))?;
         host.record_sent(signature.to_string());
         Ok(signature.to_string())
@@ -78,6 +79,8 @@ pub mod localnet_api {
     ) -> Result<Pubkey, Box<EvalAltResult>> {
         let (mint, owner) = (to_pubkey(&mint)?, to_pubkey(&owner)?);
         let handle = Host::of(&ctx).localnet()?;
+        let ata = crate::psyche::pdas::associated_token(&owner, &mint);
+        handle.read_from_cluster(&[mint, owner, ata]).map_err(HostError::chain)?;
         let mut net = handle.lock();
         let decimals =
             net.mint_decimals(&mint).ok_or_else(|| HostError::input(format!("{mint} is not a token mint")))?;

@@ -43,7 +43,7 @@ impl SignerHandle {
     pub fn keypair(&self, what: &str) -> Result<&Keypair, HostError> {
         self.held.keypair().ok_or_else(|| {
             HostError::input(format!(
-                "{what} needs a key in memory, and {} is a signing device: use a keypair file (-k, signer(PATH))",
+                "{what} needs a key in memory, and {} holds none: use a keypair file (-k, signer(PATH))",
                 self.source
             ))
         })

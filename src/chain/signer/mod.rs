@@ -47,6 +47,9 @@ pub enum SignerSource {
     Ledger { wallet: Option<Pubkey>, path: DerivationPath },
     /// The embedded localnet's payer, generated on first use at this path.
     LocalnetPayer(PathBuf),
+    /// `pubkey:ADDRESS`: no key at all, for rehearsals on a fork that sign as an authority whose
+    /// key they do not hold (the fork accepts its signatures unchecked; nothing else does).
+    PubkeyOnly(Pubkey),
     /// Test builds only: a device that approves by itself and counts its approvals.
     #[cfg(feature = "test-seams")]
     TestDevice(PathBuf),
@@ -101,6 +104,11 @@ impl SignerSource {
                 let path = DerivationPath::from_uri_key_query(&uri).map_err(bad_path)?.unwrap_or_default();
                 Ok(SignerSource::Ledger { wallet: locator.pubkey, path })
             }
+            Some("pubkey") => value[7..]
+                .trim()
+                .parse()
+                .map(SignerSource::PubkeyOnly)
+                .map_err(|_| format!("signer source {}: pubkey: takes a base58 address", shown())),
             Some("file") => {
                 let path = value[5..].trim_start_matches("//");
                 Ok(SignerSource::File(expand_home(if path.is_empty() { value } else { path })))
@@ -129,6 +137,7 @@ impl SignerSource {
                 format!("Ledger usb://ledger{wallet} ({path:?})")
             }
             SignerSource::LocalnetPayer(path) => format!("localnet payer {}", path.display()),
+            SignerSource::PubkeyOnly(key) => format!("pubkey-only {key} (forks only)"),
             #[cfg(feature = "test-seams")]
             SignerSource::TestDevice(path) => format!("test device {}", path.display()),
         }
@@ -185,6 +194,7 @@ impl SignerSource {
                 let device = DeviceSigner::open(move || ledger::open(wallet, path), tell)?;
                 return Ok(Held::Device(device));
             }
+            SignerSource::PubkeyOnly(key) => return Ok(Held::StandIn(*key)),
             SignerSource::LocalnetPayer(path) => {
                 if path.exists() {
                     read_keypair_file(path, warn)?
@@ -236,10 +246,12 @@ impl SignerSource {
     }
 }
 
-/// A loaded signer: a key in memory, or a device that holds it.
+/// A loaded signer: a key in memory, a device that holds it, or a stand-in for a key no one
+/// here holds (a fork's rehearsal).
 pub enum Held {
     Key(Keypair),
     Device(DeviceSigner),
+    StandIn(Pubkey),
 }
 
 impl Held {
@@ -247,14 +259,14 @@ impl Held {
     pub fn keypair(&self) -> Option<&Keypair> {
         match self {
             Held::Key(keypair) => Some(keypair),
-            Held::Device(_) => None,
+            _ => None,
         }
     }
 
     pub fn device(&self) -> Option<&DeviceSigner> {
         match self {
-            Held::Key(_) => None,
             Held::Device(device) => Some(device),
+            _ => None,
         }
     }
 }
@@ -264,6 +276,7 @@ impl Signer for Held {
         match self {
             Held::Key(keypair) => keypair.try_pubkey(),
             Held::Device(device) => device.try_pubkey(),
+            Held::StandIn(key) => Ok(*key),
         }
     }
 
@@ -271,6 +284,8 @@ impl Signer for Held {
         match self {
             Held::Key(keypair) => keypair.try_sign_message(message),
             Held::Device(device) => device.try_sign_message(message),
+            // Random bytes: unique, so the transaction still has an id of its own in history.
+            Held::StandIn(_) => Ok(Signature::from(std::array::from_fn::<u8, 64, _>(|_| rand::random()))),
         }
     }
 

@@ -98,8 +98,8 @@ fn sanitized(tx: &VersionedTransaction) -> Result<(), RpcFailure> {
     tx.sanitize().map_err(|_| invalid(format!("invalid transaction: {}", TransactionError::SanitizeFailure)))
 }
 
-fn verify_signatures(tx: &VersionedTransaction) -> Result<(), RpcFailure> {
-    if tx.verify_with_results().iter().all(|ok| *ok) {
+fn verify_signatures(net: &Localnet, tx: &VersionedTransaction) -> Result<(), RpcFailure> {
+    if net.signatures_hold(tx) {
         return Ok(());
     }
     Err(RpcFailure {
@@ -172,7 +172,7 @@ pub fn send_transaction(net: &mut Localnet, params: &Value) -> Result<Value, Rpc
     sanitized(&tx)?;
     let signature = tx.signatures[0];
     if !config.skip_preflight {
-        verify_signatures(&tx)?;
+        verify_signatures(net, &tx)?;
         let level = level(config.preflight_commitment.map(|commitment| CommitmentConfig { commitment }));
         let simulated = match net.admit_at(&tx, level) {
             // Below `finalized` the preflight bank holds every account as the transaction will
@@ -217,7 +217,7 @@ pub fn simulate_transaction(net: &mut Localnet, params: &Value) -> Result<Value,
     });
     sanitized(&tx)?;
     if config.sig_verify {
-        verify_signatures(&tx)?;
+        verify_signatures(net, &tx)?;
     }
     let simulated = if net.is_blockhash_valid_at(tx.message.recent_blockhash(), level) {
         net.at_level(level, |net| net.simulate(&tx, config.sig_verify))

@@ -8,6 +8,7 @@
 //! (`legacy`) is migrated on first use, in one transaction, and removed only once that
 //! committed.
 
+mod fork;
 pub mod history;
 pub mod legacy;
 mod rows;
@@ -25,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 pub use legacy::STATE_FILE;
-pub use types::{ChainState, Commit, Genesis, Landed, Saved, StoreError};
+pub use types::{ChainState, Commit, Genesis, Landed, Origin, Saved, StoreError};
 
 /// The database file in a localnet directory (with its `-wal` and `-shm` companions).
 pub const DB_FILE: &str = "chain.db";
@@ -139,8 +140,8 @@ impl Store {
     fn upgrade(&self) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let (version, _) = schema::version(&conn).map_err(|e| self.error(e))?;
-        if version == 1 {
-            schema::upgrade_from_1(&mut conn).map_err(|e| self.error(e))?;
+        if (1..schema::SCHEMA_VERSION).contains(&version) {
+            schema::upgrade(&mut conn, version).map_err(|e| self.error(e))?;
         }
         Ok(())
     }

@@ -7,8 +7,9 @@
 use rusqlite::Connection;
 
 /// The schema this build writes and the newest it reads. Version 2 added the token and lamport
-/// indexes (`tokens`); a database of version 1 gains them when it is first opened for writing.
-pub const SCHEMA_VERSION: i64 = 2;
+/// indexes (`tokens`), version 3 what a fork of a cluster keeps (`FORK_TABLES`); an older
+/// database gains them when it is first opened for writing.
+pub const SCHEMA_VERSION: i64 = 3;
 /// "PSYR" as a big-endian integer: marks the file as a psyche-runbook localnet.
 pub const APPLICATION_ID: i64 = 0x5053_5952;
 
@@ -49,6 +50,26 @@ CREATE TABLE mentions (
 ) WITHOUT ROWID;
 ";
 
+/// What a localnet forked from a cluster keeps (empty on any other): where it came from (the
+/// URL, with any credentials, is kept here only), the cluster's active features, the accounts
+/// read from it (present or known absent; programs, which the accounts table does not keep,
+/// with their account), the accounts the fork has written since, and the shapes of
+/// program-account queries already asked of it.
+pub const FORK_TABLES: &str = "
+CREATE TABLE fork (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    url TEXT NOT NULL,
+    name TEXT NOT NULL,
+    genesis TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE fork_features (key BLOB PRIMARY KEY NOT NULL, slot INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE fork_fetched (key BLOB PRIMARY KEY NOT NULL, program BLOB) WITHOUT ROWID;
+CREATE TABLE fork_written (key BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID;
+CREATE TABLE fork_queries (shape TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+";
+
 /// Settings every connection runs with.
 pub fn configure(conn: &Connection, writable: bool) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -81,17 +102,21 @@ pub fn version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(TABLES)?;
     conn.execute_batch(crate::localnet::store::tokens::TABLES)?;
+    conn.execute_batch(FORK_TABLES)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     Ok(())
 }
 
-/// Brings a database of version 1 to this one, in one transaction: the token and lamport
-/// indexes, filled from the accounts it holds.
-pub fn upgrade_from_1(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Brings a database of an earlier version to this one, in one transaction: from version 1
+/// the token and lamport indexes (filled from the accounts it holds), from 2 the fork tables.
+pub fn upgrade(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    tx.execute_batch(crate::localnet::store::tokens::TABLES)?;
-    crate::localnet::store::tokens::fill(&tx)?;
+    if from < 2 {
+        tx.execute_batch(crate::localnet::store::tokens::TABLES)?;
+        crate::localnet::store::tokens::fill(&tx)?;
+    }
+    tx.execute_batch(FORK_TABLES)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }

@@ -75,3 +75,16 @@ pub struct Commit<'a> {
     /// The recent blockhashes, when they changed since the last commit.
     pub blockhashes: Option<&'a [(Hash, u64)]>,
 }
+
+/// The cluster a forked localnet started from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Origin {
+    /// Its RPC URL, credentials included: kept in the database (0600) only, never shown.
+    pub url: String,
+    /// Its display name (a moniker, or the URL's scheme, host and port).
+    pub name: String,
+    pub genesis: String,
+    /// The cluster's slot when the fork was made.
+    pub slot: u64,
+    pub created_ms: u64,
+}
