@@ -22,8 +22,7 @@ pub fn check(global: &GlobalArgs, args: &CheckArgs, log: Log) -> Result<ExitCode
         let mut runtime = Runtime::new(host, Options { max_operations: 0, base_dir, interrupt: Interrupt::default() });
         // A test file also knows what tests use (`assert_eq`, `run_runbook`, ...).
         if file.to_string_lossy().ends_with(crate::testing::discover::SUFFIX) {
-            crate::testing::asserts::register(&mut runtime.engine);
-            crate::testing::drive::register(&mut runtime.engine);
+            crate::testing::register(&mut runtime.engine);
         }
         let scope = Runtime::scope(&constants, &[]);
         let name = file.display().to_string();

@@ -10,12 +10,14 @@ use crate::exit::{ExitCode, Failure};
 use crate::ui::Log;
 use serde_json::json;
 
-pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
+/// An engine with the host API, on no chain: what the catalogue and the definitions read.
+fn offline_runtime(global: &GlobalArgs, log: &Log) -> Runtime {
     let host = Host::new(Settings::offline(global), log.clone(), &[], std::path::Path::new("."));
-    let runtime = Runtime::new(
-        host,
-        Options { max_operations: 0, base_dir: Default::default(), interrupt: Interrupt::default() },
-    );
+    Runtime::new(host, Options { max_operations: 0, base_dir: Default::default(), interrupt: Interrupt::default() })
+}
+
+pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
+    let runtime = offline_runtime(global, &log);
     let (functions, types) = catalogue(&runtime.engine);
     if log.json() {
         let document = json!({"functions": functions, "types": types});
@@ -39,13 +41,10 @@ pub fn docs(global: &GlobalArgs, log: Log) -> Result<ExitCode, Failure> {
 
 /// `docs --definitions DIR`: Rhai definition files of the host API (`__static__.d.rhai` and
 /// the type methods with it, and what tests use), the language's own packages
-/// (`__builtin__*.d.rhai`) and one file per standard library module, so an editor with Rhai support completes and checks runbooks.
+/// (`__builtin__*.d.rhai`) and one file per standard library module, so an editor with Rhai
+/// support completes and checks runbooks.
 pub fn definitions(global: &GlobalArgs, dir: &std::path::Path, log: Log) -> Result<ExitCode, Failure> {
-    let host = Host::new(Settings::offline(global), log.clone(), &[], std::path::Path::new("."));
-    let mut runtime = Runtime::new(
-        host,
-        Options { max_operations: 0, base_dir: Default::default(), interrupt: Interrupt::default() },
-    );
+    let mut runtime = offline_runtime(global, &log);
     for (path, source) in crate::engine::modules::STDLIB {
         let ast = runtime.engine.compile(*source).expect("the standard library compiles");
         let module = rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, &runtime.engine)
@@ -53,8 +52,7 @@ pub fn definitions(global: &GlobalArgs, dir: &std::path::Path, log: Log) -> Resu
         runtime.engine.register_static_module(*path, module.into());
     }
     // What `*.test.rhai` files use besides the host API.
-    crate::testing::asserts::register(&mut runtime.engine);
-    crate::testing::drive::register(&mut runtime.engine);
+    crate::testing::register(&mut runtime.engine);
     let written = |e: std::io::Error| Failure::new(ExitCode::Storage, format!("{}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(written)?;
     let mut files = 0;

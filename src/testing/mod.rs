@@ -9,3 +9,9 @@ pub mod discover;
 pub mod drive;
 pub mod report;
 pub mod runner;
+
+/// Registers what tests use besides the host API (assertions, runbooks driven from a test).
+pub fn register(engine: &mut rhai::Engine) {
+    asserts::register(engine);
+    drive::register(engine);
+}

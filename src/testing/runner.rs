@@ -28,19 +28,17 @@ pub struct Outcome {
     pub failure: Option<String>,
 }
 
-/// A runtime for `file` on settings of its own: `scratch` holds its payer's key file. Its chain
-/// (created on first use) is a fresh one in memory.
+/// A runtime for `file` on settings of its own: `scratch` holds its payer's key file. It has no
+/// chain yet (`run_one` gives it a fresh one in memory; compiling needs none).
 pub fn runtime(base: &Settings, file: &Path, scratch: &Path, log: &Log, interrupt: &Interrupt) -> Runtime {
     let mut settings = base.clone();
     settings.localnet_dir = scratch.join("localnet");
     settings.identity = Identity::embedded(&settings.localnet_dir);
     settings.signer = SignerSource::LocalnetPayer(settings.localnet_dir.join("payer.json"));
     let host = Host::new(settings, log.clone(), &[], file);
-    host.use_chain(Arc::new(Chain::in_memory(&host.settings)));
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut runtime = Runtime::new(host, Options { max_operations: 0, base_dir, interrupt: interrupt.clone() });
-    crate::testing::asserts::register(&mut runtime.engine);
-    crate::testing::drive::register(&mut runtime.engine);
+    crate::testing::register(&mut runtime.engine);
     runtime
 }
 
@@ -80,6 +78,7 @@ pub fn run_all(
 fn run_one(case: &Case, base: &Settings, scratch: &Path, log: &Log, interrupt: &Interrupt) -> Outcome {
     let started = Instant::now();
     let runtime = runtime(base, &case.file, scratch, log, interrupt);
+    runtime.host.use_chain(Arc::new(Chain::in_memory(&runtime.host.settings)));
     let result =
         runtime.compile_file(&case.file, &Runtime::scope(&[], &[])).and_then(|ast| call(&runtime, &ast, &case.name));
     let _ = std::fs::remove_dir_all(scratch);

@@ -57,12 +57,13 @@ impl Source {
         match self {
             Source::Embedded { dir, commitment, read } => {
                 let mut net = Localnet::load_read_only(dir).map_err(|e| ChainError::Localnet(e.to_string()))?;
-                // A fork reads what it lacks from its cluster: once for this view.
-                let upstream = match net.origin() {
-                    Some(origin) => Some(Upstream::to(&origin.url, &origin.genesis).map_err(ChainError::Localnet)?),
-                    None => None,
-                };
+                // A fork reads what it lacks from its cluster: once for this view, through one
+                // client (its identity is confirmed once).
                 let mut kept = read.lock().unwrap_or_else(|p| p.into_inner());
+                if let (None, Some(origin)) = (&kept.upstream, net.origin()) {
+                    kept.upstream = Some(Upstream::to(&origin.url, &origin.genesis).map_err(ChainError::Localnet)?);
+                }
+                let upstream = kept.upstream.clone();
                 kept.restore(&mut net);
                 // A private copy: never locked, never saved.
                 let handle = Handle::fork_of(net, dir, upstream);
@@ -113,9 +114,11 @@ fn round_trips(chain: &Chain) -> u64 {
     chain.round_trips().total()
 }
 
-/// What a view of a fork read from the cluster: the accounts and the query shapes.
+/// What a view of a fork read from the cluster (the accounts and the query shapes), and its
+/// client of the cluster.
 #[derive(Default)]
 pub struct ForkReads {
+    upstream: Option<Upstream>,
     accounts: Vec<(Pubkey, Option<Account>)>,
     shapes: Vec<String>,
 }
