@@ -180,7 +180,7 @@ fn watch_serves_metrics_for_scraping() {
                 break scrape;
             }
         }
-        assert!(started.elapsed().as_secs() < 30, "no refresh published: {body:?}");
+        assert!(started.elapsed().as_secs() < 120, "no refresh published: {body:?}");
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_run_gauges(&scrape, &watch["runs"][0]);

@@ -376,7 +376,7 @@ fn sigkill_right_after_the_proposal_landed_then_a_re_run_approves_and_executes_i
         .unwrap();
     let started = std::time::Instant::now();
     while !proposal_landed(&rb) {
-        assert!(started.elapsed() < Duration::from_secs(60), "the proposal never landed");
+        assert!(started.elapsed() < Duration::from_secs(120), "the proposal never landed");
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(child.try_wait().unwrap().is_none(), "the runbook was still between proposal and approval");

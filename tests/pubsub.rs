@@ -38,7 +38,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Generous: a loaded machine may take seconds for what takes milliseconds.
-const PATIENCE: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_secs(120);
 
 fn recorded() -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixture("rpc/solana-test-validator-3.1.12-pubsub.json")).unwrap())

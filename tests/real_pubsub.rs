@@ -46,7 +46,7 @@ fn pushes_confirm_and_follow(url: &str, ws_url: &str, payer: &Keypair) {
     };
     let _subscribed = live.live().unwrap().subscribe(What::Account(followed, config), sender).expect("subscribed");
     send_transfer(&live, payer, &followed, 1_234_567);
-    match pushes.recv_timeout(Duration::from_secs(60)) {
+    match pushes.recv_timeout(Duration::from_secs(120)) {
         Ok(Pushed::Account(update)) => assert_eq!(update.value.lamports, 1_234_567),
         _ => panic!("no account notification"),
     }

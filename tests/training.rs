@@ -133,13 +133,13 @@ fn serve_clients_keep_a_run_training_and_a_pause_waits_for_the_epoch_end() {
         ["Waiting for members", "Warmup", "Training", "Witness", "Cooldown"].contains(&state),
         "the run was resumed: {created}"
     );
-    wait_until(&client, "live", 60, "an epoch completes", |acc| acc.progress.epoch >= 1);
+    wait_until(&client, "live", 180, "an epoch completes", |acc| acc.progress.epoch >= 1);
     let acc = coordinator(&client, "live");
     assert_eq!(acc.clients.len(), 3, "the three clients joined");
     assert!(acc.progress.step > 1);
 
     // A pause while a round is training only takes effect at the end of the epoch.
-    wait_until(&client, "live", 60, "training again", is_active);
+    wait_until(&client, "live", 180, "training again", is_active);
     let v2 = rb.path("fast-v2.toml").display().to_string();
     let done = rpc(&[
         &runbook("pause-update-resume.rhai"),
@@ -157,7 +157,7 @@ fn serve_clients_keep_a_run_training_and_a_pause_waits_for_the_epoch_end() {
     assert_eq!(acc.config.total_steps, 24_000, "the new config is on chain");
     // The clients re-join after the resume and training goes on.
     let epoch = acc.progress.epoch;
-    wait_until(&client, "live", 60, "training after the resume", |acc| acc.progress.epoch > epoch);
+    wait_until(&client, "live", 180, "training after the resume", |acc| acc.progress.epoch > epoch);
     assert_eq!(server.stop(), 0);
     // The runbook's first transaction is its pause; stopping saved the chain's history.
     assert_pause_waited_for_the_epoch_end(&rb, "live", &done["signatures"][0]);
@@ -283,7 +283,7 @@ fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
     };
     let path = |name: &str| rb.path(name).display().to_string();
     run(&[runbook("create-public-run.rhai"), "--set".into(), format!("config={}", path("fast.toml"))]);
-    wait_until(&client, "public-run", 60, "the public run trains", is_active);
+    wait_until(&client, "public-run", 180, "the public run trains", is_active);
     run(&[
         runbook("create-private-run.rhai"),
         "--set".into(),
@@ -303,7 +303,7 @@ fn example_runbooks_pass_unchanged_against_a_serve_whose_runs_train() {
     assert_eq!(info["outputs"]["run"]["coordinator_account"]["setup"]["config"]["total_steps"], 24_000, "{info}");
     // Both runs share the payer as join authority, so the public grant lets the clients into
     // the private run as well, as it would on a cluster.
-    wait_until(&client, "private-run", 60, "the private run trains", |acc| acc.clients.len() == 2);
+    wait_until(&client, "private-run", 180, "the private run trains", |acc| acc.clients.len() == 2);
     assert_eq!(server.stop(), 0);
 }
 
@@ -315,7 +315,7 @@ fn the_quickstart_run_trains_under_serve_while_top_up_cron_keeps_it_funded() {
     assert_eq!(quick["ok"], true);
     let server = Server::start_with(&rb, &["--clients", "3", "--run", "quickstart"]);
     let client = server.client();
-    wait_until(&client, "quickstart", 60, "the quickstart run trains", is_active);
+    wait_until(&client, "quickstart", 180, "the quickstart run trains", is_active);
     let payer = rb.path(".psyche-runbook/localnet/payer.json").display().to_string();
     let run = |name: &str| {
         let args = ["run", &runbook(name), "-u", &server.url, "-k", &payer, "--output", "json"];

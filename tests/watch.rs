@@ -218,7 +218,7 @@ impl Live {
             if contents.contains(text) {
                 return contents;
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "{text:?} never appeared; screen:\n{contents}");
+            assert!(started.elapsed() < Duration::from_secs(120), "{text:?} never appeared; screen:\n{contents}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }

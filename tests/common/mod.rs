@@ -258,7 +258,7 @@ impl Server {
         );
         let started = std::time::Instant::now();
         while client.get_health().is_err() {
-            assert!(started.elapsed() < std::time::Duration::from_secs(10), "server did not come up");
+            assert!(started.elapsed() < std::time::Duration::from_secs(120), "server did not come up");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         client
@@ -313,7 +313,7 @@ pub fn wait_until_finalized(
         if status.is_some_and(|s| s.satisfies_commitment(finalized)) {
             return;
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{signature} was not finalized");
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "{signature} was not finalized");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

@@ -145,7 +145,7 @@ impl Validator {
             if client.get_health().is_ok() && client.get_slot().is_ok_and(|s| s > 2) {
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "solana-test-validator did not come up");
+            assert!(started.elapsed() < Duration::from_secs(180), "solana-test-validator did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
