@@ -258,3 +258,72 @@ fn a_fork_of_mainnet_is_a_cluster_of_its_own_and_a_refresh_keeps_its_writes() {
     assert_eq!(funded_on(&fork, &[]), (on_cluster, cluster_state), "the fork's own writes were dropped");
     assert_eq!(proxy.count("sendTransaction"), 0, "the fork sent nothing to its cluster: {:?}", proxy.counts());
 }
+
+/// The run's state, epoch and total steps, as `inspect.rhai` reads it with `flags`.
+fn progress_on(rb: &Runbook, flags: &[&str]) -> (String, u64, u64) {
+    let mut args: Vec<&str> = flags.to_vec();
+    let inspect = runbook("inspect.rhai");
+    args.extend(["--output", "json", "run", inspect.as_str(), "--set", "run_id=fork-live"]);
+    let doc = rb.run_args(args).success().json();
+    let account = &doc["outputs"]["run"]["coordinator_account"];
+    let status = &account["status"];
+    (
+        status["state"].as_str().unwrap().to_string(),
+        status["epoch"].as_u64().unwrap(),
+        account["setup"]["config"]["total_steps"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_fork_trains_follows_and_serves_training_clients_as_the_embedded_chain_does() {
+    // The cluster: a run with short epochs, served behind the counting proxy.
+    let cluster = Runbook::new().file("fast.toml", &common::fast_config(25_000));
+    let fast = format!("config={}", cluster.path("fast.toml").display());
+    let create = runbook("create-public-run.rhai");
+    cluster.run_args(["run", &create, "--set", "run_id=fork-live", "--set", &fast]).success();
+    let server = Server::start(&cluster);
+    let proxy = Proxy::start(&server.url);
+    let before = progress_on(&cluster, &["-u", &server.url]);
+    assert_eq!(before, ("Waiting for members".to_string(), 0, 25_000));
+
+    let fork = Runbook::new().file("fast-v2.toml", &common::fast_config(24_000)).file(
+        "epochs.rhai",
+        r#"
+let r = run("fork-live");
+r.on_epoch_end(|epoch| { print(`epoch ${epoch} ended on the fork`); stop_following(); });
+"#,
+    );
+    fork.run_args(["localnet", "fork", &proxy.url]).success();
+    let signer = format!("pubkey:{}", authority(&cluster));
+
+    // `run --follow --train`: the fork's clients train its run, and the handler sees the
+    // epoch they end.
+    let follow = fork.run_args(["-k", &signer, "run", "--follow", "--train", "3", "epochs.rhai"]).success();
+    assert!(follow.stderr.contains("epoch 0 ended on the fork"), "{}", follow.stderr);
+    assert!(progress_on(&fork, &[]).1 >= 1, "an epoch was trained");
+
+    // `run --train`: the example runbook pauses the run, waits for the pause, updates its
+    // config and resumes it, all on the fork.
+    let v2 = format!("config={}", fork.path("fast-v2.toml").display());
+    let pur = runbook("pause-update-resume.rhai");
+    let args = ["-k", &signer, "--output", "json", "run", "--train", "3", &pur, "--set", "run_id=fork-live"];
+    let done = fork.run_args(args.iter().copied().chain(["--set", &v2, "--set", "timeout=120"])).success().json();
+    assert_ne!(done["outputs"]["state"], "Paused", "resumed: {done}");
+    assert!(!done["signatures"].as_array().unwrap().is_empty(), "{done}");
+    assert_eq!(progress_on(&fork, &[]).2, 24_000);
+
+    // `localnet serve --clients`: the served fork trains its run on to a later epoch.
+    let (_, epoch, _) = progress_on(&fork, &[]);
+    let forked = Server::start_with(&fork, &["--clients", "3", "--run", "fork-live"]);
+    forked.client();
+    let started = std::time::Instant::now();
+    while progress_on(&cluster, &["-u", &forked.url]).1 <= epoch {
+        assert!(started.elapsed() < std::time::Duration::from_secs(180), "the served fork never trained an epoch");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(forked.stop(), 0);
+
+    // None of it reached the cluster: its run is as it was.
+    assert_eq!(proxy.count("sendTransaction"), 0, "{:?}", proxy.counts());
+    assert_eq!(progress_on(&cluster, &["-u", &server.url]), before);
+}

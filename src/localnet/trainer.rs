@@ -9,9 +9,11 @@
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::simulator::{Behaviour, RunRef, SimClient, SimulationError};
+use crate::localnet::upstream::Upstream;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
 use crate::psyche::accounts::instance::{self, CoordinatorInstance};
+use crate::psyche::pdas::{self, PERMISSIONLESS_GRANTEE};
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use std::sync::Weak;
@@ -73,6 +75,35 @@ impl Trainer {
             .filter_map(|data| CoordinatorInstance::decode(&data).ok())
             .map(|instance| instance.run_id)
             .collect()
+    }
+
+    /// On a fork, reads from its cluster what a pass reads and the fork lacks: the runs (every
+    /// coordinator instance, when none is named), their coordinator accounts, each join
+    /// authorization a client could use, and the coordinator program. Once read, they are the
+    /// fork's: later passes ask the cluster nothing.
+    fn read_from_cluster(
+        &self,
+        handle: &Handle,
+        upstream: &Upstream,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<(), String> {
+        let failed = |e: solana_rpc_client_api::client_error::Error| format!("reading the forked cluster: {e}");
+        let ids = handle.lock().ids();
+        if self.runs.is_empty() {
+            let query = serde_json::json!([ids.coordinator.to_string()]);
+            runtime.block_on(upstream.prefetch(handle, "getProgramAccounts", &query)).map_err(failed)?;
+        }
+        let runs = self.targets(&handle.lock());
+        let instances = runs.iter().map(|id| pdas::coordinator_instance(&ids, id)).chain([ids.coordinator]);
+        runtime.block_on(upstream.fetch(handle, instances.collect())).map_err(failed)?;
+        let mut keys = Vec::new();
+        for run_id in &runs {
+            let Ok(run) = handle.lock().load_run(run_id) else { continue };
+            let grantees = self.clients.iter().map(|c| c.keypair.pubkey()).chain([PERMISSIONLESS_GRANTEE]);
+            keys.push(run.instance.coordinator_account);
+            keys.extend(grantees.map(|g| pdas::join_authorization(&ids, &run.instance.join_authority, &g)));
+        }
+        runtime.block_on(upstream.fetch(handle, keys)).map_err(failed)
     }
 
     /// One pass over every run trained: joins, owed messages, one tick. Returns what went
@@ -166,10 +197,20 @@ pub fn spawn(
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reported = std::collections::HashSet::new();
+        // A fork's reads of its cluster block on this thread's own runtime.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         loop {
             std::thread::sleep(PERIOD);
             let Some(handle) = handle.upgrade() else { return };
-            let problems = trainer.pass(&mut handle.lock());
+            let mut problems = Vec::new();
+            if let Some(upstream) = handle.upstream() {
+                let read = match &runtime {
+                    Ok(runtime) => trainer.read_from_cluster(&handle, upstream, runtime),
+                    Err(e) => Err(format!("reading the forked cluster: {e}")),
+                };
+                problems.extend(read.err());
+            }
+            problems.extend(trainer.pass(&mut handle.lock()));
             for problem in problems {
                 if reported.insert(problem.clone()) {
                     report(&problem);
