@@ -286,21 +286,29 @@ fn a_fork_trains_follows_and_serves_training_clients_as_the_embedded_chain_does(
     let before = progress_on(&cluster, &["-u", &server.url]);
     assert_eq!(before, ("Waiting for members".to_string(), 0, 25_000));
 
-    let fork = Runbook::new().file("fast-v2.toml", &common::fast_config(24_000)).file(
-        "epochs.rhai",
-        r#"
+    let fork = Runbook::new()
+        .file("fast-v2.toml", &common::fast_config(24_000))
+        .file("simulate.rhai", r#"output("epoch", run("fork-live").simulate_epoch([new_keypair(), new_keypair()]));"#)
+        .file(
+            "epochs.rhai",
+            r#"
 let r = run("fork-live");
 r.on_epoch_end(|epoch| { print(`epoch ${epoch} ended on the fork`); stop_following(); });
 "#,
-    );
+        );
     fork.run_args(["localnet", "fork", &proxy.url]).success();
     let signer = format!("pubkey:{}", authority(&cluster));
+
+    // `simulate_epoch`: clients the runbook makes join through the cluster's authorization.
+    let simulated = fork.run_args(["--output", "json", "run", "simulate.rhai"]).success().json();
+    assert_eq!(simulated["outputs"]["epoch"]["state"], "Waiting for members", "{simulated}");
+    assert_eq!(progress_on(&fork, &[]).1, 1, "one epoch was simulated");
 
     // `run --follow --train`: the fork's clients train its run, and the handler sees the
     // epoch they end.
     let follow = fork.run_args(["-k", &signer, "run", "--follow", "--train", "3", "epochs.rhai"]).success();
-    assert!(follow.stderr.contains("epoch 0 ended on the fork"), "{}", follow.stderr);
-    assert!(progress_on(&fork, &[]).1 >= 1, "an epoch was trained");
+    assert!(follow.stderr.contains("epoch 1 ended on the fork"), "{}", follow.stderr);
+    assert!(progress_on(&fork, &[]).1 >= 2, "an epoch was trained");
 
     // `run --train`: the example runbook pauses the run, waits for the pause, updates its
     // config and resumes it, all on the fork.

@@ -107,6 +107,15 @@ impl Handle {
         }
     }
 
+    /// Reads every account `owner` holds on the forked cluster, the first time this chain asks
+    /// (simulated clients looking for every run).
+    pub fn read_owned_from_cluster(&self, owner: &solana_sdk::pubkey::Pubkey) -> Result<(), String> {
+        match &self.upstream {
+            Some(upstream) => upstream.program_accounts_now(self, owner),
+            None => Ok(()),
+        }
+    }
+
     /// The cluster this chain reads what it lacks from, when it forks one.
     pub fn upstream(&self) -> Option<&Upstream> {
         self.upstream.as_ref()

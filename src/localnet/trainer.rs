@@ -9,11 +9,11 @@
 use crate::localnet::Localnet;
 use crate::localnet::handle::Handle;
 use crate::localnet::simulator::{Behaviour, RunRef, SimClient, SimulationError};
-use crate::localnet::upstream::Upstream;
 use crate::psyche::accounts::BorshAccount;
 use crate::psyche::accounts::coordinator_account::{CoordinatorAccount, RunState};
 use crate::psyche::accounts::instance::{self, CoordinatorInstance};
 use crate::psyche::pdas::{self, PERMISSIONLESS_GRANTEE};
+use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
 use solana_sdk::signer::Signer;
 use std::sync::Weak;
@@ -65,45 +65,7 @@ impl Trainer {
     }
 
     fn targets(&self, net: &Localnet) -> Vec<String> {
-        if !self.runs.is_empty() {
-            return self.runs.clone();
-        }
-        net.program_accounts(&net.ids().coordinator)
-            .into_iter()
-            .map(|(_, account)| solana_sdk::account::ReadableAccount::data(&account).to_vec())
-            .filter(|data| data.len() == instance::SIZE)
-            .filter_map(|data| CoordinatorInstance::decode(&data).ok())
-            .map(|instance| instance.run_id)
-            .collect()
-    }
-
-    /// On a fork, reads from its cluster what a pass reads and the fork lacks: the runs (every
-    /// coordinator instance, when none is named), their coordinator accounts, each join
-    /// authorization a client could use, and the coordinator program. Once read, they are the
-    /// fork's: later passes ask the cluster nothing.
-    fn read_from_cluster(
-        &self,
-        handle: &Handle,
-        upstream: &Upstream,
-        runtime: &tokio::runtime::Runtime,
-    ) -> Result<(), String> {
-        let failed = |e: solana_rpc_client_api::client_error::Error| format!("reading the forked cluster: {e}");
-        let ids = handle.lock().ids();
-        if self.runs.is_empty() {
-            let query = serde_json::json!([ids.coordinator.to_string()]);
-            runtime.block_on(upstream.prefetch(handle, "getProgramAccounts", &query)).map_err(failed)?;
-        }
-        let runs = self.targets(&handle.lock());
-        let instances = runs.iter().map(|id| pdas::coordinator_instance(&ids, id)).chain([ids.coordinator]);
-        runtime.block_on(upstream.fetch(handle, instances.collect())).map_err(failed)?;
-        let mut keys = Vec::new();
-        for run_id in &runs {
-            let Ok(run) = handle.lock().load_run(run_id) else { continue };
-            let grantees = self.clients.iter().map(|c| c.keypair.pubkey()).chain([PERMISSIONLESS_GRANTEE]);
-            keys.push(run.instance.coordinator_account);
-            keys.extend(grantees.map(|g| pdas::join_authorization(&ids, &run.instance.join_authority, &g)));
-        }
-        runtime.block_on(upstream.fetch(handle, keys)).map_err(failed)
+        if self.runs.is_empty() { every_run(net) } else { self.runs.clone() }
     }
 
     /// One pass over every run trained: joins, owed messages, one tick. Returns what went
@@ -152,6 +114,44 @@ impl Trainer {
     }
 }
 
+/// The run id of every coordinator instance on the chain.
+fn every_run(net: &Localnet) -> Vec<String> {
+    net.program_accounts(&net.ids().coordinator)
+        .into_iter()
+        .map(|(_, account)| solana_sdk::account::ReadableAccount::data(&account).to_vec())
+        .filter(|data| data.len() == instance::SIZE)
+        .filter_map(|data| CoordinatorInstance::decode(&data).ok())
+        .map(|instance| instance.run_id)
+        .collect()
+}
+
+/// On a fork, reads from its cluster what simulated clients of `runs` (every run, when none
+/// is named) read and the fork lacks: the runs, their coordinator accounts, each join
+/// authorization the `clients` could use, and the coordinator program. Once read, they are
+/// the fork's: later calls ask the cluster nothing.
+pub fn read_from_cluster(handle: &Handle, runs: &[String], clients: &[Pubkey]) -> Result<(), String> {
+    if handle.upstream().is_none() {
+        return Ok(());
+    }
+    let ids = handle.lock().ids();
+    let runs = if runs.is_empty() {
+        handle.read_owned_from_cluster(&ids.coordinator)?;
+        every_run(&handle.lock())
+    } else {
+        runs.to_vec()
+    };
+    let instances: Vec<Pubkey> = runs.iter().map(|id| pdas::coordinator_instance(&ids, id)).collect();
+    handle.read_from_cluster(&[instances.as_slice(), &[ids.coordinator]].concat())?;
+    let mut keys = Vec::new();
+    for run_id in &runs {
+        let Ok(run) = handle.lock().load_run(run_id) else { continue };
+        let grantees = clients.iter().copied().chain([PERMISSIONLESS_GRANTEE]);
+        keys.push(run.instance.coordinator_account);
+        keys.extend(grantees.map(|g| pdas::join_authorization(&ids, &run.instance.join_authority, &g)));
+    }
+    handle.read_from_cluster(&keys)
+}
+
 /// The time a tick would see: the chain's clock catches up with wall time at its next slot.
 fn now(net: &Localnet) -> u64 {
     net.next_slot_time().max(0) as u64
@@ -197,20 +197,12 @@ pub fn spawn(
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reported = std::collections::HashSet::new();
-        // A fork's reads of its cluster block on this thread's own runtime.
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         loop {
             std::thread::sleep(PERIOD);
             let Some(handle) = handle.upgrade() else { return };
-            let mut problems = Vec::new();
-            if let Some(upstream) = handle.upstream() {
-                let read = match &runtime {
-                    Ok(runtime) => trainer.read_from_cluster(&handle, upstream, runtime),
-                    Err(e) => Err(format!("reading the forked cluster: {e}")),
-                };
-                problems.extend(read.err());
-            }
-            problems.extend(trainer.pass(&mut handle.lock()));
+            let keys: Vec<Pubkey> = trainer.clients.iter().map(|c| c.keypair.pubkey()).collect();
+            let read = read_from_cluster(&handle, &trainer.runs, &keys);
+            let problems = read.err().into_iter().chain(trainer.pass(&mut handle.lock()));
             for problem in problems {
                 if reported.insert(problem.clone()) {
                     report(&problem);

@@ -108,19 +108,29 @@ impl Upstream {
         Ok(())
     }
 
-    /// `fetch` outside an async context (localnet services a runbook calls).
-    pub fn fetch_now(&self, handle: &dyn Forked, keys: Vec<Pubkey>) -> Result<(), String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("reading the forked cluster: {e}"))?;
-        runtime.block_on(self.fetch(handle, keys)).map_err(|e| format!("reading the forked cluster: {e}"))
+    /// `fetch` outside an async context (localnet services, simulated clients); asks nothing
+    /// when the fork holds every key already.
+    pub fn fetch_now(&self, handle: &dyn Forked, mut keys: Vec<Pubkey>) -> Result<(), String> {
+        keys.retain(|k| handle.lock().needs_fetch(k));
+        if keys.is_empty() {
+            return Ok(());
+        }
+        block_on(self.fetch(handle, keys))
+    }
+
+    /// Every account `owner` holds on the cluster, outside an async context, the first time
+    /// a fork asks (a query of that shape).
+    pub fn program_accounts_now(&self, handle: &dyn Forked, owner: &Pubkey) -> Result<(), String> {
+        if handle.lock().was_asked(&shape(owner, None)) {
+            return Ok(());
+        }
+        block_on(self.program_accounts(handle, owner, None))
     }
 
     /// The accounts a program-account query of this shape finds on the cluster, the first
     /// time it is asked.
     async fn program_accounts(&self, handle: &dyn Forked, owner: &Pubkey, config: Option<&Value>) -> ClientResult<()> {
-        let shape = format!("{owner} {}", config.map(strip_encoding).unwrap_or_default());
+        let shape = shape(owner, config);
         if handle.lock().was_asked(&shape) {
             return Ok(());
         }
@@ -140,6 +150,18 @@ impl Upstream {
         net.asked(&shape);
         Ok(())
     }
+}
+
+/// Runs a read of the cluster on a runtime of its own, for callers outside an async context.
+fn block_on(read: impl std::future::Future<Output = ClientResult<()>>) -> Result<(), String> {
+    let failed = |e: &dyn std::fmt::Display| format!("reading the forked cluster: {e}");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| failed(&e))?;
+    runtime.block_on(read).map_err(|e| failed(&e))
+}
+
+/// What tells program-account queries apart: the owner and the filters.
+fn shape(owner: &Pubkey, config: Option<&Value>) -> String {
+    format!("{owner} {}", config.map(strip_encoding).unwrap_or_default())
 }
 
 /// A query's config without what only changes how accounts are encoded.

@@ -124,6 +124,8 @@ pub mod localnet_api {
                 Ok::<_, HostError>(signer.keypair("simulate_epoch")?.insecure_clone())
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let pubkeys: Vec<_> = keys.iter().map(solana_sdk::signer::Signer::pubkey).collect();
+        trainer::read_from_cluster(&handle, &[run_id.to_string()], &pubkeys).map_err(HostError::chain)?;
         let summary = handle.lock().simulate_epoch(run_id, &keys).map_err(|e| HostError::chain(e.to_string()))?;
         let mut earned = Map::new();
         for (key, points) in summary.earned {
