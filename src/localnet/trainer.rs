@@ -197,10 +197,10 @@ pub fn spawn(
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reported = std::collections::HashSet::new();
+        let keys: Vec<Pubkey> = trainer.clients.iter().map(|c| c.keypair.pubkey()).collect();
         loop {
             std::thread::sleep(PERIOD);
             let Some(handle) = handle.upgrade() else { return };
-            let keys: Vec<Pubkey> = trainer.clients.iter().map(|c| c.keypair.pubkey()).collect();
             let read = read_from_cluster(&handle, &trainer.runs, &keys);
             let problems = read.err().into_iter().chain(trainer.pass(&mut handle.lock()));
             for problem in problems {
